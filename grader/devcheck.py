@@ -1,0 +1,67 @@
+"""The kit's self-check: every lesson's reference passes, every untouched stub fails, and every
+planted mistake is caught by the tests it names (rustlings' ``dev check``, for JAX lessons).
+
+A planted mistake is ``tests/planted/NN/<mistake>.py``: a docstring saying what the mistake is, a
+``MUST_FAIL = [...]`` list of lesson test names, then definitions that replace the reference's.
+Its target module is the reference with the planted file appended.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader import KIT_ROOT, runs, stubs, targets
+
+PLANTED_DIR = KIT_ROOT / "tests" / "planted"
+
+
+def planted_mistakes() -> list[Path]:
+    return sorted(PLANTED_DIR.glob("[0-9][0-9]/*.py"))
+
+
+def planted_key(planted: Path) -> str:
+    return planted.relative_to(PLANTED_DIR).as_posix()
+
+
+def must_fail(planted: Path) -> list[str]:
+    """The MUST_FAIL list, read without running the rest of the file."""
+    lines = planted.read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("MUST_FAIL")), None)
+    if start is None:
+        raise ValueError(f"{planted} has no MUST_FAIL list")
+    end = next(i for i in range(start, len(lines)) if lines[i].rstrip().endswith("]"))
+    namespace: dict = {}
+    exec("\n".join(lines[start:end + 1]), namespace)
+    return list(namespace["MUST_FAIL"])
+
+
+def planted_target(planted: Path, root: Path) -> Path:
+    lesson = targets.find_lesson(planted.parent.name)
+    target = root / planted.stem
+    module = lesson.module_in(target)
+    module.parent.mkdir(parents=True, exist_ok=True)
+    module.write_text(lesson.solution_file.read_text() + "\n\n# --- planted mistake ---\n" + planted.read_text())
+    return target
+
+
+def lesson_jobs(stub_dir: Path, lessons: list[targets.Lesson] | None = None) -> dict:
+    stubs.write_stubs(stub_dir, lessons)
+    jobs = {}
+    for lesson in lessons or targets.all_lessons():
+        jobs[(lesson.number, "solutions")] = ([f"lessons/{lesson.number}"], "solutions", [])
+        jobs[(lesson.number, "stubs")] = ([f"lessons/{lesson.number}"], str(stub_dir), [])
+    return jobs
+
+
+def planted_jobs(root: Path, planted: list[Path] | None = None) -> dict:
+    jobs = {}
+    for path in planted if planted is not None else planted_mistakes():
+        selected = " or ".join(must_fail(path))
+        jobs[planted_key(path)] = ([f"lessons/{path.parent.name}"], str(planted_target(path, root)),
+                                   ["-k", selected])
+    return jobs
+
+
+def uncaught(planted: Path, run: runs.LessonRun) -> list[str]:
+    """The MUST_FAIL tests that did not fail on their assertions (an error is not a catch)."""
+    outcomes = run.outcomes()
+    return [name for name in must_fail(planted) if outcomes.get(name) != "failed"]

@@ -1,0 +1,54 @@
+"""Puts JAX in the state every lesson test expects, before any JAX operation runs.
+
+- 8 CPU devices, so multi-device lessons run on a laptop and mean the same on a 1-GPU runner
+  (their tests ask for ``jax.devices("cpu")`` explicitly);
+- float32 matmuls at "highest" precision, so a GPU's TF32 never fails a right answer;
+- a persistent compilation cache, so a second run of a lesson skips most XLA compiles.
+"""
+import os
+from pathlib import Path
+
+N_CPU_DEVICES = 8
+CACHE_ENV = "JAX_LESSONS_CACHE"
+
+
+class TooLateError(RuntimeError):
+    pass
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "jax-lessons-kit" / "xla"
+
+
+def configure(n_cpu_devices: int = N_CPU_DEVICES, cache_dir: str | os.PathLike | None = None) -> None:
+    """Configure JAX; raises TooLateError if a JAX operation already ran in this process."""
+    import jax
+    from jax._src import xla_bridge
+
+    if xla_bridge.backends_are_initialized():
+        if len(jax.devices("cpu")) >= n_cpu_devices:
+            _set_precision_and_cache(jax, cache_dir)
+            return
+        raise TooLateError(
+            f"JAX already started with {len(jax.devices('cpu'))} CPU device(s), but the lessons need "
+            f"{n_cpu_devices}. Something ran a JAX operation before the kit could set up its devices "
+            f"(an import in a conftest.py or a sitecustomize?). Remove it, or set "
+            f"XLA_FLAGS=--xla_force_host_platform_device_count={n_cpu_devices} before starting Python."
+        )
+    jax.config.update("jax_num_cpu_devices", n_cpu_devices)
+    _set_precision_and_cache(jax, cache_dir)
+
+
+def _set_precision_and_cache(jax, cache_dir) -> None:
+    jax.config.update("jax_default_matmul_precision", "highest")
+    cache = cache_dir if cache_dir is not None else os.environ.get(CACHE_ENV, default_cache_dir())
+    if str(cache).lower() in ("", "0", "off", "none"):
+        return
+    try:
+        Path(cache).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # a read-only home only costs speed
+    jax.config.update("jax_compilation_cache_dir", str(cache))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)

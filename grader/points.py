@@ -1,0 +1,69 @@
+"""Points, read from the lesson test files without running them.
+
+A graded test is a top-level ``def test_*`` decorated with ``@pytest.mark.exercise("name", points=N)``;
+its points belong to that exercise. Reading the decorators with ``ast`` makes a lesson's total known
+without importing JAX or the learner's code.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.targets import Lesson, all_lessons
+
+
+@dataclass(frozen=True)
+class GradedTest:
+    name: str
+    exercise: str
+    points: int
+
+
+class MarkerError(ValueError):
+    pass
+
+
+def graded_tests(test_file: Path) -> list[GradedTest]:
+    tree = ast.parse(Path(test_file).read_text(), filename=str(test_file))
+    found = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+            marks = [_exercise_mark(d) for d in node.decorator_list]
+            marks = [m for m in marks if m is not None]
+            if len(marks) != 1:
+                raise MarkerError(
+                    f"{test_file}:{node.lineno}: {node.name} needs exactly one "
+                    f"@pytest.mark.exercise(\"name\", points=N) (found {len(marks)})."
+                )
+            exercise, points = marks[0]
+            found.append(GradedTest(node.name, exercise, points))
+    return found
+
+
+def _exercise_mark(decorator: ast.expr) -> tuple[str, int] | None:
+    if not (isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == "pytest.mark.exercise"):
+        return None
+    args = [ast.literal_eval(a) for a in decorator.args]
+    kwargs = {k.arg: ast.literal_eval(k.value) for k in decorator.keywords}
+    exercise = args[0] if args else kwargs.get("name")
+    points = kwargs.get("points", args[1] if len(args) > 1 else 1)
+    if not isinstance(exercise, str) or not isinstance(points, int) or points < 1:
+        raise MarkerError(f"bad exercise marker: {ast.unparse(decorator)}")
+    return exercise, points
+
+
+def lesson_total(lesson: Lesson) -> int:
+    return sum(t.points for t in graded_tests(lesson.test_file))
+
+
+def exercise_points(lesson: Lesson) -> dict[str, int]:
+    """Points per exercise, in the order the tests first name them."""
+    totals: dict[str, int] = {}
+    for t in graded_tests(lesson.test_file):
+        totals[t.exercise] = totals.get(t.exercise, 0) + t.points
+    return totals
+
+
+def course_totals() -> dict[str, int]:
+    return {lesson.number: lesson_total(lesson) for lesson in all_lessons()}

@@ -1,0 +1,179 @@
+"""The lessons' pytest plugin: picks the implementation under test and keeps the output short.
+
+Options: ``--target lessons|solutions|DIR`` chooses where ``ex`` comes from; ``--results FILE`` writes
+every lesson test's outcome and points as JSON (what the progress report and the kit's own tests read).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from grader import jax_setup, targets
+
+try:
+    jax_setup.configure()
+except jax_setup.TooLateError as err:
+    raise pytest.UsageError(str(err)) from None
+
+import chex  # noqa: E402  (after the devices are set up)
+
+_EX_PATH = pytest.StashKey[Path]()
+_RESULTS = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("jax lessons")
+    group.addoption(
+        "--target", default=os.environ.get("JAX_LESSONS_TARGET", "lessons"),
+        help="implementation under test: 'lessons' (your files, the default), 'solutions' "
+             "(the reference), or a folder laid out like lessons/ (DIR/03/transforms.py)",
+    )
+    group.addoption("--results", default=None, metavar="FILE",
+                    help="write each lesson test's outcome and points to FILE as JSON")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "exercise(name, points=1): the exercise a lesson test grades, and its points")
+    config.stash[_RESULTS] = {}
+
+
+def _lesson_of(item) -> targets.Lesson | None:
+    return targets.lesson_of_test_file(Path(item.path))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    for item in items:
+        if _lesson_of(item) is None:
+            continue
+        marks = list(item.iter_markers("exercise"))
+        if len(marks) != 1:
+            raise pytest.UsageError(f"{item.nodeid}: a lesson test needs exactly one @pytest.mark.exercise")
+        if getattr(item, "callspec", None) is not None:
+            raise pytest.UsageError(f"{item.nodeid}: graded lesson tests are not parametrized; loop inside")
+
+
+def exercise_info(item) -> tuple[str, int]:
+    mark = item.get_closest_marker("exercise")
+    name = mark.args[0] if mark.args else mark.kwargs["name"]
+    points = mark.kwargs.get("points", mark.args[1] if len(mark.args) > 1 else 1)
+    return name, points
+
+
+@pytest.fixture
+def ex(request):
+    """The exercise module under test: the learner's file, the reference, or a submission's."""
+    lesson = targets.lesson_of_test_file(Path(request.node.path))
+    if lesson is None:
+        raise pytest.UsageError(f"`ex` is for lesson tests (NN/test_<topic>.py), not {request.node.path}")
+    base = request.config.invocation_params.dir
+    path = lesson.module_in(targets.resolve_target(request.config.getoption("target"), base))
+    request.node.stash[_EX_PATH] = path
+    try:
+        return targets.load(path)
+    except targets.TargetError as err:
+        problem = str(err)
+    pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_trace_counter():
+    chex.clear_trace_counter()
+    yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    excinfo = call.excinfo
+    if report.failed and excinfo is not None:
+        if excinfo.errisinstance(NotImplementedError):
+            report.longrepr = _not_written_line(item, excinfo)
+        elif excinfo.errisinstance(targets.MissingExercise):
+            report.longrepr = str(excinfo.value)
+    _record(item, report)
+    return report
+
+
+def _not_written_line(item, excinfo) -> str:
+    path = item.stash.get(_EX_PATH, None)
+    if path is not None:
+        for entry in reversed(excinfo.traceback):
+            if Path(str(entry.path)).resolve() == path.resolve():
+                name = entry.frame.code.name
+                if name != "<module>":
+                    return f"`ex.{name}` in {targets.display(path)} is not written yet."
+        return f"{targets.display(path)} is not written yet (it raises NotImplementedError)."
+    return f"Not written yet: {excinfo.exconly()}"
+
+
+def _new_result(item) -> dict | None:
+    lesson = _lesson_of(item)
+    if lesson is None:
+        return None
+    name, points = exercise_info(item)
+    return {"lesson": lesson.number, "topic": lesson.topic, "test": item.name, "exercise": name,
+            "points": points, "outcome": "not run", "message": ""}
+
+
+def _record(item, report) -> None:
+    results = item.config.stash[_RESULTS]
+    if item.nodeid not in results:
+        results[item.nodeid] = _new_result(item)
+    result = results[item.nodeid]
+    if result is None:
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        if report.passed:
+            result["outcome"] = "passed"
+        elif report.skipped:
+            result["outcome"] = "skipped"
+        else:
+            result["outcome"] = "failed" if report.when == "call" else "error"
+            result["message"] = _short_message(report)
+    elif report.when == "teardown" and report.failed and result["outcome"] == "passed":
+        result["outcome"] = "error"
+        result["message"] = _short_message(report)
+
+
+def _short_message(report) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    return text.strip()[:2000]
+
+
+def lesson_scores(results: dict) -> dict[tuple[str, str], tuple[int, int]]:
+    scores: dict[tuple[str, str], list[int]] = {}
+    for r in results.values():
+        if r is None:
+            continue
+        earned_total = scores.setdefault((r["lesson"], r["topic"]), [0, 0])
+        earned_total[1] += r["points"]
+        if r["outcome"] == "passed":
+            earned_total[0] += r["points"]
+    return {k: (v[0], v[1]) for k, v in sorted(scores.items())}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    scores = lesson_scores(config.stash[_RESULTS])
+    if not scores:
+        return
+    target = config.getoption("target")
+    terminalreporter.section(f"points ({target})", sep="-")
+    for (number, topic), (earned, total) in scores.items():
+        terminalreporter.write_line(f"lesson {number} {topic:<14} {earned:>3} / {total} points")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = session.config.getoption("results")
+    if not path:
+        return
+    results = [r for r in session.config.stash[_RESULTS].values() if r is not None]
+    payload = {"target": session.config.getoption("target"), "tests": results}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=1))
+    tmp.replace(path)

@@ -1,0 +1,191 @@
+"""Where lessons live and how an exercise module under test is found and imported.
+
+A *target* is a folder laid out like ``lessons/``: ``TARGET/03/transforms.py``. The names
+``lessons`` and ``solutions`` mean the kit's own folders; anything else is a path.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import KIT_ROOT
+
+LESSONS_DIR = KIT_ROOT / "lessons"
+SOLUTIONS_DIR = KIT_ROOT / "solutions"
+_LESSON_DIR_RE = re.compile(r"^\d\d$")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    number: str  # two digits, e.g. "03"
+    topic: str  # the module's name, e.g. "transforms"
+
+    @property
+    def dir(self) -> Path:
+        return LESSONS_DIR / self.number
+
+    @property
+    def test_file(self) -> Path:
+        return self.dir / f"test_{self.topic}.py"
+
+    @property
+    def stub_file(self) -> Path:
+        return self.dir / f"{self.topic}.py"
+
+    @property
+    def solution_file(self) -> Path:
+        return SOLUTIONS_DIR / self.number / f"{self.topic}.py"
+
+    def module_in(self, target_dir: Path) -> Path:
+        return Path(target_dir) / self.number / f"{self.topic}.py"
+
+
+def all_lessons() -> list[Lesson]:
+    found = []
+    for d in sorted(LESSONS_DIR.iterdir()) if LESSONS_DIR.is_dir() else []:
+        if d.is_dir() and _LESSON_DIR_RE.match(d.name):
+            tests = sorted(d.glob("test_*.py"))
+            if len(tests) == 1:
+                found.append(Lesson(d.name, tests[0].stem[len("test_"):]))
+    return found
+
+
+def find_lesson(number: str | int) -> Lesson:
+    """The lesson numbered ``number`` ("3", "03" or 3); a ValueError that lists the lessons otherwise."""
+    lessons = all_lessons()
+    text = str(number).strip().strip("/").split("/")[-1]
+    if text.isdigit():
+        for lesson in lessons:
+            if int(lesson.number) == int(text):
+                return lesson
+    known = ", ".join(l.number for l in lessons)
+    raise ValueError(f"There is no lesson {number!r}. The lessons are {known}.")
+
+
+def lesson_of_test_file(path: Path) -> Lesson | None:
+    path = Path(path)
+    if _LESSON_DIR_RE.match(path.parent.name) and path.stem.startswith("test_"):
+        return Lesson(path.parent.name, path.stem[len("test_"):])
+    return None
+
+
+def resolve_target(target: str | os.PathLike, base: Path | None = None) -> Path:
+    if str(target) == "lessons":
+        return LESSONS_DIR
+    if str(target) == "solutions":
+        return SOLUTIONS_DIR
+    path = Path(target)
+    if not path.is_absolute():
+        path = (base or Path.cwd()) / path
+    return path.resolve()
+
+
+def display(path: Path) -> str:
+    """A path as a learner would type it: relative to the current folder where possible."""
+    path = Path(path)
+    for base in (Path.cwd(), KIT_ROOT):
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(path)
+
+
+class TargetError(Exception):
+    """The exercise module could not be loaded; the message is written for the learner."""
+
+
+class MissingExercise(AttributeError):
+    pass
+
+
+class ExerciseModule:
+    """The module under test, as the tests' ``ex`` sees it: attributes pass through unchanged
+    (so JAX transforms get the real functions), and a missing one gets a message that says where."""
+
+    def __init__(self, module, path: Path):
+        object.__setattr__(self, "_module", module)
+        object.__setattr__(self, "path", Path(path))
+
+    def __getattr__(self, name):
+        try:
+            return getattr(self._module, name)
+        except AttributeError:
+            if name.startswith("__"):
+                raise
+            raise MissingExercise(
+                f"{display(self.path)} has no `{name}`. The tests call `ex.{name}`: define it at the top "
+                f"level of the file, spelled exactly `{name}`."
+            ) from None
+
+    def __setattr__(self, name, value):
+        setattr(self._module, name, value)
+
+    def __dir__(self):
+        return dir(self._module)
+
+    def __repr__(self):
+        return f"<exercises from {display(self.path)}>"
+
+
+_cache: dict[tuple, ExerciseModule | TargetError] = {}
+
+
+def load(path: Path) -> ExerciseModule:
+    """Import the exercise module at ``path`` (once per version of the file); TargetError if it can't be."""
+    path = Path(path).resolve()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise TargetError(
+            f"There is no file {display(path)}. The tests of lesson {path.parent.name} look for "
+            f"`{path.name}` there."
+        ) from None
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _cache:
+        try:
+            _cache[key] = _import(path)
+        except TargetError as err:
+            _cache[key] = err
+    result = _cache[key]
+    if isinstance(result, TargetError):
+        raise result
+    return result
+
+
+def _import(path: Path) -> ExerciseModule:
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    name = f"jaxkit_{path.parent.name}_{path.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as err:
+        sys.modules.pop(name, None)
+        where = f"line {err.lineno}" if err.lineno else "somewhere"
+        code = f"\n    {err.text.rstrip()}" if err.text else ""
+        raise TargetError(
+            f"{display(path)} has a syntax error on {where}: {err.msg}.{code}\n"
+            f"Python can't read the file, so every test of this lesson fails until it is fixed."
+        ) from None
+    except (Exception, SystemExit) as err:
+        sys.modules.pop(name, None)
+        line = _line_in(err, path)
+        raise TargetError(
+            f"Importing {display(path)} raised {type(err).__name__}: {err}{line}.\n"
+            f"Every test of this lesson fails until the file imports cleanly; "
+            f"code at the top level runs on import, so keep work inside the functions."
+        ) from None
+    return ExerciseModule(module, path)
+
+
+def _line_in(err: BaseException, path: Path) -> str:
+    lines = [f.lineno for f in traceback.extract_tb(err.__traceback__) if Path(f.filename) == path]
+    return f" (line {lines[-1]})" if lines else ""
