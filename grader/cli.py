@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import devcheck, points, runs, stubs, targets
+from grader import devcheck, points, progress, runs, stubs, targets
 
 
 def _lessons(numbers: list[str]) -> list[targets.Lesson]:
@@ -66,6 +66,17 @@ def cmd_devcheck(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_progress(args) -> int:
+    lessons = _lessons(args.lessons)
+    scores, run = progress.measure(args.target, lessons)
+    if not run.tests:
+        print(run.output[-3000:])
+        print("The lesson tests did not run; the output above says why.", file=sys.stderr)
+        return 1
+    print(progress.render(scores, args.target))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_stubs)
     p = sub.add_parser("points", help="each lesson's total points, read from its tests")
     p.set_defaults(func=cmd_points)
+    p = sub.add_parser("progress", help="run every lesson's tests and print points per lesson")
+    p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
+    p.add_argument("--target", default="lessons", help="lessons (yours), solutions, or a folder like lessons/")
+    p.set_defaults(func=cmd_progress)
     p = sub.add_parser("devcheck", help="prove lessons sound: reference passes, stub fails, mistakes caught")
     p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
     p.add_argument("-v", "--verbose", action="store_true", help="print each run's output")

@@ -15,6 +15,10 @@ import jax
 import numpy as np
 
 
+def _as_arrays(tree):
+    return jax.tree.map(np.asarray, tree)
+
+
 def show(value: Any) -> str:
     """A short, readable rendering of an array, pytree or plain value."""
     if isinstance(value, (jax.Array, np.ndarray, np.generic)):
@@ -59,9 +63,10 @@ def close(got, want, *, call: str, hint: str | None = None, rtol: float = 1e-5, 
     __tracebackhide__ = True
     try:
         chex.assert_trees_all_equal_structs(got, want)
-        chex.assert_trees_all_equal_shapes(got, want)
-        chex.assert_trees_all_close(got, want, rtol=rtol, atol=atol)
-    except (AssertionError, ValueError, TypeError):
+        got_arrays, want_arrays = _as_arrays(got), _as_arrays(want)
+        chex.assert_trees_all_equal_shapes(got_arrays, want_arrays)
+        chex.assert_trees_all_close(got_arrays, want_arrays, rtol=rtol, atol=atol)
+    except Exception:
         raise failure(call, show(want), show(got), hint) from None
 
 
@@ -70,9 +75,10 @@ def equal(got, want, *, call: str, hint: str | None = None) -> None:
     __tracebackhide__ = True
     try:
         chex.assert_trees_all_equal_structs(got, want)
-        chex.assert_trees_all_equal_dtypes(got, want)
-        chex.assert_trees_all_equal(got, want)
-    except (AssertionError, ValueError, TypeError):
+        got_arrays, want_arrays = _as_arrays(got), _as_arrays(want)
+        chex.assert_trees_all_equal_dtypes(got_arrays, want_arrays)
+        chex.assert_trees_all_equal(got_arrays, want_arrays)
+    except Exception:
         raise failure(call, show(want), show(got), hint) from None
 
 

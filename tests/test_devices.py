@@ -1,0 +1,27 @@
+"""The session's JAX set-up: 8 CPU devices and "highest" float32 matmul precision."""
+import jax
+
+from grader import jax_setup
+
+
+def test_eight_cpu_devices_are_simulated():
+    assert len(jax.devices("cpu")) == jax_setup.N_CPU_DEVICES == 8
+
+
+def test_matmul_precision_is_highest():
+    assert jax.config.jax_default_matmul_precision == "highest"
+
+
+def test_configuring_again_after_start_is_harmless():
+    jax_setup.configure()  # JAX already runs with 8 CPU devices: nothing to change, no error
+
+
+def test_too_late_is_a_clear_message():
+    import subprocess
+    import sys
+
+    code = ("import jax; jax.numpy.zeros(1)\n"
+            "from grader import jax_setup\n"
+            "try:\n    jax_setup.configure()\nexcept jax_setup.TooLateError as e:\n    print('LATE', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.startswith("LATE JAX already started with 1 CPU device(s)")
