@@ -1,0 +1,14 @@
+"""A Python `if` on traced values: fails under jit (no concrete value to branch on)."""
+MUST_FAIL = ["test_soft_threshold_under_jit"]
+
+
+def soft_threshold(x, t):
+    out = []
+    for v in x:
+        if v > t:
+            out.append(v - t)
+        elif v < -t:
+            out.append(v + t)
+        else:
+            out.append(0.0 * v)
+    return jnp.stack(out)
