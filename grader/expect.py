@@ -21,10 +21,10 @@ def _as_arrays(tree):
 
 def show(value: Any) -> str:
     """A short, readable rendering of an array, pytree or plain value."""
+    if isinstance(value, jax.Array) and jax.dtypes.issubdtype(value.dtype, jax.dtypes.prng_key):
+        return f"a PRNG key array of shape {value.shape}" if value.shape else "a PRNG key"
     if isinstance(value, (jax.Array, np.ndarray, np.generic)):
         arr = np.asarray(value)
-        if jax.dtypes.issubdtype(getattr(value, "dtype", None), jax.dtypes.prng_key):
-            return f"PRNG key array of shape {value.shape}"
         body = np.array2string(arr, precision=4, threshold=12, edgeitems=2, separator=" ")
         body = " ".join(body.split())
         return f"{body} (shape {arr.shape}, {arr.dtype})" if arr.ndim else f"{body} ({arr.dtype})"

@@ -1,0 +1,6 @@
+"""Makes keys with the legacy jax.random.PRNGKey: raw uint32 arrays, not typed keys (and unchecked for reuse)."""
+MUST_FAIL = ["test_make_keys_gives_typed_keys"]
+
+
+def make_keys(seed, n):
+    return jax.random.split(jax.random.PRNGKey(seed), n)

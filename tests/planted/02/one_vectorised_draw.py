@@ -1,0 +1,6 @@
+"""Draws the n normals with one vectorised call from the unsplit key: other numbers than one per split key."""
+MUST_FAIL = ["test_one_normal_per_key"]
+
+
+def one_normal_per_key(key, n):
+    return jax.random.normal(key, (n,))

@@ -1,0 +1,7 @@
+"""Missing split: every sample uses the same key, so every sample is the same point (estimate 0 or 4)."""
+MUST_FAIL = ["test_estimate_pi", "test_estimate_pi_is_accurate"]
+
+
+def estimate_pi(key, n):
+    hits = jax.vmap(lambda _: in_circle(key))(jnp.arange(n))
+    return 4.0 * jnp.mean(hits)
