@@ -1,0 +1,376 @@
+"""Tests for lesson 05: He initialization.
+
+The initializers are random, so most tests are statistical: they draw many weights and compare sample
+statistics with what the distribution promises, within a few standard errors computed from the sample
+size (never a guessed constant). Every key is fixed, so a run is reproducible; the tolerances are there
+so that any correct implementation (another way of splitting keys, a GPU's rounding) passes too.
+"""
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from grader import expect
+
+# How many standard errors a statistic may stray from its promise. A correct answer lands outside
+# 5 standard errors with probability below 1e-6 per check; every planted mistake is off by dozens.
+Z = 5.0
+
+SEEDS = range(4)
+SEEDS_SHOWN = f"{SEEDS[0]}..{SEEDS[-1]}"
+# Few distinct shapes, as each costs a compile. Two have fan_in far from fan_out, so sqrt(2 / fan_out)
+# can't pass for sqrt(2 / fan_in); (WIDTH, WIDTH) is the deep stack's layer.
+LAYER_SHAPES = [(512, 32), (32, 512), (256, 256)]
+NET_SIZES = [512, 32, 512, 32]  # made of the same layer shapes, so nothing new to compile
+
+# A normal puts P = 68.27% of its draws within one standard deviation of its mean. Measured with the
+# sample mean and sample std, the fraction of n draws has standard error sqrt(VAR_WITHIN_ONE / n):
+# p(1 - p) for the count, minus 2 phi(1)^2 because the sample std moves with the draws (delta method).
+P_WITHIN_ONE = math.erf(1 / math.sqrt(2))
+PHI_1 = math.exp(-0.5) / math.sqrt(2 * math.pi)
+VAR_WITHIN_ONE = P_WITHIN_ONE * (1 - P_WITHIN_ONE) - 2 * PHI_1 ** 2
+P_UNIFORM = 1 / math.sqrt(3)  # a uniform with the same std puts 57.7% within one std
+P_TRUNCATED = math.erf(0.8796 / math.sqrt(2)) / math.erf(2 / math.sqrt(2))  # jax's truncated normal, ~65.0%
+
+# The stacks of the last concept check: DEPTH (for He) or SHALLOW (for the naive inits) layers of WIDTH.
+DEPTH, SHALLOW, WIDTH, BATCH = 32, 8, 256, 16
+
+
+# ---------------------------------------------------------------- helpers
+
+def _layer_arrays(got, fan_in, fan_out, call):
+    """The layer's w and b as float64 NumPy arrays, after checking it is {"w": (fan_in, fan_out), "b": ...}."""
+    __tracebackhide__ = True
+    if not (isinstance(got, dict) and set(got) == {"w", "b"}):  # (messages are built only on failure)
+        raise expect.failure(call, 'a dict with exactly the keys "w" and "b"', expect.show(got),
+                             'return {"w": w, "b": b}.')
+    expect.shape(got["w"], (fan_in, fan_out), call=call,
+                 hint="w has one row per input and one column per output: (fan_in, fan_out).")
+    expect.shape(got["b"], (fan_out,), call=call, hint="b has one entry per output: shape (fan_out,).")
+    return np.asarray(got["w"], np.float64), np.asarray(got["b"], np.float64)
+
+
+def _std_args(std):
+    """init_layer's / init_network's keyword arguments for `std`, and how they read in a message."""
+    return ({}, "") if std is None else ({"std": std}, f", std={std}")
+
+
+def _draw_weights(ex, fan_in, fan_out, std=None):
+    """The weights of init_layer for every seed, stacked: float64, shape (len(SEEDS), fan_in, fan_out)."""
+    __tracebackhide__ = True
+    extra, shown = _std_args(std)
+    ws = []
+    for seed in SEEDS:
+        call = f"init_layer(key({seed}), {fan_in}, {fan_out}{shown})"
+        got = ex.init_layer(jax.random.key(seed), fan_in, fan_out, **extra)
+        ws.append(_layer_arrays(got, fan_in, fan_out, call)[0])
+    return np.stack(ws)
+
+
+def _std_hint(got, fan_in, fan_out, want):
+    if want != math.sqrt(2 / fan_in) and abs(got / math.sqrt(2 / fan_in) - 1) < 0.05:
+        return "that is He's std; when a number is given for std, use that number instead."
+    if fan_in != fan_out and abs(got / math.sqrt(2 / fan_out) - 1) < 0.05:
+        return "that is sqrt(2 / fan_out). He init scales by the inputs a unit adds up: fan_in = w.shape[0]."
+    if abs(got / math.sqrt(1 / fan_in) - 1) < 0.05:
+        return ("that is sqrt(1 / fan_in). ReLU zeroes about half of what it gets, so He doubles the "
+                "variance to make up for it: sqrt(2 / fan_in).")
+    if abs(got / (want / math.sqrt(3)) - 1) < 0.05:
+        return ("a uniform on [-s, s] has std s / sqrt(3), not s. Draw from jax.random.normal and multiply "
+                "by the std.")
+    return "draw jax.random.normal(key, (fan_in, fan_out)) and multiply it by the std."
+
+
+def _check_std(w, want, call, fan_in, fan_out):
+    """The draws in `w` have mean 0 and root mean square `want`, within Z standard errors."""
+    __tracebackhide__ = True
+    n = w.size
+    rms = float(np.sqrt(np.mean(w ** 2)))
+    tol = Z * want / math.sqrt(2 * n)  # the rms of n normals has standard error std / sqrt(2 n)
+    expect.that(abs(rms - want) <= tol, call=call,
+                expected=f"weights with std {want:.4f} ± {tol:.4f} ({n} draws)",
+                returned=f"weights with std {rms:.4f}", hint=_std_hint(rms, fan_in, fan_out, want))
+    mean = float(np.mean(w))
+    tol_mean = Z * want / math.sqrt(n)  # the mean of n draws has standard error std / sqrt(n)
+    expect.that(abs(mean) <= tol_mean, call=call, expected=f"weights with mean 0 ± {tol_mean:.4f}",
+                returned=f"weights with mean {mean:.4f}", hint="center the draws on 0: jax.random.normal does.")
+
+
+def _dense(h, layer, relu=True, bias=True):
+    """One layer in float64 NumPy. np.einsum rather than @: small products run faster without BLAS's
+    threads, which stall when the machine is busy."""
+    h = np.einsum("bi,io->bo", h, np.asarray(layer["w"], np.float64))
+    if bias:
+        h = h + np.asarray(layer["b"], np.float64)
+    return np.maximum(h, 0.0) if relu else h
+
+
+def _mean_squares(params, x, **how):
+    """The lesson's activation scales, computed here in float64 NumPy (no overflow on exploding stacks)."""
+    h = np.asarray(x, np.float64)
+    out = []
+    for layer in params:
+        h = _dense(h, layer, **how)
+        out.append(np.mean(h ** 2))
+    return np.array(out)
+
+
+def _correlation(a, b):
+    """The sample correlation of two equally long vectors (elementwise, no BLAS)."""
+    a, b = a - a.mean(), b - b.mean()
+    return float(np.mean(a * b) / (a.std() * b.std()))
+
+
+def _profile(ratios):
+    picks = sorted({0, len(ratios) // 4, len(ratios) // 2, 3 * len(ratios) // 4, len(ratios) - 1})
+    return ", ".join(f"layer {i + 1}: {ratios[i]:.3g}" for i in picks)
+
+
+# ---------------------------------------------------------------- he_std
+
+@pytest.mark.exercise("he_std", points=1)
+def test_he_std(ex):
+    for fan_in in (1, 2, 50, 784, 4096):
+        want = math.sqrt(2 / fan_in)
+        got = ex.he_std(fan_in)
+        hint = "the He standard deviation is sqrt(2 / fan_in)."
+        if np.ndim(got) == 0 and np.isclose(float(np.asarray(got)), math.sqrt(1 / fan_in)):
+            hint = "that is sqrt(1 / fan_in); He init has a 2 on top, for the half of the units ReLU silences."
+        expect.close(got, want, call=f"he_std({fan_in})", rtol=1e-6, hint=hint)
+
+
+# ---------------------------------------------------------------- init_layer
+
+@pytest.mark.exercise("init_layer", points=1)
+def test_init_layer_returns_w_and_b(ex):
+    for fan_in, fan_out in LAYER_SHAPES:
+        for std in (None, 0.1):
+            extra, shown = _std_args(std)
+            call = f"init_layer(key(0), {fan_in}, {fan_out}{shown})"
+            got = ex.init_layer(jax.random.key(0), fan_in, fan_out, **extra)
+            _layer_arrays(got, fan_in, fan_out, call)
+            for name in ("w", "b"):
+                expect.dtype(got[name], jnp.float32, call=f'{call}["{name}"]',
+                             hint="make it a float32 JAX array: jax.random.normal and jnp.zeros give float32 "
+                                  "(NumPy's np.zeros gives float64).")
+
+
+@pytest.mark.exercise("init_layer", points=1)
+def test_init_layer_biases_are_zero(ex):
+    for fan_in, fan_out in LAYER_SHAPES:
+        for std in (None, 0.1):
+            extra, shown = _std_args(std)
+            call = f"init_layer(key(1), {fan_in}, {fan_out}{shown})"
+            got = ex.init_layer(jax.random.key(1), fan_in, fan_out, **extra)
+            _, b = _layer_arrays(got, fan_in, fan_out, call)
+            if not np.all(b == 0):
+                raise expect.failure(call, f"b: zeros of shape ({fan_out},)", f"b: {expect.show(got['b'])}",
+                                     "only the weights are random; start the biases at jnp.zeros((fan_out,)).")
+
+
+@pytest.mark.exercise("init_layer", points=2)
+def test_init_layer_std(ex):
+    for fan_in, fan_out, std in [*((i, o, None) for i, o in LAYER_SHAPES), (*LAYER_SHAPES[1], 0.1)]:
+        w = _draw_weights(ex, fan_in, fan_out, std)
+        want = math.sqrt(2 / fan_in) if std is None else std
+        call = f"init_layer(key(k), {fan_in}, {fan_out}{_std_args(std)[1]}) for k = {SEEDS_SHOWN}"
+        _check_std(w, want, call, fan_in, fan_out)
+
+
+@pytest.mark.exercise("init_layer", points=2)
+def test_init_layer_draws_from_a_normal(ex):
+    for fan_in, fan_out in LAYER_SHAPES:
+        w = _draw_weights(ex, fan_in, fan_out).ravel()
+        centered = w - w.mean()
+        frac = float(np.mean(np.abs(centered) < centered.std()))
+        tol = Z * math.sqrt(VAR_WITHIN_ONE / w.size)
+        if abs(frac - P_UNIFORM) < 0.01:
+            hint = "that is what a uniform distribution gives; draw with jax.random.normal."
+        elif abs(frac - P_TRUNCATED) < 0.01:
+            hint = ("that is a truncated normal (what jax.nn.initializers.he_normal draws); this lesson asks "
+                    "for the plain normal: jax.random.normal times the std.")
+        else:
+            hint = "draw the weights with jax.random.normal."
+        expect.that(abs(frac - P_WITHIN_ONE) <= tol,
+                    call=f"init_layer(key(k), {fan_in}, {fan_out}) for k = {SEEDS_SHOWN}",
+                    expected=f"{P_WITHIN_ONE:.2%} ± {tol:.2%} of the weights within one std of their mean, "
+                             f"as for a normal distribution",
+                    returned=f"{frac:.2%} of them within one std", hint=hint)
+
+
+@pytest.mark.exercise("init_layer", points=1)
+def test_init_layer_follows_its_key(ex):
+    fan_in, fan_out = LAYER_SHAPES[0]
+
+    def weights(seed):
+        got = ex.init_layer(jax.random.key(seed), fan_in, fan_out)
+        return _layer_arrays(got, fan_in, fan_out, f"init_layer(key({seed}), {fan_in}, {fan_out})")[0]
+
+    first, again = weights(3), weights(3)
+    expect.that(np.array_equal(first, again), call=f"init_layer(key(3), {fan_in}, {fan_out}) twice",
+                expected="the same weights both times", returned="different weights",
+                hint="draw only from the key you are given; no global random state, no fresh seed inside.")
+    other = weights(4)
+    r = _correlation(first.ravel(), other.ravel())
+    tol = Z / math.sqrt(first.size)  # the correlation of n independent pairs has standard error 1 / sqrt(n)
+    expect.that(abs(r) <= tol, call=f"init_layer(key(3), {fan_in}, {fan_out}) and init_layer(key(4), ...)",
+                expected=f"unrelated weights (correlation 0 ± {tol:.3f})", returned=f"correlation {r:.3f}",
+                hint="use the key argument; a key made inside the function, like jax.random.key(0), "
+                     "gives every call the same weights.")
+
+
+# ---------------------------------------------------------------- init_network
+
+def _network(got, sizes, call):
+    """init_network's result as a list of float64 (w, b) pairs, after checking its structure."""
+    __tracebackhide__ = True
+    if not (isinstance(got, list) and len(got) == len(sizes) - 1):
+        raise expect.failure(call, f"a list of {len(sizes) - 1} layer dicts, one per pair of neighbouring sizes",
+                             f"a list of {len(got)}" if isinstance(got, list) else expect.show(got),
+                             "one layer between each pair of sizes: zip(sizes[:-1], sizes[1:]).")
+    return [_layer_arrays(layer, fan_in, fan_out, f"{call}[{i}]")
+            for i, (layer, fan_in, fan_out) in enumerate(zip(got, sizes[:-1], sizes[1:]))]
+
+
+@pytest.mark.exercise("init_network", points=1)
+def test_init_network_shapes(ex):
+    sizes = NET_SIZES
+    call = f"init_network(key(10), {sizes})"
+    got = ex.init_network(jax.random.key(10), sizes)
+    layers = _network(got, sizes, call)
+    for i, (layer, (_, b)) in enumerate(zip(got, layers)):
+        for name in ("w", "b"):
+            expect.dtype(layer[name], jnp.float32, call=f'{call}[{i}]["{name}"]',
+                         hint="build each layer with init_layer, which gives float32.")
+        if not np.all(b == 0):
+            raise expect.failure(f"{call}[{i}]", f"b: zeros of shape {b.shape}", f"b: {expect.show(layer['b'])}",
+                                 "every layer's biases start at zero.")
+
+
+@pytest.mark.exercise("init_network", points=1)
+def test_init_network_is_reproducible(ex):
+    sizes = NET_SIZES
+    call = f"init_network(key(11), {sizes})"
+    first = _network(ex.init_network(jax.random.key(11), sizes), sizes, call)
+    again = _network(ex.init_network(jax.random.key(11), sizes), sizes, call)
+    expect.that(all(np.array_equal(a, b) for la, lb in zip(first, again) for a, b in zip(la, lb)),
+                call=f"{call} twice", expected="the same network both times", returned="different networks",
+                hint="derive every layer's key from the key argument, and from nothing else.")
+    other = _network(ex.init_network(jax.random.key(12), sizes), sizes, f"init_network(key(12), {sizes})")
+    expect.that(not np.array_equal(other[0][0], first[0][0]), call=f"{call} and init_network(key(12), {sizes})",
+                expected="different networks for different keys", returned="the same first layer",
+                hint="use the key argument rather than a key made inside the function.")
+
+
+@pytest.mark.exercise("init_network", points=2)
+def test_init_network_gives_each_layer_its_own_key(ex):
+    """Concept check: under jax.debug_key_reuse no key is used twice, and layers of equal shape differ."""
+    sizes = [WIDTH] * 4
+    call = f"init_network(key(13), {sizes})"
+    key = jax.random.key(13)  # made outside the check, so its set-up compiles are shared with the other tests
+    try:
+        with jax.debug_key_reuse(True):
+            got = ex.init_network(key, sizes)
+    except jax.errors.KeyReuseError as err:
+        raise expect.failure(call, "every key used once (checked with jax.debug_key_reuse(True))",
+                             f"KeyReuseError: {str(err).splitlines()[0]}",
+                             "split the key, keys = jax.random.split(key, n), give keys[i] to layer i, and "
+                             "don't use a key again once you have split it.") from None
+    ws = [w.ravel() for w, _ in _network(got, sizes, call)]
+    tol = Z / math.sqrt(ws[0].size)  # the correlation of n independent pairs has standard error 1 / sqrt(n)
+    for i in range(len(ws)):
+        for j in range(i + 1, len(ws)):
+            r = _correlation(ws[i], ws[j])
+            expect.that(abs(r) <= tol, call=call,
+                        expected=f"layers {i} and {j} unrelated (correlation 0 ± {tol:.3f})",
+                        returned=f"correlation {r:.3f}" + (" (identical weights)" if r > 0.9999 else ""),
+                        hint="a key used twice gives the same numbers twice: give each layer its own key "
+                             "from jax.random.split(key, n).")
+
+
+@pytest.mark.exercise("init_network", points=1)
+def test_init_network_layer_stds(ex):
+    sizes = NET_SIZES
+    for std in (None, 0.05):
+        extra, shown = _std_args(std)
+        call = f"init_network(key(14), {sizes}{shown})"
+        layers = _network(ex.init_network(jax.random.key(14), sizes, **extra), sizes, call)
+        for i, ((w, _), fan_in, fan_out) in enumerate(zip(layers, sizes[:-1], sizes[1:])):
+            want = math.sqrt(2 / fan_in) if std is None else std
+            _check_std(w, want, f"{call}[{i}] (fan_in {fan_in})", fan_in, fan_out)
+
+
+@pytest.mark.exercise("init_network", points=3)
+def test_he_keeps_the_signal_steady(ex):
+    """Concept check: through 32 ReLU layers, He init keeps the mean square of the activations steady;
+    std=1.0 blows it up and std=0.01 makes it vanish within a few layers."""
+    x = np.random.default_rng(0).standard_normal((BATCH, WIDTH))
+    x_ms = float(np.mean(x ** 2))
+
+    def run(std, depth):
+        sizes = [WIDTH] * (depth + 1)
+        extra, shown = _std_args(std)
+        call = f"init_network(key(15), [{WIDTH}] * {depth + 1}{shown}), then {depth} ReLU layers on a batch"
+        layers = _network(ex.init_network(jax.random.key(15), sizes, **extra), sizes, call)
+        return call, _mean_squares([{"w": w, "b": b} for w, b in layers], x) / x_ms
+
+    # With He init each layer multiplies the mean square by a random factor of mean ~1 and relative
+    # variance ~5 / WIDTH (for z normal, E[relu(z)^4] / E[relu(z)^2]^2 - 1 = 5; that is for one input, and
+    # a batch shares the weights, so averaging over it barely helps), so after DEPTH layers its
+    # log is a random walk with drift -5 DEPTH / (2 WIDTH) and spread sqrt(5 DEPTH / WIDTH).
+    spread = math.sqrt(5 * DEPTH / WIDTH)
+    lo, hi = math.exp(-5 * DEPTH / (2 * WIDTH) - Z * spread), math.exp(Z * spread)
+    call, he = run(None, DEPTH)
+    expect.that(bool(np.all((he >= lo) & (he <= hi))), call=call,
+                expected=f"mean square of the activations within [{lo:.3g}, {hi:.3g}] x the input's at every layer",
+                returned=f"{_profile(he)} (x the input's)",
+                hint="with std sqrt(2 / fan_in), relu(h @ w) has on average the same mean square as h.")
+    # The naive inits need no deep stack to fail: per layer, std=1.0 multiplies the mean square by
+    # WIDTH / 2 = 128 and std=0.01 by 0.0001 * WIDTH / 2 = 0.0128, so SHALLOW layers make 7e16 and 1e-15.
+    call, big = run(1.0, SHALLOW)
+    expect.that(bool(big[-1] > 1e6), call=call,
+                expected="activations that explode: mean square > 1e6 x the input's by the last layer",
+                returned=f"{_profile(big)} (x the input's)",
+                hint="with a number for std, every layer's weights have that std, not He's.")
+    call, small = run(0.01, SHALLOW)
+    expect.that(bool(small[-1] < 1e-6), call=call,
+                expected="activations that vanish: mean square < 1e-6 x the input's by the last layer",
+                returned=f"{_profile(small)} (x the input's)",
+                hint="with a number for std, every layer's weights have that std, not He's.")
+
+
+# ---------------------------------------------------------------- activation_scales
+
+def _activation_hint(got, params, x):
+    """A hint that names the mistake, when the result matches a common wrong computation."""
+    default = "h = jax.nn.relu(h @ w + b) for every layer, then jnp.mean(h ** 2); jnp.stack the results."
+    shape = np.shape(got) if hasattr(got, "shape") else None
+    if shape == (len(params) + 1,):
+        return "leave the input out: one entry per layer, measured after that layer's ReLU."
+    if shape != (len(params),):
+        return default
+    got = np.asarray(got, np.float64)
+    if np.allclose(got, _mean_squares(params, x, bias=False), rtol=1e-4):
+        return "add each layer's bias b before the ReLU."
+    if np.allclose(got, _mean_squares(params, x, relu=False), rtol=1e-4):
+        return "apply jax.nn.relu after every layer (the last one too)."
+    return default
+
+
+@pytest.mark.exercise("activation_scales", points=2)
+def test_activation_scales(ex):
+    rng = np.random.default_rng(5)
+    sizes = [16, 16, 16, 16]  # one layer shape, so the learner's forward pass compiles each op once
+
+    def normal(shape, scale=1.0):
+        return jnp.asarray((scale * rng.standard_normal(shape)).astype(np.float32))
+
+    params = [{"w": normal((a, b), 0.4), "b": normal(b, 0.3)} for a, b in zip(sizes[:-1], sizes[1:])]
+    x = normal((10, sizes[0]))
+    want = _mean_squares(params, x).astype(np.float32)
+    got = ex.activation_scales(params, x)
+    expect.close(got, want, call=f"activation_scales(params of a {sizes} stack with non-zero biases, "
+                                 f"x of shape {x.shape})",
+                 rtol=1e-4, atol=1e-6, hint=_activation_hint(got, params, x))
