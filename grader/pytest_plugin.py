@@ -45,6 +45,7 @@ def _lesson_of(item) -> targets.Lesson | None:
 
 
 def pytest_collection_modifyitems(session, config, items):
+    _quiet_short_summary(config, items)
     for item in items:
         if _lesson_of(item) is None:
             continue
@@ -53,6 +54,15 @@ def pytest_collection_modifyitems(session, config, items):
             raise pytest.UsageError(f"{item.nodeid}: a lesson test needs exactly one @pytest.mark.exercise")
         if getattr(item, "callspec", None) is not None:
             raise pytest.UsageError(f"{item.nodeid}: graded lesson tests are not parametrized; loop inside")
+
+
+def _quiet_short_summary(config, items) -> None:
+    """In a lesson-only run each failure is already one line; pytest's short summary would repeat
+    them cut off, below the points. Keep it when asked for with -r."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    explicit = any(a.startswith("-r") for a in config.invocation_params.args)
+    if reporter is not None and not explicit and items and all(_lesson_of(i) for i in items):
+        reporter.reportchars = ""
 
 
 def exercise_info(item) -> tuple[str, int]:
