@@ -103,20 +103,57 @@ def pytest_runtest_makereport(item, call):
             report.longrepr = _not_written_line(item, excinfo)
         elif excinfo.errisinstance(targets.MissingExercise):
             report.longrepr = str(excinfo.value)
+        elif not excinfo.errisinstance((AssertionError, pytest.fail.Exception, pytest.skip.Exception)):
+            concise = _raised_in_target(item, excinfo)
+            if concise:
+                report.longrepr = concise
     _record(item, report)
     return report
 
 
-def _not_written_line(item, excinfo) -> str:
+def _target_frames(item, excinfo) -> tuple[Path | None, list]:
+    """The traceback entries that run in the module under test, innermost last."""
     path = item.stash.get(_EX_PATH, None)
-    if path is not None:
-        for entry in reversed(excinfo.traceback):
-            if Path(str(entry.path)).resolve() == path.resolve():
-                name = entry.frame.code.name
-                if name != "<module>":
-                    return f"`ex.{name}` in {targets.display(path)} is not written yet."
-        return f"{targets.display(path)} is not written yet (it raises NotImplementedError)."
-    return f"Not written yet: {excinfo.exconly()}"
+    if path is None:
+        return None, []
+    path = path.resolve()
+    return path, [e for e in excinfo.traceback if Path(str(e.path)).resolve() == path]
+
+
+def _qualname(entry) -> str:
+    name = getattr(entry.frame.code.raw, "co_qualname", entry.frame.code.name)
+    return name.split(".<locals>.")[-1]
+
+
+def _not_written_line(item, excinfo) -> str:
+    path, frames = _target_frames(item, excinfo)
+    if path is None:
+        return f"Not written yet: {excinfo.exconly()}"
+    for entry in reversed(frames):
+        if entry.frame.code.name != "<module>":
+            return f"`ex.{_qualname(entry)}` in {targets.display(path)} is not written yet."
+    return f"{targets.display(path)} is not written yet (it raises NotImplementedError)."
+
+
+MAX_MESSAGE_LINES = 8
+
+
+def _raised_in_target(item, excinfo) -> str | None:
+    """An error raised while the learner's code ran, told from the learner's line rather than through
+    the library frames beneath it (JAX and Flax errors can run to dozens of frames)."""
+    path, frames = _target_frames(item, excinfo)
+    if not frames:
+        return None
+    entry = frames[-1]
+    lines = str(excinfo.value).strip().splitlines() or [""]
+    message = "\n    ".join(lines[:MAX_MESSAGE_LINES]) + ("\n    ..." if len(lines) > MAX_MESSAGE_LINES else "")
+    try:
+        code = str(entry.statement).strip().splitlines()[0]
+    except Exception:  # no source available
+        code = ""
+    where = f"{targets.display(path)}, line {entry.lineno + 1}, in {_qualname(entry)}"
+    return (f"Your code raised {excinfo.type.__name__}: {message}\n"
+            f"  at {where}" + (f":\n    {code}" if code else ""))
 
 
 def _new_result(item) -> dict | None:

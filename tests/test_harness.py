@@ -136,3 +136,17 @@ def test_find_lesson_accepts_short_numbers_and_names_the_lessons():
 def test_every_lesson_test_file_has_points():
     for lesson in targets.all_lessons():
         assert points.lesson_total(lesson) > 0
+
+
+def test_error_in_learner_code_is_told_from_the_learner_line(toy):
+    proc, tests = toy(RIGHT.replace("return 2 * x", "return helper(x)\n\n\ndef helper(x):\n    return x + 'a'"))
+    assert "Your code raised TypeError" in proc.stdout, proc.stdout
+    assert "toy.py, line 6, in helper:\n    return x + 'a'" in proc.stdout
+    assert "Traceback" not in proc.stdout and tests["test_double"]["outcome"] == "failed"
+
+
+def test_unwritten_method_is_named_with_its_class(toy):
+    module = RIGHT.replace("return 3 * x", "return Box().size()") + (
+        "\n\nclass Box:\n    def size(self):\n        raise NotImplementedError()\n")
+    proc, _ = toy(module)
+    assert "`ex.Box.size` in " in proc.stdout, proc.stdout
