@@ -1,0 +1,8 @@
+"""Scales the caller's NumPy leaves in place and hands the same dict back."""
+MUST_FAIL = ["test_scale"]
+
+
+def scale(params, factor):
+    for leaf in jax.tree.leaves(params):
+        leaf *= factor
+    return params
