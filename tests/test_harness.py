@@ -150,3 +150,11 @@ def test_unwritten_method_is_named_with_its_class(toy):
         "\n\nclass Box:\n    def size(self):\n        raise NotImplementedError()\n")
     proc, _ = toy(module)
     assert "`ex.Box.size` in " in proc.stdout, proc.stdout
+
+
+def test_runs_from_inside_a_lesson_folder():
+    lesson = targets.all_lessons()[0]
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--target", "solutions", "-q", "-p", "no:cacheprovider"],
+                          cwd=lesson.dir, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert f"lesson {lesson.number} {lesson.topic}" in proc.stdout
