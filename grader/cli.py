@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import devcheck, points, progress, runs, stubs, targets
+from grader import devcheck, notebooks, points, progress, runs, stubs, targets
 
 
 def _lessons(numbers: list[str]) -> list[targets.Lesson]:
@@ -22,6 +22,39 @@ def cmd_stubs(args) -> int:
         return 1 if stale else 0
     for path in stubs.write_stubs(lessons=lessons):
         print(f"wrote {targets.display(path)}")
+    return 0
+
+
+def cmd_notebooks(args) -> int:
+    lessons = _lessons(args.lessons)
+    if args.check:
+        stale = [l for l in notebooks.stale_notebooks() if l in lessons]
+        for lesson in stale:
+            print(f"out of date: {notebooks.notebook_path(lesson)} (run: python -m grader notebooks)")
+        return 1 if stale else 0
+    for path in notebooks.write_notebooks(lessons=lessons):
+        print(f"wrote {targets.display(path)}")
+    return 0
+
+
+def cmd_grade_example(args) -> int:
+    """The example class: one lesson released, six generated submissions graded with stock nbgrader."""
+    import time
+
+    from grader import course_run
+
+    root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="jaxkit-example-course-"))
+    assignment, students = course_run.example_class(root, args.lesson)
+    start = time.perf_counter()
+    scores = course_run.grade(root, assignment)
+    elapsed = time.perf_counter() - start
+    total = points.lesson_total(targets.find_lesson(args.lesson))
+    print(f"Example class, {assignment}, graded by nbgrader (course folder: {root})\n")
+    print(f"{'student':<12}{'score':>9}  submission")
+    for student, what in students.items():
+        print(f"{student:<12}{scores.get(student, 0):>5.0f}/{total:<3}  {what}")
+    print(f"\nautograde + feedback + export: {elapsed:.1f} s for {len(students)} notebooks "
+          f"({elapsed / len(students):.1f} s a notebook)")
     return 0
 
 
@@ -84,6 +117,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
     p.add_argument("--check", action="store_true", help="only report stubs that are out of date")
     p.set_defaults(func=cmd_stubs)
+    p = sub.add_parser("notebooks", help="regenerate the nbgrader source notebooks (or --check them)")
+    p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
+    p.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
+    p.set_defaults(func=cmd_notebooks)
+    p = sub.add_parser("grade-example", help="grade the bundled example class with nbgrader and print its scores")
+    p.add_argument("--lesson", default="01", help="the lesson to release and grade (default 01)")
+    p.add_argument("--out", default=None, help="course folder to build (default: a new temporary folder)")
+    p.set_defaults(func=cmd_grade_example)
     p = sub.add_parser("points", help="each lesson's total points, read from its tests")
     p.set_defaults(func=cmd_points)
     p = sub.add_parser("progress", help="run every lesson's tests and print points per lesson")

@@ -78,10 +78,13 @@ def ex(request):
     lesson = targets.lesson_of_test_file(Path(request.node.path))
     if lesson is None:
         raise pytest.UsageError(f"`ex` is for lesson tests (NN/test_<topic>.py), not {request.node.path}")
-    base = request.config.invocation_params.dir
-    path = lesson.module_in(targets.resolve_target(request.config.getoption("target"), base))
-    request.node.stash[_EX_PATH] = path
+    target = request.config.getoption("target")
     try:
+        if target == targets.IN_PROCESS:
+            return targets.in_process(lesson.number)
+        base = request.config.invocation_params.dir
+        path = lesson.module_in(targets.resolve_target(target, base))
+        request.node.stash[_EX_PATH] = path
         return targets.load(path)
     except targets.TargetError as err:
         problem = str(err)
@@ -128,7 +131,7 @@ def _qualname(entry) -> str:
 def _not_written_line(item, excinfo) -> str:
     path, frames = _target_frames(item, excinfo)
     if path is None:
-        return f"Not written yet: {excinfo.exconly()}"
+        return f"`{exercise_info(item)[0]}` is not written yet."
     for entry in reversed(frames):
         if entry.frame.code.name != "<module>":
             return f"`ex.{_qualname(entry)}` in {targets.display(path)} is not written yet."

@@ -136,6 +136,23 @@ class ExerciseModule:
 
 _cache: dict[tuple, ExerciseModule | TargetError] = {}
 
+IN_PROCESS = "notebook"
+_in_process: dict[str, ExerciseModule] = {}
+
+
+def register_in_process(number: str, module) -> ExerciseModule:
+    """Make ``module`` (e.g. built from a notebook's namespace) the target of lesson ``number`` for
+    runs with ``--target notebook`` in this process."""
+    wrapped = module if isinstance(module, ExerciseModule) else ExerciseModule(module, Path(f"<notebook of lesson {number}>"))
+    _in_process[number] = wrapped
+    return wrapped
+
+
+def in_process(number: str) -> ExerciseModule:
+    if number not in _in_process:
+        raise TargetError(f"No notebook code is registered for lesson {number}: run the notebook's cells first.")
+    return _in_process[number]
+
 
 def load(path: Path) -> ExerciseModule:
     """Import the exercise module at ``path`` (once per version of the file); TargetError if it can't be."""
