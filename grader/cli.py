@@ -58,6 +58,25 @@ def cmd_grade_example(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    from grader import learner
+
+    report, all_passed = learner.check_report(targets.find_lesson(args.lesson), args.target)
+    print(report)
+    return 0 if all_passed else 1
+
+
+def cmd_reset(args) -> int:
+    from grader import learner
+
+    lesson = targets.find_lesson(args.lesson)
+    backup = learner.reset(lesson)
+    print(f"{targets.display(lesson.stub_file)} is back to the untouched stub.")
+    if backup is not None:
+        print(f"Your previous version is kept in {targets.display(backup)}.")
+    return 0
+
+
 def cmd_points(args) -> int:
     for number, total in points.course_totals().items():
         print(f"lesson {number}: {total} points")
@@ -125,6 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lesson", default="01", help="the lesson to release and grade (default 01)")
     p.add_argument("--out", default=None, help="course folder to build (default: a new temporary folder)")
     p.set_defaults(func=cmd_grade_example)
+    p = sub.add_parser("check", help="run one lesson's tests and print its score and failing exercises")
+    p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
+    p.add_argument("--target", default="lessons", help="lessons (yours), solutions, or a folder like lessons/")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("reset", help="put a lesson's stub back (your file is kept in lessons/NN/backups/)")
+    p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
+    p.set_defaults(func=cmd_reset)
     p = sub.add_parser("points", help="each lesson's total points, read from its tests")
     p.set_defaults(func=cmd_points)
     p = sub.add_parser("progress", help="run every lesson's tests and print points per lesson")

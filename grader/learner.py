@@ -1,0 +1,45 @@
+"""Learner commands: ``check`` one lesson with a score summary, ``reset`` a lesson to its stub."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from grader import progress, stubs, targets
+
+
+def check_report(lesson: targets.Lesson, target: str = "lessons") -> tuple[str, bool]:
+    """The summary of one run of a lesson's tests, and whether every test passed."""
+    scores, run = progress.measure(target, [lesson])
+    if not run.tests:
+        return run.output[-3000:] + "\nThe lesson's tests did not run; the output above says why.", False
+    score = scores[0]
+    lines = [f"lesson {lesson.number} {lesson.topic}: {score.earned} / {score.total} points", ""]
+    for ex in score.exercises:
+        lines.append(f"  {'+' if ex.done else '-'} {ex.name:<24} {ex.earned}/{ex.total}")
+        for message in dict.fromkeys(ex.failing):  # the same message once, however many tests share it
+            lines.extend("      " + line for line in message.splitlines()[:6])
+    todo = next((ex for ex in score.exercises if not ex.done), None)
+    lines.append("")
+    lines.append("Every exercise passes. On to the next lesson!" if todo is None else
+                 f"next: `{todo.name}` in lessons/{lesson.number}/{lesson.topic}.py")
+    return "\n".join(lines), todo is None
+
+
+def reset(lesson: targets.Lesson, now: float | None = None) -> Path | None:
+    """Put the generated stub back; the learner's file is kept in lessons/NN/backups/ first.
+    Returns the backup's path (None when there was no file or it was already the stub)."""
+    stub = stubs.stub_for(lesson)
+    current = lesson.stub_file
+    backup = None
+    if current.exists() and current.read_text() != stub:
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+        backup = current.parent / "backups" / f"{lesson.topic}-{stamp}.py"
+        n = 1
+        while backup.exists():
+            backup = backup.with_name(f"{lesson.topic}-{stamp}-{n}.py")
+            n += 1
+        backup.parent.mkdir(exist_ok=True)
+        shutil.copy2(current, backup)
+    current.write_text(stub)
+    return backup

@@ -1,0 +1,58 @@
+"""The learner commands: check one lesson, reset a lesson to its stub without losing work."""
+import subprocess
+import sys
+
+from grader import learner, stubs, targets
+
+
+def _grader(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_check_lists_each_exercise_with_its_message(tmp_path):
+    lesson = targets.find_lesson("04")
+    module = lesson.module_in(tmp_path)
+    module.parent.mkdir()
+    module.write_text(lesson.solution_file.read_text().replace(
+        "return jax.tree.map(lambda p, g: p - lr * g, params, grads)", "return params"))
+    proc = _grader("check", "4", "--target", str(tmp_path))
+    assert proc.returncode == 1
+    assert "lesson 04 pytrees: 17 / 19 points" in proc.stdout
+    assert "+ scale" in proc.stdout and "- sgd_step" in proc.stdout
+    assert "Called sgd_step(params, grads, lr=0.1)." in proc.stdout
+    assert "next: `sgd_step`" in proc.stdout
+
+
+def test_check_on_a_file_with_a_syntax_error_says_so(tmp_path):
+    lesson = targets.find_lesson("04")
+    module = lesson.module_in(tmp_path)
+    module.parent.mkdir()
+    module.write_text("def scale(params, factor:\n")
+    proc = _grader("check", "04", "--target", str(tmp_path))
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert "has a syntax error on line 1" in proc.stdout
+
+
+def test_unknown_lesson_is_a_clear_message():
+    proc = _grader("check", "42")
+    assert proc.returncode == 2 and "There is no lesson '42'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_reset_restores_the_stub_and_keeps_the_learners_file():
+    lesson = targets.find_lesson("01")
+    original = lesson.stub_file.read_text()
+    work = original.replace("# YOUR CODE HERE\n    raise NotImplementedError()", "return 1", 1)
+    backup = None
+    try:
+        lesson.stub_file.write_text(work)
+        backup = learner.reset(lesson, now=0)
+        assert lesson.stub_file.read_text() == stubs.stub_for(lesson)
+        assert backup is not None and backup.read_text() == work
+        second = learner.reset(lesson, now=0)  # already the stub: nothing to keep
+        assert second is None
+    finally:
+        lesson.stub_file.write_text(original)
+        if backup is not None:
+            backup.unlink()
+            if not any(backup.parent.iterdir()):
+                backup.parent.rmdir()
