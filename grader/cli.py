@@ -58,6 +58,16 @@ def cmd_grade_example(args) -> int:
     return 0
 
 
+def cmd_status(args) -> int:
+    from grader import status
+
+    scores, ran = status.status(use_cache=not args.no_cache)
+    print(progress.render(scores, "lessons"))
+    reused = len(scores) - len(ran)
+    print(f"({len(ran)} lesson(s) run, {reused} unchanged since their last run)")
+    return 0
+
+
 def cmd_check(args) -> int:
     from grader import learner
 
@@ -144,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lesson", default="01", help="the lesson to release and grade (default 01)")
     p.add_argument("--out", default=None, help="course folder to build (default: a new temporary folder)")
     p.set_defaults(func=cmd_grade_example)
+    p = sub.add_parser("status", help="points per lesson; reruns only lessons whose files changed")
+    p.add_argument("--no-cache", action="store_true", help="run every lesson again")
+    p.set_defaults(func=cmd_status)
     p = sub.add_parser("check", help="run one lesson's tests and print its score and failing exercises")
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.add_argument("--target", default="lessons", help="lessons (yours), solutions, or a folder like lessons/")

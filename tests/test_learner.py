@@ -56,3 +56,17 @@ def test_reset_restores_the_stub_and_keeps_the_learners_file():
             backup.unlink()
             if not any(backup.parent.iterdir()):
                 backup.parent.rmdir()
+
+
+def test_status_reruns_only_lessons_whose_files_changed(tmp_path):
+    from grader import status
+
+    scores, ran = status.status(cache_dir=tmp_path)
+    numbers = [l.number for l in targets.all_lessons()]
+    assert ran == numbers and [s.lesson.number for s in scores] == numbers
+    assert sum(s.total for s in scores) > 0
+    assert status.status(cache_dir=tmp_path)[1] == []
+    (tmp_path / "02.json").write_text('{"fingerprint": "of an older file", "tests": []}')
+    again, ran = status.status(cache_dir=tmp_path)
+    assert ran == ["02"]
+    assert [(s.earned, s.total) for s in again] == [(s.earned, s.total) for s in scores]

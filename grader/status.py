@@ -1,0 +1,57 @@
+"""``python -m grader status``: every lesson's points, reusing the last results of lessons whose files
+have not changed since (kept in .results/status/), so a look at your progress costs almost nothing."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from grader import KIT_ROOT, progress, runs, targets
+
+CACHE_DIR = KIT_ROOT / ".results" / "status"
+
+
+def fingerprint(lesson: targets.Lesson) -> str:
+    digest = hashlib.sha256()
+    for path in (lesson.stub_file, lesson.test_file):
+        digest.update(path.read_bytes() if path.exists() else b"<missing>")
+    return digest.hexdigest()
+
+
+def cached_results(lesson: targets.Lesson, cache_dir: Path = CACHE_DIR) -> list[dict] | None:
+    path = cache_dir / f"{lesson.number}.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data["tests"] if data.get("fingerprint") == fingerprint(lesson) else None
+
+
+def store(lesson: targets.Lesson, tests: list[dict], cache_dir: Path = CACHE_DIR) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / f"{lesson.number}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"fingerprint": fingerprint(lesson), "tests": tests}))
+    tmp.replace(path)
+
+
+def status(use_cache: bool = True, cache_dir: Path = CACHE_DIR) -> tuple[list[progress.LessonScore], list[str]]:
+    """Scores of every lesson, and the numbers of the lessons that had to be run."""
+    lessons = targets.all_lessons()
+    results: dict[str, list[dict]] = {}
+    stale = []
+    for lesson in lessons:
+        cached = cached_results(lesson, cache_dir) if use_cache else None
+        if cached is None:
+            stale.append(lesson)
+        else:
+            results[lesson.number] = cached
+    if stale:
+        run = runs.run_lessons([f"lessons/{l.number}" for l in stale], "lessons")
+        for lesson in stale:
+            tests = [t for t in run.tests if t["lesson"] == lesson.number]
+            results[lesson.number] = tests
+            if tests:
+                store(lesson, tests, cache_dir)
+    scores = progress.score(lessons, [t for l in lessons for t in results.get(l.number, [])])
+    return scores, [l.number for l in stale]
