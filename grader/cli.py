@@ -76,6 +76,14 @@ def cmd_check(args) -> int:
     return 0 if all_passed else 1
 
 
+def cmd_watch(args) -> int:
+    from grader import learner
+
+    learner.watch(targets.find_lesson(args.lesson), args.target, args.interval, args.max_runs,
+                  out=lambda text: print(text, flush=True))
+    return 0
+
+
 def cmd_reset(args) -> int:
     from grader import learner
 
@@ -161,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.add_argument("--target", default="lessons", help="lessons (yours), solutions, or a folder like lessons/")
     p.set_defaults(func=cmd_check)
+    p = sub.add_parser("watch", help="rerun a lesson's tests each time its file is saved")
+    p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
+    p.add_argument("--target", default="lessons", help=argparse.SUPPRESS)
+    p.add_argument("--interval", type=float, default=0.5, help="seconds between looks at the file")
+    p.add_argument("--max-runs", type=int, default=None, help="stop after this many runs")
+    p.set_defaults(func=cmd_watch)
     p = sub.add_parser("reset", help="put a lesson's stub back (your file is kept in lessons/NN/backups/)")
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.set_defaults(func=cmd_reset)

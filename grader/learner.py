@@ -43,3 +43,30 @@ def reset(lesson: targets.Lesson, now: float | None = None) -> Path | None:
         shutil.copy2(current, backup)
     current.write_text(stub)
     return backup
+
+
+def watch(lesson: targets.Lesson, target: str = "lessons", interval: float = 0.5,
+          max_runs: int | None = None, out=print) -> int:
+    """Run the lesson's tests now and again each time its module (or test file) is saved.
+    Stops after ``max_runs`` runs, or on Ctrl-C. Returns the number of runs."""
+    module = lesson.module_in(targets.resolve_target(target))
+    watched = [module, lesson.test_file]
+
+    def stamp():
+        return tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in watched)
+
+    runs_done = 0
+    try:
+        while max_runs is None or runs_done < max_runs:
+            seen = stamp()
+            report, _ = check_report(lesson, target)
+            runs_done += 1
+            out(f"\n--- {time.strftime('%H:%M:%S')} run {runs_done} ---\n{report}")
+            if max_runs is not None and runs_done >= max_runs:
+                break
+            out(f"(watching {targets.display(module)}; save it to run again, Ctrl-C to stop)")
+            while stamp() == seen:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        out("\nStopped watching.")
+    return runs_done

@@ -70,3 +70,28 @@ def test_status_reruns_only_lessons_whose_files_changed(tmp_path):
     again, ran = status.status(cache_dir=tmp_path)
     assert ran == ["02"]
     assert [(s.earned, s.total) for s in again] == [(s.earned, s.total) for s in scores]
+
+
+def test_watch_reruns_when_the_file_is_saved(tmp_path):
+    import threading
+    import time
+
+    lesson = targets.find_lesson("04")
+    module = lesson.module_in(tmp_path)
+    module.parent.mkdir()
+    module.write_text(stubs.stub_for(lesson))
+    reports = []
+
+    def save_when_first_run_is_done():
+        while not reports:
+            time.sleep(0.05)
+        time.sleep(0.05)
+        module.write_text(lesson.solution_file.read_text())
+
+    saver = threading.Thread(target=save_when_first_run_is_done)
+    saver.start()
+    runs = learner.watch(lesson, str(tmp_path), interval=0.05, max_runs=2, out=reports.append)
+    saver.join()
+    texts = [r for r in reports if "--- " in r]
+    assert runs == 2 and len(texts) == 2
+    assert "0 / 19 points" in texts[0] and "19 / 19 points" in texts[1]
