@@ -84,6 +84,25 @@ def cmd_watch(args) -> int:
     return 0
 
 
+def cmd_hint(args) -> int:
+    from grader import hints
+
+    lesson = targets.find_lesson(args.lesson)
+    if args.reset:
+        hints.forget(lesson)
+        print(f"Hints for lesson {lesson.number} start again from the first level.")
+        return 0
+    exercise = args.exercise or hints.first_unfinished(lesson)
+    if exercise is None:
+        print(f"Every exercise of lesson {lesson.number} passes: no hint needed.")
+        return 0
+    level, levels, text = hints.next_hint(lesson, exercise)
+    print(f"Hint {level} of {levels} for `{exercise}` (lesson {lesson.number}):\n  {text}")
+    if level < levels:
+        print(f"(ask again for the next one: python -m grader hint {lesson.number} {exercise})")
+    return 0
+
+
 def cmd_reset(args) -> int:
     from grader import learner
 
@@ -175,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--interval", type=float, default=0.5, help="seconds between looks at the file")
     p.add_argument("--max-runs", type=int, default=None, help="stop after this many runs")
     p.set_defaults(func=cmd_watch)
+    p = sub.add_parser("hint", help="the next hint for an exercise (the first unfinished one by default)")
+    p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
+    p.add_argument("exercise", nargs="?", help="the exercise's name, e.g. td_loss")
+    p.add_argument("--reset", action="store_true", help="start this lesson's hints again from level 1")
+    p.set_defaults(func=cmd_hint)
     p = sub.add_parser("reset", help="put a lesson's stub back (your file is kept in lessons/NN/backups/)")
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.set_defaults(func=cmd_reset)
