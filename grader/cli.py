@@ -103,6 +103,19 @@ def cmd_hint(args) -> int:
     return 0
 
 
+def cmd_plot(args) -> int:
+    from grader import plots
+
+    try:
+        paths = plots.plot(args.lesson, Path(args.out), args.target)
+    except plots.PlotUnavailable as err:
+        print(f"No plot yet: {err}.", file=sys.stderr)
+        return 1
+    for path in paths:
+        print(f"wrote {targets.display(path)}")
+    return 0
+
+
 def cmd_reset(args) -> int:
     from grader import learner
 
@@ -199,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("exercise", nargs="?", help="the exercise's name, e.g. td_loss")
     p.add_argument("--reset", action="store_true", help="start this lesson's hints again from level 1")
     p.set_defaults(func=cmd_hint)
+    p = sub.add_parser("plot", help="draw a lesson's pictures (05, 06, 07) as PNG files")
+    p.add_argument("lesson", help="lesson number: 05, 06 or 07")
+    p.add_argument("--out", default="plots", help="folder for the PNG files (default: plots/)")
+    p.add_argument("--target", default="lessons", help="lessons (yours), solutions, or a folder like lessons/")
+    p.set_defaults(func=cmd_plot)
     p = sub.add_parser("reset", help="put a lesson's stub back (your file is kept in lessons/NN/backups/)")
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.set_defaults(func=cmd_reset)

@@ -1,0 +1,139 @@
+"""Pictures of what a lesson's code does, drawn with the learner's own implementation (or --target).
+
+05: activation scale by depth, He init against std=1 and std=0.01.
+06: the fit of sin(3x) and its training loss.
+07: the CNN's training loss and a grid of test digits with their predictions, wrong ones in red.
+Written as PNG files with matplotlib's Agg backend, so no display is needed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from grader import targets
+
+
+class PlotUnavailable(Exception):
+    """The plot needs code the lesson file doesn't have working yet; the message says which."""
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _module(lesson: targets.Lesson, target: str):
+    try:
+        return targets.load(lesson.module_in(targets.resolve_target(target)))
+    except targets.TargetError as err:
+        raise PlotUnavailable(str(err)) from None
+
+
+def _call(what: str, fn, *args):
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise PlotUnavailable(f"this plot needs `{what}`, which is not written yet") from None
+
+
+def plot_05(ex, out: Path) -> list[Path]:
+    import jax
+
+    plt = _pyplot()
+    depth, width = 32, 256
+    x = np.random.default_rng(0).normal(size=(512, width)).astype(np.float32)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, std in (("He: std = sqrt(2 / fan_in)", None), ("std = 1", 1.0), ("std = 0.01", 0.01)):
+        params = _call("init_network", ex.init_network, jax.random.key(0), [width] * (depth + 1), std)
+        scales = np.asarray(_call("activation_scales", ex.activation_scales, params, x))
+        ax.semilogy(np.arange(1, depth + 1), np.clip(scales, 1e-30, 1e30), marker=".", label=label)
+    ax.set(xlabel="layer", ylabel="mean square activation (shown within 1e±30)",
+           title="Activation scale through 32 ReLU layers")
+    ax.legend()
+    return [_save(fig, out / "05_activation_scale.png")]
+
+
+def plot_06(ex, out: Path) -> list[Path]:
+    import jax
+
+    plt = _pyplot()
+    x = np.linspace(-1, 1, 256, dtype=np.float32)[:, None]
+    y = np.sin(3 * x)
+    params = ex.init_mlp(jax.random.key(0), [1, 32, 1])
+    params, losses = _call("fit", ex.fit, params, x, y, 1000, 0.1, ex.mse)
+    pred = np.asarray(_call("forward", ex.forward, params, x))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(x[:, 0], y[:, 0], label="sin(3x)")
+    left.plot(x[:, 0], pred[:, 0], "--", label="network")
+    left.set(xlabel="x", title="The fit")
+    left.legend()
+    right.semilogy(np.asarray(losses))
+    right.set(xlabel="step", ylabel="mean squared error", title="Training loss")
+    return [_save(fig, out / "06_sine_fit.png")]
+
+
+def plot_07(ex, out: Path, epochs: int = 3) -> list[Path]:
+    import jax
+    import optax
+    from flax import nnx
+
+    from grader.datasets import digits
+
+    plt = _pyplot()
+    d = digits()
+    x, y = d["x_train"][..., None], d["y_train"]
+    x_test, y_test = d["x_test"][..., None], d["y_test"]
+    model = _call("CNN", lambda: ex.CNN(rngs=nnx.Rngs(0)))
+    optimizer = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)
+    rng, batch, losses = np.random.default_rng(0), 64, []
+    for _ in range(epochs):
+        perm = rng.permutation(len(y))
+        for i in range(len(y) // batch):
+            idx = perm[i * batch:(i + 1) * batch]
+            losses.append(_call("train_step", ex.train_step, model, optimizer, x[idx], y[idx]))
+    _call("eval_step", ex.eval_step, model, x_test[:batch], y_test[:batch])  # puts the model in eval mode
+    model.eval()
+    shown = x_test[:batch]
+    pred = np.asarray(jax.numpy.argmax(model(shown), axis=-1))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(np.asarray(jax.device_get(losses)))
+    ax.set(xlabel="step", ylabel="cross-entropy", title=f"CNN training loss ({epochs} epochs)")
+    paths = [_save(fig, out / "07_training_curve.png")]
+    fig, axes = plt.subplots(8, 8, figsize=(8, 8.5))
+    for k, axis in enumerate(axes.flat):
+        axis.imshow(shown[k, :, :, 0], cmap="gray_r")
+        wrong = pred[k] != y_test[k]
+        axis.set_title(f"{pred[k]}" + (f" (is {y_test[k]})" if wrong else ""), fontsize=8,
+                       color="red" if wrong else "black")
+        axis.axis("off")
+    fig.suptitle("Test digits and the CNN's predictions (wrong ones in red)")
+    paths.append(_save(fig, out / "07_predictions.png"))
+    return paths
+
+
+PLOTS = {"05": plot_05, "06": plot_06, "07": plot_07}
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+def plot(number: str, out: Path, target: str = "lessons") -> list[Path]:
+    lesson = targets.find_lesson(number)
+    if lesson.number not in PLOTS:
+        raise PlotUnavailable(f"lesson {lesson.number} has no plots; lessons {', '.join(PLOTS)} do")
+    from grader import jax_setup
+
+    jax_setup.configure()
+    return PLOTS[lesson.number](_module(lesson, target), Path(out))
