@@ -273,13 +273,13 @@ def test_dropout_only_in_training(ex):
     model = _new_model(ex)
     model.eval()
     first, second = np.asarray(_forward(model, x)), np.asarray(_forward(model, x))
-    expect.that(np.array_equal(first, second), call=f"model(x) twice after model.eval(), x of shape {x.shape}",
+    expect.that(np.array_equal(first, second), call=f"model(x) with model = CNN(rngs=...), twice after model.eval(), x of shape {x.shape}",
                 expected="the same logits both times", returned="different logits",
                 hint="in eval mode nothing is random: let model.eval() switch Dropout off (no deterministic= "
                      "argument in __call__).")
     model.train()
     first, second = np.asarray(_forward(model, x)), np.asarray(_forward(model, x))
-    expect.that(not np.array_equal(first, second), call=f"model(x) twice after model.train(), x of shape {x.shape}",
+    expect.that(not np.array_equal(first, second), call=f"model(x) with model = CNN(rngs=...), twice after model.train(), x of shape {x.shape}",
                 expected="different logits: dropout draws a new mask on each call",
                 returned="the same logits both times",
                 hint="apply self.dropout (nnx.Dropout(0.1, rngs=rngs)) after dense1's ReLU; model.train() "
@@ -296,14 +296,14 @@ def test_batchnorm_updates_only_in_training(ex):
     _forward(model, x)
     trained_stats = _leaves(model, nnx.BatchStat)
     expect.that(bool(start) and not _same(start, trained_stats),
-                call=f"model(x) after model.train(), x of shape {x.shape}",
+                call=f"model(x) with model = CNN(rngs=...), after model.train(), x of shape {x.shape}",
                 expected="BatchNorm's running mean and variance to move towards the batch's",
                 returned="the same batch statistics as before" if start else "a model with no batch statistics",
                 hint="put nnx.BatchNorm right after each conv, and call it as self.bn1(x), no mode argument.")
     model.eval()
     _forward(model, x)
     expect.that(_same(trained_stats, _leaves(model, nnx.BatchStat)),
-                call=f"model(x) after model.eval(), x of shape {x.shape}",
+                call=f"model(x) with model = CNN(rngs=...), after model.eval(), x of shape {x.shape}",
                 expected="the running mean and variance left as they were",
                 returned="changed batch statistics: BatchNorm normalized with this batch's statistics",
                 hint="don't pass use_running_average=False (or build BatchNorm with it): model.eval() must be "
