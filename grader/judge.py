@@ -1,0 +1,94 @@
+"""The grader's clean side: hidden inputs, the reference's answers, and the verdict on a student's.
+
+Nothing here imports a student's module. The student's outputs arrive as ``.npz`` files written by
+the sandbox (``grader.sandbox``) and read with ``grader.wire`` (no pickle, numbers only). The
+reference runs here, in the grader's own process, on the same inputs.
+"""
+from __future__ import annotations
+
+import io
+import traceback
+from pathlib import Path
+
+from grader import probes as probes_mod
+from grader import targets, wire
+
+
+def hidden_inputs(probe: probes_mod.Probe, secret: str) -> dict:
+    """The probe's inputs for this secret, as they will look after crossing the wire."""
+    inputs = probe.make(probes_mod.rng(secret, probe.lesson, probe.name))
+    return roundtrip(inputs, keys="wrap")
+
+
+def roundtrip(value, *, keys: str):
+    spec, arrays = wire.encode(value)
+    return wire.decode(spec, arrays, keys=keys)
+
+
+def save_inputs(path: Path, lesson: str, secret: str) -> None:
+    """One file holding every probe's hidden inputs for a lesson, keyed by probe name."""
+    wire.save(path, {p.name: _raw_inputs(p, secret) for p in probes_mod.for_lesson(lesson).all})
+
+
+def _raw_inputs(probe, secret):
+    return probe.make(probes_mod.rng(secret, probe.lesson, probe.name))
+
+
+_REFERENCE: dict[tuple[str, str], dict] = {}
+
+
+def reference_answers(lesson: str, secret: str) -> dict[str, object]:
+    """{probe name: the reference's output, decoded as a student's would be}, computed once per run."""
+    key = (lesson, secret)
+    if key not in _REFERENCE:
+        module = targets.load(targets.find_lesson(lesson).solution_file)
+        answers = {}
+        for probe in probes_mod.for_lesson(lesson).all:
+            out = probe.run(module, **hidden_inputs(probe, secret))
+            answers[probe.name] = roundtrip(out, keys="data")
+        _REFERENCE[key] = answers
+    return _REFERENCE[key]
+
+
+def verdict(probe: probes_mod.Probe, got, secret: str) -> str | None:
+    """None when the student's decoded output `got` is right; otherwise the reason."""
+    want = reference_answers(probe.lesson, secret)[probe.name]
+    try:
+        return probe.judge(got, want, roundtrip(_raw_inputs(probe, secret), keys="data"))
+    except Exception as err:  # a malformed output can trip a custom check
+        return f"the output could not be checked ({type(err).__name__}: {err})"
+
+
+def run_probe_here(probe: probes_mod.Probe, module, secret: str):
+    """(decoded output, None) or (None, reason): one probe on `module` in this process, through the
+    wire as in a sandbox. For the kit's own checks on trusted code only."""
+    try:
+        out = probe.run(module, **hidden_inputs(probe, secret))
+        buffer = io.BytesIO()
+        spec, arrays = wire.encode(out)
+        return wire.decode(spec, arrays, keys="data"), None
+    except wire.WireError as err:
+        return None, f"returned {err}"
+    except Exception as err:
+        return None, describe_error(err)
+
+
+def describe_error(err: BaseException) -> str:
+    first = (str(err).strip().splitlines() or [""])[0][:300]
+    frames = traceback.extract_tb(err.__traceback__)
+    where = next((f for f in reversed(frames) if "/grader/" not in f.filename and "site-packages" not in f.filename), None)
+    at = f" (line {where.lineno} of {Path(where.filename).name})" if where else ""
+    return f"raised {type(err).__name__}: {first}{at}"
+
+
+def check_here(lesson: str, module_path: Path, secret: str = "dev") -> dict[str, str | None]:
+    """{probe name: None or reason} for the module at `module_path`, all in this process (trusted code)."""
+    try:
+        module = targets.load(Path(module_path))
+    except targets.TargetError as err:
+        return {p.name: str(err).splitlines()[0] for p in probes_mod.for_lesson(lesson).all}
+    results = {}
+    for probe in probes_mod.for_lesson(lesson).all:
+        got, reason = run_probe_here(probe, module, secret)
+        results[probe.name] = reason if reason else verdict(probe, got, secret)
+    return results

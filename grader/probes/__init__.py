@@ -1,0 +1,146 @@
+"""Hidden-input checks: the values the grader itself compares, outside the student's process.
+
+A probe names one exercise and holds three pieces:
+- ``make(rng)``: the hidden inputs, drawn on the grader's side from the course's secret seed
+  (a dict of arrays, Python numbers, tuples, key arrays);
+- ``run(ex, **inputs)``: the call into the exercise module. It runs twice: in the student's sandboxed
+  process on the student's module, and in the grader on the reference. It returns plain arrays
+  (a pytree of them), never a verdict;
+- ``check(got, want, inputs)`` (optional): compares the student's output with the reference's on the
+  grader's side and returns ``None`` or a short reason. The default compares every value with
+  ``np.allclose`` at the probe's tolerance.
+
+The student's process never holds a right answer for the hidden inputs, so it can't copy one, and
+whatever it does to pytest, chex or its own reports, a value that doesn't match earns nothing.
+A ``check`` must accept every correct implementation that the lesson's tests accept.
+
+Each lesson's probes live in ``grader/probes/lessonNN.py`` as ``PROBES = Probes("NN")``.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Probe:
+    lesson: str
+    exercise: str
+    name: str
+    make: Callable[[np.random.Generator], dict]
+    run: Callable[..., Any]
+    check: Callable[[Any, Any, dict], str | None] | None = None
+    rtol: float = 1e-5
+    atol: float = 1e-6
+
+    def judge(self, got, want, inputs: dict) -> str | None:
+        """None if the student's `got` is right, else the reason (it never shows the expected values)."""
+        if self.check is not None:
+            return self.check(got, want, inputs)
+        return compare(got, want, rtol=self.rtol, atol=self.atol)
+
+
+class Probes:
+    """A lesson's probes, added with ``@PROBES("exercise", make=...)`` on the run function."""
+
+    def __init__(self, lesson: str):
+        self.lesson = lesson
+        self.all: list[Probe] = []
+
+    def __call__(self, exercise: str, *, make, check=None, rtol=1e-5, atol=1e-6, name=None):
+        def add(run):
+            probe_name = name or run.__name__
+            if any(p.name == probe_name for p in self.all):
+                raise ValueError(f"lesson {self.lesson} has two probes named {probe_name!r}")
+            self.all.append(Probe(self.lesson, exercise, probe_name, make, run, check, rtol, atol))
+            return run
+        return add
+
+    def for_exercise(self, exercise: str) -> list[Probe]:
+        return [p for p in self.all if p.exercise == exercise]
+
+
+def for_lesson(number: str) -> Probes:
+    module = importlib.import_module(f"grader.probes.lesson{number}")
+    return module.PROBES
+
+
+def rng(secret: str, lesson: str, probe: str) -> np.random.Generator:
+    """The generator for one probe's inputs: fixed by the secret, different for every probe."""
+    digest = hashlib.sha256(f"{secret}\0{lesson}\0{probe}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "little"))
+
+
+def _leaves(tree, path="out"):
+    """(path, leaf) pairs; lists and tuples are the same, numbers become 0-d arrays."""
+    if isinstance(tree, (list, tuple)) and not (len(tree) == 3 and tree[:1] == ("key",)):
+        yield path, ("seq", len(tree))
+        for i, v in enumerate(tree):
+            yield from _leaves(v, f"{path}[{i}]")
+    elif isinstance(tree, dict):
+        yield path, ("dict", tuple(sorted(tree)))
+        for k in sorted(tree):
+            yield from _leaves(tree[k], f"{path}[{k!r}]")
+    elif tree is None or isinstance(tree, str):
+        yield path, ("atom", tree)
+    elif isinstance(tree, tuple):  # ("key", impl, data)
+        yield path, ("key", tree[1], np.asarray(tree[2]))
+    else:
+        yield path, ("array", np.asarray(tree))
+
+
+def compare(got, want, *, rtol=1e-5, atol=1e-6) -> str | None:
+    """The first difference between two decoded outputs, described without the expected values."""
+    got_leaves, want_leaves = list(_leaves(got)), list(_leaves(want))
+    for (path, w), (_, g) in zip(want_leaves, got_leaves + [(None, ("missing",))] * len(want_leaves)):
+        if w[0] != g[0]:
+            return f"{path} has the wrong structure: expected {_kind(w)}, got {_kind(g)}"
+        if w[0] in ("seq", "dict", "atom"):
+            if w[1] != g[1]:
+                return f"{path} has the wrong structure: expected {_kind(w)}, got {_kind(g)}"
+            continue
+        if w[0] == "key":
+            if w[1] != g[1] or w[2].shape != g[2].shape or not np.array_equal(w[2], g[2]):
+                return f"{path}: the keys differ from the reference's"
+            continue
+        reason = _compare_arrays(g[1], w[1], rtol, atol)
+        if reason:
+            return f"{path}: {reason}"
+    if len(got_leaves) != len(want_leaves):
+        return "the output has the wrong structure"
+    return None
+
+
+def _kind(leaf) -> str:
+    if leaf[0] == "seq":
+        return f"a list/tuple of {leaf[1]}"
+    if leaf[0] == "dict":
+        return f"a dict with keys {list(leaf[1])}"
+    if leaf[0] == "array":
+        return f"an array of shape {leaf[1].shape}"
+    if leaf[0] == "atom":
+        return repr(leaf[1])
+    return "nothing" if leaf[0] == "missing" else "a key array"
+
+
+def _compare_arrays(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> str | None:
+    if got.shape != want.shape:
+        return f"shape {got.shape}, expected {want.shape}"
+    if want.dtype.kind in "biu":
+        if got.dtype.kind not in "biu" or not np.array_equal(got, want):
+            return "the values are not the reference's"
+        return None
+    if got.dtype.kind not in "biufc":
+        return f"dtype {got.dtype}"
+    got64 = got.astype(np.complex128 if got.dtype.kind == "c" else np.float64)
+    if not np.all(np.isfinite(got64)) and np.all(np.isfinite(want)):
+        return "it holds NaN or infinity"
+    if np.allclose(got64, want, rtol=rtol, atol=atol):
+        return None
+    diff = np.abs(got64 - want)
+    where = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
+    return f"values differ from the reference's by up to {float(np.max(diff)):.3g} (at index {tuple(int(i) for i in where)})"
