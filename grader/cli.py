@@ -168,6 +168,60 @@ def cmd_devcheck(args) -> int:
     return 1 if problems else 0
 
 
+def _size(text: str) -> int:
+    units = {"K": 10, "M": 20, "G": 30}
+    text = text.strip().upper().rstrip("B").rstrip("I")
+    return int(float(text[:-1]) * (1 << units[text[-1]])) if text[-1:] in units else int(text)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard takes i/n, like 2/4 (got {text!r})") from None
+    if not 1 <= index <= count:
+        raise ValueError(f"--shard {text}: i must be between 1 and n")
+    return index, count
+
+
+def cmd_grade(args) -> int:
+    """Grade a class's submissions in sandboxes, with the verdict decided outside them."""
+    import os
+
+    from grader import grading
+
+    path = Path(args.submissions)
+    if not path.is_dir():
+        raise ValueError(f"There is no folder {path}: give the folder of submissions (ID/NN/<topic>.py) "
+                         "or an nbgrader course's submitted/ folder.")
+    out = Path(args.out)
+    platform = args.platform or os.environ.get("JAX_PLATFORMS", "cpu") or "cpu"
+    settings = grading.Settings(
+        out=out, lessons=_lessons(args.lessons), secret=grading.secret_for(out, args.secret),
+        jobs=args.jobs, timeout=args.timeout, memory=_size(args.memory), platform=platform,
+        regrade=args.regrade, shard=_shard(args.shard), keep_sandboxes=args.keep_sandboxes,
+        progress=not args.quiet)
+    summary = grading.grade_class(path, settings)
+    for note in summary["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    confinement = summary["confinement"]
+    if confinement and not (confinement.get("landlock") and confinement.get("seccomp")):
+        print("warning: this system could not confine the sandboxes fully "
+              f"({confinement}); student code could read files outside its folder.", file=sys.stderr)
+    print(f"graded {summary['graded']} of {summary['students']} students "
+          f"({summary['skipped']} already graded) in {summary['seconds']:.1f} s; grades: {summary['grades']}")
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from grader import grading
+
+    lessons = [l.number for l in _lessons(args.lessons)]
+    path = grading.merge([Path(p) for p in args.shards], Path(args.out), lessons)
+    print(f"merged {len(args.shards)} shard outputs; grades: {path}")
+    return 0
+
+
 def cmd_progress(args) -> int:
     lessons = _lessons(args.lessons)
     scores, run = progress.measure(args.target, lessons)
@@ -230,6 +284,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
     p.add_argument("-v", "--verbose", action="store_true", help="print each run's output")
     p.set_defaults(func=cmd_devcheck)
+    p = sub.add_parser("grade", help="grade a class: every submission sandboxed, verdicts decided outside it")
+    p.add_argument("submissions", help="folder of ID/NN/<topic>.py submissions, or an nbgrader course (or its submitted/)")
+    p.add_argument("--out", required=True, help="where grades.csv and students/<id>/ go (reruns skip graded students)")
+    p.add_argument("--lessons", nargs="*", default=[], help="lesson numbers to grade (default: all)")
+    p.add_argument("--jobs", type=int, default=1, help="students graded at once (default 1)")
+    p.add_argument("--shard", default="1/1", help="grade only shard i of n, e.g. 2/4 (merge the outputs after)")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds a lesson may run for one student (default 120)")
+    p.add_argument("--memory", default="4G", help="memory cap of a sandbox (default 4G)")
+    p.add_argument("--platform", default=None, help="cpu or cuda (default: JAX_PLATFORMS, else cpu)")
+    p.add_argument("--secret", default=None, help="course secret for the hidden inputs (default: "
+                   "JAX_LESSONS_SECRET, else OUT/secret.txt, made on the first run)")
+    p.add_argument("--regrade", action="store_true", help="grade again students who already have results")
+    p.add_argument("--keep-sandboxes", action="store_true", help="keep each sandbox's folder (for debugging)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_grade)
+    p = sub.add_parser("merge", help="join the outputs of sharded grading runs into one grades.csv")
+    p.add_argument("shards", nargs="+", help="the --out folders of the shards")
+    p.add_argument("--out", required=True, help="folder for the merged students/ and grades.csv")
+    p.add_argument("--lessons", nargs="*", default=[], help="lesson numbers (default: all)")
+    p.set_defaults(func=cmd_merge)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,9 @@ def pytest_addoption(parser):
     )
     group.addoption("--results", default=None, metavar="FILE",
                     help="write each lesson test's outcome and points to FILE as JSON")
+    group.addoption("--stream", default=None, metavar="FILE",
+                    help="append each lesson test's start and result to FILE as JSON lines (for the "
+                         "grader's sandbox, which must know the test a crash happened in)")
 
 
 def pytest_configure(config):
@@ -204,6 +208,33 @@ def lesson_scores(results: dict) -> dict[tuple[str, str], tuple[int, int]]:
         if r["outcome"] == "passed":
             earned_total[0] += r["points"]
     return {k: (v[0], v[1]) for k, v in sorted(scores.items())}
+
+
+def _stream(config, event: dict) -> None:
+    path = config.getoption("stream")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps(event)[:20_000] + "\n")
+
+
+def _step(nodeid: str) -> str | None:
+    lesson = targets.lesson_of_test_file(Path(nodeid.split("::", 1)[0]))
+    return f"test:{lesson.number}:{nodeid.split('::', 1)[1]}" if lesson and "::" in nodeid else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    step = _step(item.nodeid)
+    if step:
+        _stream(item.config, {"ev": "start", "step": step, "t": time.time()})
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    step = _step(item.nodeid)
+    result = item.config.stash[_RESULTS].get(item.nodeid)
+    if step and result:
+        _stream(item.config, {"ev": "done", "step": step, "outcome": result["outcome"], "message": result["message"]})
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

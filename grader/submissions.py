@@ -1,0 +1,114 @@
+"""Finding a class's submissions, in either of the two layouts the grader reads.
+
+- A folder of submissions: ``SUBMISSIONS/<student id>/NN/<topic>.py``, laid out like ``lessons/``.
+- An nbgrader course's ``submitted/`` folder (or the course folder holding it):
+  ``submitted/<student id>/lessonNN/lessonNN.ipynb``. The student's module is rebuilt from the
+  notebook's code cells: the imports, the solution cells and the given code, in order, without the
+  set-up cell and the grade cells (the grader runs the kit's own tests instead). Cells a student
+  added are kept; IPython magics and shell lines in them are commented out.
+
+Only the lesson modules are taken: other files in a submission never reach the sandbox.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import targets
+
+MAX_FILE_BYTES = 2 << 20
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
+_SKIPPED_CELLS = {"setup"}
+
+
+@dataclass
+class Submission:
+    student: str
+    files: dict[str, bytes]  # lesson number -> the module's source
+    problems: dict[str, str]  # lesson number -> why its file could not be taken
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for number in sorted(self.files):
+            h.update(number.encode() + b"\0" + self.files[number] + b"\0")
+        for number in sorted(self.problems):
+            h.update(b"problem" + number.encode() + self.problems[number].encode())
+        return h.hexdigest()
+
+
+def discover(path: Path, lessons: list[targets.Lesson]) -> tuple[list[Submission], list[str]]:
+    """(submissions sorted by student id, notes about folders that were passed over)."""
+    path = Path(path)
+    if (path / "submitted").is_dir():
+        path = path / "submitted"
+    notes, found = [], []
+    for folder in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if not _ID_RE.match(folder.name):
+            notes.append(f"skipped {folder.name!r}: not a usable student id")
+            continue
+        if any(folder.glob("lesson[0-9][0-9]/*.ipynb")):
+            found.append(_from_notebooks(folder, lessons))
+        else:
+            found.append(_from_modules(folder, lessons))
+    return found, notes
+
+
+def _read(path: Path) -> tuple[bytes | None, str | None]:
+    if path.is_symlink() or not path.is_file():
+        return None, f"{path.name} is not a plain file"
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return None, f"{path.name} is larger than {MAX_FILE_BYTES >> 20} MiB"
+    return path.read_bytes(), None
+
+
+def _from_modules(folder: Path, lessons) -> Submission:
+    files, problems = {}, {}
+    for lesson in lessons:
+        module = folder / lesson.number / f"{lesson.topic}.py"
+        if not module.exists() and not module.is_symlink():
+            continue
+        data, problem = _read(module)
+        if problem:
+            problems[lesson.number] = problem
+        else:
+            files[lesson.number] = data
+    return Submission(folder.name, files, problems)
+
+
+def _from_notebooks(folder: Path, lessons) -> Submission:
+    files, problems = {}, {}
+    for lesson in lessons:
+        notebooks = sorted((folder / f"lesson{lesson.number}").glob("*.ipynb"))
+        if not notebooks:
+            continue
+        data, problem = _read(notebooks[0])
+        if problem is None:
+            try:
+                files[lesson.number] = module_from_notebook(json.loads(data)).encode()
+            except (ValueError, KeyError, TypeError, AttributeError):
+                problem = f"{notebooks[0].name} is not a readable notebook"
+        if problem:
+            problems[lesson.number] = problem
+    return Submission(folder.name, files, problems)
+
+
+def module_from_notebook(notebook: dict) -> str:
+    parts = []
+    for cell in notebook["cells"]:
+        if cell.get("cell_type") != "code":
+            continue
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if meta.get("grade") and not meta.get("solution") or meta.get("grade_id") in _SKIPPED_CELLS:
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        parts.append(_without_magics(source))
+    return "\n\n".join(parts) + "\n"
+
+
+def _without_magics(source: str) -> str:
+    return "\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
