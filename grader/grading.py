@@ -197,6 +197,8 @@ class Sandbox:
                 break
         for step in self._remaining():
             self.forced[step] = "not run: the process running your code kept ending before this step"
+
+    def cleanup(self) -> None:
         if not self.run.settings.keep_sandboxes:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -215,7 +217,7 @@ class Sandbox:
         before = len(self.done) + len(self.forced)
         stderr = open(self.workdir / "stderr.txt", "wb")
         proc = subprocess.Popen([sys.executable, "-B", "-m", "grader.sandbox"],
-                                cwd=self.workdir, env=self.env(), stdin=subprocess.PIPE,
+                                cwd=self.workdir / "submission", env=self.env(), stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
         try:
             proc.stdin.write(json.dumps(self.plan()).encode())
@@ -448,6 +450,8 @@ def grade_submission(run: Run, sub: submissions.Submission) -> dict:
         box = Sandbox(run, sub, lessons)
         box.grade()
     records = {l.number: lesson_record(l, box, sub, run.settings.secret) for l in run.settings.lessons}
+    if box:
+        box.cleanup()
     return {"student": sub.student, "submission": sub.digest(), "secret": secret_id(run.settings.secret),
             "kit": run.kit_digest, "platform": run.settings.platform,
             "confinement": box.confinement if box else {}, "notes": box.notes if box else [],

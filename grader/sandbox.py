@@ -70,16 +70,18 @@ def main() -> None:
             continue
         lesson = targets.find_lesson(number)
         step = f"import:{number}"
-        if step in plan["skip"]:
-            continue
-        stream.emit(ev="start", step=step, t=time.time())
+        announce = step not in plan["skip"]  # after a restart the module is imported again, silently
+        if announce:
+            stream.emit(ev="start", step=step, t=time.time())
         try:
             module = targets.load(lesson.module_in(submission))
         except targets.TargetError as err:
-            stream.emit(ev="done", step=step, status="error", message=str(err)[:2000])
+            if announce:
+                stream.emit(ev="done", step=step, status="error", message=str(err)[:2000])
             module = None
         else:
-            stream.emit(ev="done", step=step, status="ok")
+            if announce:
+                stream.emit(ev="done", step=step, status="ok")
         if module is not None:
             inputs = wire.load(Path(plan["inputs"]) / f"{number}.npz", keys="wrap")
             _run_probes(lesson, module, inputs, plan, stream, probes, wire, judge)

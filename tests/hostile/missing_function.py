@@ -1,0 +1,4 @@
+"""swap is gone; everything else is right."""
+BASE = "solution"
+EXPECTED = 13
+del swap
