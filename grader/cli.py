@@ -38,23 +38,35 @@ def cmd_notebooks(args) -> int:
 
 
 def cmd_grade_example(args) -> int:
-    """The example class: one lesson released, six generated submissions graded with stock nbgrader."""
+    """The example class: one lesson released through nbgrader, six generated submissions, graded by
+    the kit's sandboxed grader (and, with --nbgrader, by stock nbgrader too, for comparison)."""
     import time
 
-    from grader import course_run
+    from grader import course_run, grading, report
 
     root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="jaxkit-example-course-"))
-    assignment, students = course_run.example_class(root, args.lesson)
-    start = time.perf_counter()
-    scores = course_run.grade(root, assignment)
-    elapsed = time.perf_counter() - start
-    total = points.lesson_total(targets.find_lesson(args.lesson))
-    print(f"Example class, {assignment}, graded by nbgrader (course folder: {root})\n")
-    print(f"{'student':<12}{'score':>9}  submission")
+    lesson = targets.find_lesson(args.lesson)
+    assignment, students = course_run.example_class(root, lesson.number)
+    out = root / "graded"
+    settings = grading.Settings(out=out, lessons=[lesson], secret=grading.secret_for(out, None), jobs=2,
+                                regrade=True, progress=False)
+    summary = grading.grade_class(root / "submitted", settings)
+    scores = {r["student"]: r["earned"] for r in report.read_results(out)}
+    nb_scores, nb_time = {}, None
+    if args.nbgrader:
+        start = time.perf_counter()
+        nb_scores = course_run.grade(root, assignment)
+        nb_time = time.perf_counter() - start
+    total = points.lesson_total(lesson)
+    print(f"Example class, {assignment}: {len(students)} submissions in {root / 'submitted'}\n")
+    print(f"{'student':<12}{'score':>9}" + (f"{'nbgrader':>10}" if args.nbgrader else "") + "  submission")
     for student, what in students.items():
-        print(f"{student:<12}{scores.get(student, 0):>5.0f}/{total:<3}  {what}")
-    print(f"\nautograde + feedback + export: {elapsed:.1f} s for {len(students)} notebooks "
-          f"({elapsed / len(students):.1f} s a notebook)")
+        nb = f"{nb_scores.get(student, 0):>10.0f}" if args.nbgrader else ""
+        print(f"{student:<12}{scores.get(student, 0):>5}/{total:<3}{nb}  {what}")
+    print(f"\ngraded in {summary['seconds']:.1f} s with --jobs 2 (sandboxed: {summary['confinement']}); "
+          f"grades: {summary['grades']}, feedback: {out / 'students'}")
+    if nb_time is not None:
+        print(f"stock nbgrader autograde + feedback + export: {nb_time:.1f} s")
     return 0
 
 
@@ -244,9 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
     p.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
     p.set_defaults(func=cmd_notebooks)
-    p = sub.add_parser("grade-example", help="grade the bundled example class with nbgrader and print its scores")
+    p = sub.add_parser("grade-example", help="grade the bundled example class and print its scores")
     p.add_argument("--lesson", default="01", help="the lesson to release and grade (default 01)")
     p.add_argument("--out", default=None, help="course folder to build (default: a new temporary folder)")
+    p.add_argument("--nbgrader", action="store_true", help="also grade it with stock nbgrader, for comparison")
     p.set_defaults(func=cmd_grade_example)
     p = sub.add_parser("status", help="points per lesson; reruns only lessons whose files changed")
     p.add_argument("--no-cache", action="store_true", help="run every lesson again")

@@ -56,6 +56,7 @@ class Settings:
     shard: tuple[int, int] = (1, 1)
     keep_sandboxes: bool = False
     progress: bool = True
+    fork_server: bool = True
 
 
 @dataclass
@@ -65,8 +66,81 @@ class Run:
     kit: Path
     inputs: Path
     kit_digest: str
-    confinement: dict = field(default_factory=dict)
+    server: "ForkServer | None" = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def base_env(self) -> dict:
+        return {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONPATH": str(self.kit),
+                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0",
+                "LANG": "C.UTF-8", "JAX_PLATFORMS": self.settings.platform, "TF_CPP_MIN_LOG_LEVEL": "2",
+                "OPENBLAS_NUM_THREADS": "1"}
+
+
+class ForkServer:
+    """The parent's end of ``python -m grader.sandbox --server``: asks it for sandboxes, which it
+    forks with JAX already imported, and hears when each one ends."""
+
+    def __init__(self, run: Run, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "tmp").mkdir(exist_ok=True)
+        env = dict(run.base_env(), HOME=str(folder), TMPDIR=str(folder / "tmp"), JAX_LESSONS_CACHE="off")
+        lessons = [l.number for l in run.settings.lessons]
+        self.proc = subprocess.Popen([sys.executable, "-B", "-m", "grader.sandbox", "--server", *lessons], cwd=folder, env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=open(folder / "server-stderr.txt", "wb"), start_new_session=True)
+        if not self.proc.stdout.readline().startswith(b'{"ready"'):
+            raise RuntimeError(f"the fork server did not start: {(folder / 'server-stderr.txt').read_text()[-2000:]}")
+        self.lock, self.children, self.next_id = threading.Lock(), {}, 0
+        threading.Thread(target=self._listen, daemon=True).start()
+
+    def _listen(self) -> None:
+        for line in self.proc.stdout:
+            message = json.loads(line)
+            child = self.children.get(message.get("id"))
+            if child is None:
+                continue
+            if "pid" in message:
+                child.pid = message["pid"]
+                child.started.set()
+            if "exit" in message:
+                child.returncode = message["exit"]
+                child.ended.set()
+        for child in list(self.children.values()):  # the server is gone: nothing else will end
+            child.returncode = -signal.SIGKILL if child.returncode is None else child.returncode
+            child.started.set()
+            child.ended.set()
+
+    def spawn(self, plan: dict, env: dict, cwd: Path, stderr: Path) -> "ServedChild":
+        child = ServedChild()
+        with self.lock:
+            self.next_id += 1
+            self.children[self.next_id] = child
+            request = {"id": self.next_id, "plan": plan, "env": env, "cwd": str(cwd), "stderr": str(stderr)}
+            self.proc.stdin.write((json.dumps(request) + "\n").encode())
+            self.proc.stdin.flush()
+        if not child.started.wait(60) or child.pid is None:
+            raise RuntimeError("the fork server did not start a sandbox")
+        return child
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
+
+class ServedChild:
+    """A forked sandbox, with the part of Popen's interface the grader uses."""
+
+    def __init__(self):
+        self.pid, self.returncode = None, None
+        self.started, self.ended = threading.Event(), threading.Event()
+
+    def wait(self, timeout=None):
+        if not self.ended.wait(timeout):
+            raise subprocess.TimeoutExpired("sandbox", timeout)
+        return self.returncode
 
 
 def secret_for(out: Path, given: str | None) -> str:
@@ -160,13 +234,8 @@ class Sandbox:
         self.notes: list[str] = []
 
     def env(self) -> dict:
-        env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(self.workdir / "home"),
-               "TMPDIR": str(self.workdir / "tmp"), "PYTHONPATH": str(self.run.kit),
-               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0",
-               "LANG": "C.UTF-8", "JAX_PLATFORMS": self.run.settings.platform,
-               "JAX_LESSONS_CACHE": str(self.workdir / "cache"), "JAX_LESSONS_SANDBOX": self.token,
-               "TF_CPP_MIN_LOG_LEVEL": "2"}
-        return env
+        return dict(self.run.base_env(), HOME=str(self.workdir / "home"), TMPDIR=str(self.workdir / "tmp"),
+                    JAX_LESSONS_CACHE=str(self.workdir / "cache"), JAX_LESSONS_SANDBOX=self.token)
 
     def prepare(self) -> None:
         if self.workdir.exists():
@@ -215,18 +284,9 @@ class Sandbox:
         stream_path = self.workdir / "stream.jsonl"
         stream_path.write_text("")
         before = len(self.done) + len(self.forced)
-        stderr = open(self.workdir / "stderr.txt", "wb")
-        proc = subprocess.Popen([sys.executable, "-B", "-m", "grader.sandbox"],
-                                cwd=self.workdir / "submission", env=self.env(), stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
-        try:
-            proc.stdin.write(json.dumps(self.plan()).encode())
-            proc.stdin.close()
-        except OSError:
-            pass
+        proc = self._spawn()
         reason, current = self._watch(proc, stream_path)
         _kill_all(proc, self.token)
-        stderr.close()
         finished = self._absorb(stream_path)
         if finished:
             return False
@@ -249,6 +309,21 @@ class Sandbox:
         else:
             self.forced[current] = f"your code ended the process ({reason}) during this test"
         return True
+
+    def _spawn(self):
+        cwd, stderr_path = self.workdir / "submission", self.workdir / "stderr.txt"
+        if self.run.server is not None:
+            return self.run.server.spawn(self.plan(), self.env(), cwd, stderr_path)
+        with open(stderr_path, "wb") as stderr:
+            proc = subprocess.Popen([sys.executable, "-B", "-m", "grader.sandbox"], cwd=cwd, env=self.env(),
+                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
+                                    start_new_session=True)
+        try:
+            proc.stdin.write(json.dumps(self.plan()).encode())
+            proc.stdin.close()
+        except OSError:
+            pass
+        return proc
 
     def _watch(self, proc, stream_path: Path) -> tuple[str, str | None]:
         """Wait for the process; returns (how it ended, the step in progress then)."""
@@ -509,6 +584,8 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
         judge.save_inputs(inputs / f"{lesson.number}.npz", lesson.number, settings.secret)
         judge.reference_answers(lesson.number, settings.secret)
     run = Run(settings, kit, inputs, digest)
+    if settings.fork_server:
+        run.server = ForkServer(run, out / ".sandbox" / ".server")
     todo = [s for s in subs if settings.regrade or not _already_graded(run, s)]
     progress = Progress(len(subs), settings.progress)
     for sub in subs:
@@ -523,8 +600,12 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
         return record
 
     start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
-        graded = list(pool.map(work, todo))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
+            graded = list(pool.map(work, todo))
+    finally:
+        if run.server is not None:
+            run.server.close()
     elapsed = time.perf_counter() - start
     grades = report.write_grades(out, [l.number for l in settings.lessons])
     summary = {"students": len(subs), "graded": len(graded), "skipped": len(subs) - len(todo),

@@ -47,8 +47,8 @@ def _run_probes(lesson, module, inputs, plan, stream, probes, wire, judge) -> No
             stream.emit(ev="done", step=step, status="error", message=message)
 
 
-def main() -> None:
-    plan = json.loads(sys.stdin.read())  # the grader's plan: never a file the student could rewrite
+def run(plan: dict) -> None:
+    """Everything a student's process does, from confinement to the last test; never returns."""
     plan["skip"] = set(plan["skip"])
     stream = Stream(Path(plan["stream"]))
     from grader import confine
@@ -104,5 +104,78 @@ def main() -> None:
     os._exit(0)
 
 
+# --- the fork server ---------------------------------------------------------------------------
+# Importing JAX, Flax, optax, chex and pytest takes about a second; a class pays it once. The
+# server imports them (it starts no JAX backend and no threads, and never imports student code),
+# then forks one child per request: the child takes the request's environment and folder, then
+# confines itself and runs exactly as a freshly started sandbox would.
+
+PRELOAD = ("numpy", "jax", "jax.numpy", "flax.nnx", "optax", "chex", "pytest", "grader.pytest_plugin",
+           "grader.judge", "grader.wire", "grader.confine")
+
+
+def _child(request: dict) -> None:
+    try:
+        os.setsid()
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        null = os.open(os.devnull, os.O_RDWR)
+        err = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(null, 0), os.dup2(null, 1), os.dup2(err, 2)
+        os.closerange(3, 65536)
+        sys.stdout = open(1, "w", closefd=False)
+        sys.stderr = open(2, "w", closefd=False)
+        import tempfile
+
+        tempfile.tempdir = None  # TMPDIR changed
+        run(request["plan"])
+    finally:
+        os._exit(70)
+
+
+def serve(lessons: list[str]) -> None:
+    """Read one JSON request a line on stdin; answer {"id", "pid"} at once and {"id", "exit"} later."""
+    import importlib
+    import select
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from grader import probes
+
+    for number in lessons:
+        probes.for_lesson(number)
+    out = sys.stdout
+    out.write(json.dumps({"ready": True}) + "\n")
+    out.flush()
+    children: dict[int, int] = {}
+    buffer = b""
+    while True:
+        ready, _, _ = select.select([0], [], [], 0.05)
+        if ready:
+            chunk = os.read(0, 1 << 20)
+            if not chunk:
+                break
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                request = json.loads(line)
+                pid = os.fork()
+                if pid == 0:
+                    _child(request)
+                children[pid] = request["id"]
+                out.write(json.dumps({"id": request["id"], "pid": pid}) + "\n")
+                out.flush()
+        while children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            out.write(json.dumps({"id": children.pop(pid), "exit": os.waitstatus_to_exitcode(status)}) + "\n")
+            out.flush()
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--server"]:
+        serve(sys.argv[2:])
+    else:
+        run(json.loads(sys.stdin.read()))  # the grader's plan: never a file the student could rewrite
