@@ -5,7 +5,8 @@
   ``submitted/<student id>/lessonNN/lessonNN.ipynb``. The student's module is rebuilt from the
   notebook's code cells: the imports, the solution cells and the given code, in order, without the
   set-up cell and the grade cells (the grader runs the kit's own tests instead). Cells a student
-  added are kept; IPython magics and shell lines in them are commented out.
+  added are kept; IPython magics and shell lines in them are commented out. A cell with a syntax
+  error costs only its own exercise, as it would in the notebook.
 
 Only the lesson modules are taken: other files in a submission never reach the sandbox.
 """
@@ -104,9 +105,25 @@ def module_from_notebook(notebook: dict) -> str:
         if meta.get("grade") and not meta.get("solution") or meta.get("grade_id") in _SKIPPED_CELLS:
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        parts.append(_without_magics(source))
+        source = _without_magics("".join(source) if isinstance(source, list) else str(source))
+        parts.append(_compiling(source, str(meta.get("grade_id") or cell.get("id") or "")))
     return "\n\n".join(parts) + "\n"
+
+
+def _compiling(source: str, cell_id: str) -> str:
+    """The cell's code, or, if it has a syntax error, a stand-in that reports it: in a notebook a
+    broken cell costs only its own exercise, and so it does here."""
+    try:
+        compile(source, cell_id or "<cell>", "exec")
+        return source
+    except SyntaxError as err:
+        problem = f"its notebook cell has a syntax error on the cell's line {err.lineno}: {err.msg}"
+    except ValueError as err:
+        problem = f"its notebook cell can't be compiled: {err}"
+    name = cell_id[: -len("-code")] if cell_id.endswith("-code") else ""
+    if not name.isidentifier():
+        return f"# a cell that did not compile was left out ({problem})"
+    return f"def {name}(*args, **kwargs):\n    raise SyntaxError({f'`{name}`: {problem}'!r})"
 
 
 def _without_magics(source: str) -> str:

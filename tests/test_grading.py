@@ -191,3 +191,15 @@ def test_the_wire_refuses_pickles_objects_and_oversized_files(tmp_path):
     path.write_bytes(b"not a zip")
     with pytest.raises(wire.WireError):
         wire.load(path)
+
+
+def test_a_notebook_cell_with_a_syntax_error_costs_only_its_exercise():
+    notebook = notebooks.build(LESSON)
+    for cell in notebook["cells"]:
+        if cell["id"] == "mean_of_list-code":
+            cell["source"] = "def mean_of_list(values):\n    return (("
+    namespace: dict = {}
+    exec(compile(submissions.module_from_notebook(notebook), "<nb>", "exec"), namespace)
+    assert float(namespace["set_first"](np.zeros(3, np.float32), 2.0)[0]) == 2.0
+    with pytest.raises(SyntaxError, match="mean_of_list.*syntax error on the cell's line 2"):
+        namespace["mean_of_list"]([1.0])
