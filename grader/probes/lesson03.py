@@ -36,6 +36,8 @@ def _regression(rng):
 def _values_then_count(count_name, what, should):
     """A check: the values within tolerance first, then the count of runs (cheap evidence of compiling)."""
     def check(got, want, inputs):
+        if not isinstance(got, dict) or set(got) != set(want):
+            return "the output has the wrong structure"
         reason = compare(got["values"], want["values"], **TOL)
         if reason:
             return reason
