@@ -214,6 +214,12 @@ def cmd_grade(args) -> int:
         regrade=args.regrade, shard=_shard(args.shard), keep_sandboxes=args.keep_sandboxes,
         progress=not args.quiet)
     summary = grading.grade_class(path, settings)
+    if args.gradebook is not None:
+        from grader import gradebook, report
+
+        course = Path(args.gradebook) if args.gradebook else (path.parent if path.name == "submitted" else path)
+        summary["notes"] += gradebook.write(course, report.read_results(out))
+        print(f"scores written to {course / 'gradebook.db'} (nbgrader export and formgrader read them)")
     for note in summary["notes"]:
         print(f"note: {note}", file=sys.stderr)
     confinement = summary["confinement"]
@@ -309,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--secret", default=None, help="course secret for the hidden inputs (default: "
                    "JAX_LESSONS_SECRET, else OUT/secret.txt, made on the first run)")
     p.add_argument("--regrade", action="store_true", help="grade again students who already have results")
+    p.add_argument("--gradebook", nargs="?", const="", default=None, metavar="COURSE",
+                   help="also write the scores into an nbgrader course's gradebook.db (default: the course "
+                        "the submissions came from)")
     p.add_argument("--keep-sandboxes", action="store_true", help="keep each sandbox's folder (for debugging)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_grade)

@@ -203,3 +203,17 @@ def test_a_notebook_cell_with_a_syntax_error_costs_only_its_exercise():
     assert float(namespace["set_first"](np.zeros(3, np.float32), 2.0)[0]) == 2.0
     with pytest.raises(SyntaxError, match="mean_of_list.*syntax error on the cell's line 2"):
         namespace["mean_of_list"]([1.0])
+
+
+@needs_confinement
+def test_scores_can_go_into_the_nbgrader_gradebook(tmp_path):
+    from grader import course_run
+
+    course = tmp_path / "course"
+    course_run.example_class(course, LESSON.number)
+    grade(course / "submitted", tmp_path / "out", "--gradebook")
+    course_run.nbgrader(course, "export", "--to", str(tmp_path / "export.csv"))
+    with open(tmp_path / "export.csv") as f:
+        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
+    assert exported == {k: float(v) for k, v in scores(tmp_path / "out").items()}
+    assert exported["student-01"] == 15 and exported["student-02"] == 0
