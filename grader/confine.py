@@ -5,7 +5,8 @@
   (ABI 6+) no signals to processes outside its sandbox.
 - seccomp: no new processes (threads only), no exec, no ptrace, no raising its own limits, no
   signals to other processes.
-- rlimits: address space (memory), size of any file written, open files, core dumps.
+- rlimits: address space (memory), size of any file written, CPU seconds, open files, core dumps;
+  and death with the parent process.
 
 Each piece is applied when the kernel offers it; ``apply`` returns which ones took effect, and the
 grader records that with every result. Root is confined the same way: Landlock and seccomp do not
@@ -176,17 +177,33 @@ def seccomp() -> bool:
     return _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
 
 
-def limits(memory_bytes: int, file_bytes: int) -> None:
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Be killed when the process that started this one ends (a grading run stopped with Ctrl-C
+    leaves no sandbox spinning)."""
+    if sys.platform == "linux":
+        parent = os.getppid()
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def limits(memory_bytes: int, file_bytes: int, cpu_seconds: int = 3600) -> None:
     for which, value in ((resource.RLIMIT_AS, memory_bytes), (resource.RLIMIT_FSIZE, file_bytes),
-                         (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 1024)):
+                         (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 1024),
+                         (resource.RLIMIT_CPU, cpu_seconds)):
         soft, hard = resource.getrlimit(which)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(which, (value, value))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a huge write fails instead of killing the process
 
 
-def apply(*, read: list[str], write: list[str], devices: list[str], memory_bytes: int, file_bytes: int) -> dict:
+def apply(*, read: list[str], write: list[str], devices: list[str], memory_bytes: int, file_bytes: int,
+          cpu_seconds: int = 3600) -> dict:
     """Everything above, in order; returns {"landlock": abi, "seccomp": bool, "rlimits": True}."""
-    limits(memory_bytes, file_bytes)
+    die_with_parent()
+    limits(memory_bytes, file_bytes, cpu_seconds)
     abi = landlock(read, write, devices)
     return {"landlock": abi, "seccomp": seccomp(), "rlimits": True}

@@ -257,7 +257,8 @@ class Sandbox:
                 "inputs": str(self.run.inputs), "outputs": str(self.workdir / "out"),
                 "stream": str(self.workdir / "stream.jsonl"),
                 "confine": {"read": read, "write": [str(self.workdir)], "devices": devices,
-                            "memory": self.run.settings.memory, "file": 96 << 20}}
+                            "memory": self.run.settings.memory, "file": 96 << 20,
+                            "cpu": int(60 + 4 * self.run.settings.timeout * len(self.lessons))}}
 
     def grade(self) -> None:
         self.prepare()

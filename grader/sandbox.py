@@ -55,7 +55,7 @@ def run(plan: dict) -> None:
 
     limits = plan["confine"]
     applied = confine.apply(read=limits["read"], write=limits["write"], devices=limits["devices"],
-                            memory_bytes=limits["memory"], file_bytes=limits["file"])
+                            memory_bytes=limits["memory"], file_bytes=limits["file"], cpu_seconds=limits["cpu"])
     stream.emit(ev="confined", **applied)
 
     from grader import jax_setup
@@ -139,6 +139,9 @@ def serve(lessons: list[str]) -> None:
     import importlib
     import select
 
+    from grader import confine
+
+    confine.die_with_parent()
     for name in PRELOAD:
         importlib.import_module(name)
     from grader import probes

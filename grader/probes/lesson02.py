@@ -1,0 +1,124 @@
+"""Lesson 02 probes: every key function on fresh seeds and sizes, jitted as the public tests run it.
+
+`make_keys`, `init_layers`, `noise_for_ids` (one batch and a shuffle of it), `one_normal_per_key`,
+`in_circle` (vmapped over split keys) and `estimate_pi` follow a scheme the lesson fixes, so they are
+compared with the reference. Dropout's mask may come from any correct draw, so its check tests
+properties instead: shape and dtype, kept entries equal to x / p_keep, a keep rate within five standard
+errors of p_keep (for a high and a low p_keep), the same output for the same key, another mask for
+another key.
+"""
+import math
+
+import jax
+import numpy as np
+
+from grader.probes import Probes
+
+PROBES = Probes("02")
+Z = 5.0
+
+
+def _seed(rng):
+    return int(rng.integers(1_000, 2**31 - 1))
+
+
+def _seeds(rng, n):
+    return [int(s) for s in rng.choice(np.arange(1_000, 1_000_000), n, replace=False)]
+
+
+def _key(seed):
+    return jax.random.key(seed)
+
+
+@PROBES("make_keys", make=lambda rng: {"seeds": _seeds(rng, 2), "n": int(rng.integers(3, 10))})
+def make_keys(ex, seeds, n):
+    f = jax.jit(ex.make_keys, static_argnums=1)
+    return [f(seed, n) for seed in seeds]
+
+
+def _layer_sizes(rng):
+    sizes = tuple(int(s) for s in rng.integers(2, 7, size=int(rng.integers(4, 6))))
+    return {"seed": _seed(rng), "sizes": sizes}
+
+
+@PROBES("init_layers", make=_layer_sizes)
+def init_layers(ex, seed, sizes):
+    return jax.jit(ex.init_layers, static_argnums=1)(_key(seed), tuple(sizes))
+
+
+def _ids(rng):
+    ids = rng.choice(5_000, int(rng.integers(5, 10)), replace=False).astype(np.int32)
+    return {"seed": _seed(rng), "ids": ids, "order": rng.permutation(len(ids))}
+
+
+@PROBES("noise_for_ids", make=_ids)
+def noise_for_ids(ex, seed, ids, order):
+    f = jax.jit(ex.noise_for_ids)
+    return f(_key(seed), ids), f(_key(seed), ids[order])
+
+
+@PROBES("one_normal_per_key", make=lambda rng: {"seed": _seed(rng), "n": int(rng.integers(3, 13))})
+def one_normal_per_key(ex, seed, n):
+    return jax.jit(ex.one_normal_per_key, static_argnums=1)(_key(seed), n)
+
+
+@PROBES("in_circle", make=lambda rng: {"seed": _seed(rng), "m": int(rng.integers(40, 80))})
+def in_circle(ex, seed, m):
+    hits = jax.jit(lambda k: jax.vmap(ex.in_circle)(jax.random.split(k, m)))(_key(seed))
+    return hits, str(hits.dtype)
+
+
+@PROBES("estimate_pi", make=lambda rng: {"seeds": _seeds(rng, 2), "n": int(rng.integers(200, 400))})
+def estimate_pi(ex, seeds, n):
+    f = jax.jit(ex.estimate_pi, static_argnums=1)
+    return [f(_key(seed), n) for seed in seeds]
+
+
+# -- dropout -----------------------------------------------------------------------------------------
+
+DROPOUT_CALLS = ("first", "again", "other", "low")
+
+
+def _dropout_inputs(rng):
+    shape = (int(rng.integers(40, 65)), 64)
+    x = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 2.0, size=shape)
+    return {"x": x.astype(np.float32), "seeds": _seeds(rng, 3),
+            "p_high": float(rng.uniform(0.6, 0.9)), "p_low": float(rng.uniform(0.15, 0.4))}
+
+
+def _check_dropout(got, want, inputs):
+    if not isinstance(got, dict) or set(got) != set(DROPOUT_CALLS):
+        return "the output has the wrong structure"
+    x = np.asarray(inputs["x"], np.float64)
+    p_of = {"first": inputs["p_high"], "again": inputs["p_high"], "other": inputs["p_high"], "low": inputs["p_low"]}
+    for name in DROPOUT_CALLS:
+        reason = _one_dropout(np.asarray(got[name]), want[name], x, p_of[name])
+        if reason:
+            return f"dropout call {name!r}: {reason}"
+    if not np.array_equal(got["first"], got["again"]):
+        return "the same key gave two different outputs"
+    if np.array_equal(got["first"] != 0, got["other"] != 0):
+        return "two different keys gave the same mask"
+    return None
+
+
+def _one_dropout(out, want, x, p):
+    if out.shape != want.shape or out.dtype != want.dtype:
+        return f"an array of shape {out.shape} and dtype {out.dtype}, not the shape and dtype of x"
+    kept = out != 0
+    if not kept.any() or kept.all():
+        return "it keeps all the entries or none"
+    if not np.allclose(out[kept], x[kept] / p, rtol=1e-5, atol=1e-6):
+        return "the kept entries are not x / p_keep"
+    rate = float(kept.mean())
+    if abs(rate - p) > Z * math.sqrt(p * (1 - p) / kept.size):
+        return f"it keeps a fraction {rate:.3f} of the entries, too far from p_keep"
+    return None
+
+
+@PROBES("dropout", make=_dropout_inputs, check=_check_dropout)
+def dropout(ex, x, seeds, p_high, p_low):
+    f = jax.jit(ex.dropout, static_argnums=2)
+    first, other, low = seeds
+    return {"first": f(_key(first), x, p_high), "again": f(_key(first), x, p_high),
+            "other": f(_key(other), x, p_high), "low": f(_key(low), x, p_low)}
