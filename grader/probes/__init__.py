@@ -75,9 +75,13 @@ def rng(secret: str, lesson: str, probe: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:16], "little"))
 
 
+def _is_key(tree) -> bool:
+    return type(tree) is tuple and len(tree) == 3 and isinstance(tree[0], str) and tree[0] == "key"
+
+
 def _leaves(tree, path="out"):
     """(path, leaf) pairs; lists and tuples are the same, numbers become 0-d arrays."""
-    if isinstance(tree, (list, tuple)) and not (len(tree) == 3 and tree[:1] == ("key",)):
+    if isinstance(tree, (list, tuple)) and not _is_key(tree):
         yield path, ("seq", len(tree))
         for i, v in enumerate(tree):
             yield from _leaves(v, f"{path}[{i}]")
@@ -87,7 +91,7 @@ def _leaves(tree, path="out"):
             yield from _leaves(tree[k], f"{path}[{k!r}]")
     elif tree is None or isinstance(tree, str):
         yield path, ("atom", tree)
-    elif isinstance(tree, tuple):  # ("key", impl, data)
+    elif _is_key(tree):  # ("key", impl, data)
         yield path, ("key", tree[1], np.asarray(tree[2]))
     else:
         yield path, ("array", np.asarray(tree))

@@ -1,0 +1,199 @@
+"""Lesson 05 probes: `he_std` on random fan-ins and `activation_scales` on a random stack with non-zero
+biases, both compared with the reference; the initializers on fresh seeds, shapes and stds, checked by
+the properties the public tests check, so that any correct way of drawing passes.
+
+`init_layer`: {"w", "b"} of the right shapes, float32; zero biases; weights with mean 0 and root mean
+square equal to He's std (or the std given) within five standard errors; a normal's 68.27% within one
+std; the same layer for the same key; uncorrelated weights for another key.
+`init_network`: a list of such layers (fan_in far from fan_out, so fan_out's std shows) with each
+layer's std right, for He and for a given std; the same network for the same key, another first layer
+for another key; no two layers of one network correlated (every layer has as many weights).
+"""
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from grader.probes import Probes
+
+PROBES = Probes("05")
+Z = 5.0
+P_WITHIN_ONE = math.erf(1 / math.sqrt(2))
+PHI_1 = math.exp(-0.5) / math.sqrt(2 * math.pi)
+VAR_WITHIN_ONE = P_WITHIN_ONE * (1 - P_WITHIN_ONE) - 2 * PHI_1 ** 2  # with the sample mean and std
+CALLS = ("first", "again", "other", "given")
+
+
+def _seeds(rng, n):
+    return [int(s) for s in rng.choice(np.arange(1_000, 1_000_000), n, replace=False)]
+
+
+def _given_std(rng):
+    """A std far from He's for every fan_in the probes use (He's lies in [0.06, 0.36])."""
+    return float(rng.uniform(0.01, 0.03) if rng.random() < 0.5 else rng.uniform(0.6, 1.5))
+
+
+def _plain(layer):
+    return dict(layer) if isinstance(layer, dict) else layer
+
+
+def _std_args(std):
+    return {} if std is None else {"std": std}
+
+
+def _correlation(a, b):
+    a, b = a - a.mean(), b - b.mean()
+    return float(np.mean(a * b) / (a.std() * b.std()))
+
+
+def _uncorrelated(a, b):
+    return abs(_correlation(a.ravel(), b.ravel())) <= Z / math.sqrt(a.size)
+
+
+def _layer_reason(layer, fan_in, fan_out, std, strict=True):
+    """Why `layer` is not a right init_layer(key, fan_in, fan_out) draw with this std, or None.
+    `strict` adds the float32 dtypes and the zero biases."""
+    if not isinstance(layer, dict) or set(layer) != {"w", "b"}:
+        return 'not a dict with exactly the keys "w" and "b"'
+    w, b = np.asarray(layer["w"]), np.asarray(layer["b"])
+    if w.shape != (fan_in, fan_out) or b.shape != (fan_out,):
+        return f"w of shape {w.shape} and b of shape {b.shape}, not (fan_in, fan_out) and (fan_out,)"
+    if strict and (w.dtype != np.float32 or b.dtype != np.float32):
+        return f"w of dtype {w.dtype} and b of dtype {b.dtype}, not float32"
+    if strict and not np.all(b == 0):
+        return "the biases are not all zero"
+    w = w.astype(np.float64)
+    if not np.all(np.isfinite(w)):
+        return "the weights hold NaN or infinity"
+    rms, mean = float(np.sqrt(np.mean(w ** 2))), float(np.mean(w))
+    if abs(rms - std) > Z * std / math.sqrt(2 * w.size):
+        return f"the weights' root mean square {rms:.4g} is too far from the std asked for"
+    if abs(mean) > Z * std / math.sqrt(w.size):
+        return f"the weights' mean {mean:.4g} is too far from 0"
+    return None
+
+
+def _normal_shaped(draws):
+    """None if the pooled standardized draws put a normal's share within one std of their mean."""
+    x = np.concatenate([d.ravel() for d in draws])
+    x = x - x.mean()
+    frac = float(np.mean(np.abs(x) < x.std()))
+    if abs(frac - P_WITHIN_ONE) > Z * math.sqrt(VAR_WITHIN_ONE / x.size):
+        return f"{frac:.2%} of the weights lie within one std of their mean; a normal distribution puts 68.27% there"
+    return None
+
+
+# -- he_std ------------------------------------------------------------------------------------------
+
+def _fans(rng):
+    return {"fans": [int(f) for f in rng.integers(1, 10_000, size=5)]}
+
+
+@PROBES("he_std", make=_fans)
+def he_std(ex, fans):
+    return [ex.he_std(fan_in) for fan_in in fans]
+
+
+# -- init_layer --------------------------------------------------------------------------------------
+
+def _far_apart(rng, small=(24, 49), large=(256, 513)):
+    """(fan_in, fan_out), one small and one large, in a random order."""
+    pair = [int(rng.integers(*small)), int(rng.integers(*large))]
+    return tuple(pair if rng.random() < 0.5 else pair[::-1])
+
+
+def _layer_inputs(rng):
+    fan_in, fan_out = _far_apart(rng)
+    return {"fan_in": fan_in, "fan_out": fan_out, "seeds": _seeds(rng, 3), "std": _given_std(rng)}
+
+
+def _check_layer(got, want, inputs):
+    if not isinstance(got, dict) or set(got) != set(CALLS):
+        return "the output has the wrong structure"
+    fan_in, fan_out = inputs["fan_in"], inputs["fan_out"]
+    he = math.sqrt(2 / fan_in)
+    for name in CALLS:
+        reason = _layer_reason(got[name], fan_in, fan_out, inputs["std"] if name == "given" else he)
+        if reason:
+            return f"init_layer call {name!r}: {reason}"
+    first, again, other = (np.asarray(got[name]["w"], np.float64) for name in CALLS[:3])
+    if not np.array_equal(first, again):
+        return "the same key gave two different layers"
+    if not _uncorrelated(first, other):
+        return "two different keys gave correlated weights"
+    return _normal_shaped([first, other])
+
+
+@PROBES("init_layer", make=_layer_inputs, check=_check_layer)
+def init_layer(ex, fan_in, fan_out, seeds, std):
+    first, other, given = (jax.random.key(s) for s in seeds)
+    return {"first": _plain(ex.init_layer(first, fan_in, fan_out)),
+            "again": _plain(ex.init_layer(jax.random.key(seeds[0]), fan_in, fan_out)),
+            "other": _plain(ex.init_layer(other, fan_in, fan_out)),
+            "given": _plain(ex.init_layer(given, fan_in, fan_out, std=std))}
+
+
+# -- init_network ------------------------------------------------------------------------------------
+
+def _network_inputs(rng):
+    a, b = _far_apart(rng, small=(16, 33), large=(128, 257))
+    return {"sizes": [a, b, a, b], "seeds": _seeds(rng, 3), "std": _given_std(rng)}
+
+
+def _network_reason(net, is_list, sizes, std, strict):
+    if not is_list or not isinstance(net, (list, tuple)) or len(net) != len(sizes) - 1:
+        return "not a list of len(sizes) - 1 layer dicts"
+    for i, (layer, fan_in, fan_out) in enumerate(zip(net, sizes[:-1], sizes[1:])):
+        reason = _layer_reason(layer, fan_in, fan_out, math.sqrt(2 / fan_in) if std is None else std, strict)
+        if reason:
+            return f"layer {i}: {reason}"
+    return None
+
+
+def _check_network(got, want, inputs):
+    if not isinstance(got, dict) or set(got) != {"nets", "lists"} or len(got["nets"]) != len(CALLS):
+        return "the output has the wrong structure"
+    sizes = inputs["sizes"]
+    for name, net, is_list in zip(CALLS, got["nets"], got["lists"]):
+        given = name == "given"
+        reason = _network_reason(net, is_list, sizes, inputs["std"] if given else None, strict=not given)
+        if reason:
+            return f"init_network call {name!r}, {reason}"
+    first, again, other = ([np.asarray(layer["w"], np.float64) for layer in net] for net in got["nets"][:3])
+    if not all(np.array_equal(a, b) for a, b in zip(first, again)):
+        return "the same key gave two different networks"
+    if np.array_equal(first[0], other[0]):
+        return "two different keys gave the same first layer"
+    for i in range(len(first)):
+        for j in range(i + 1, len(first)):
+            if not _uncorrelated(first[i], first[j]):
+                return f"layers {i} and {j} of one network have correlated weights"
+    return None
+
+
+@PROBES("init_network", make=_network_inputs, check=_check_network)
+def init_network(ex, sizes, seeds, std):
+    first, other, given = seeds
+    nets = [ex.init_network(jax.random.key(first), list(sizes)),
+            ex.init_network(jax.random.key(first), list(sizes)),
+            ex.init_network(jax.random.key(other), list(sizes)),
+            ex.init_network(jax.random.key(given), list(sizes), std=std)]
+    lists = [type(net) is list for net in nets]
+    return {"nets": [[_plain(layer) for layer in net] if isinstance(net, list) else net for net in nets],
+            "lists": lists}
+
+
+# -- activation_scales -------------------------------------------------------------------------------
+
+def _stack_inputs(rng):
+    sizes = [int(s) for s in rng.integers(6, 20, size=int(rng.integers(3, 6)))]
+    params = [{"w": (rng.uniform(0.8, 1.3) * math.sqrt(2 / m) * rng.normal(size=(m, n))).astype(np.float32),
+               "b": (0.3 * rng.normal(size=n)).astype(np.float32)} for m, n in zip(sizes[:-1], sizes[1:])]
+    return {"params": params, "x": rng.normal(size=(int(rng.integers(4, 12)), sizes[0])).astype(np.float32)}
+
+
+@PROBES("activation_scales", make=_stack_inputs, rtol=1e-4, atol=1e-6)
+def activation_scales(ex, params, x):
+    params = [{name: jnp.asarray(v) for name, v in layer.items()} for layer in params]
+    return ex.activation_scales(params, jnp.asarray(x))
