@@ -88,9 +88,16 @@ class ForkServer:
         self.proc = subprocess.Popen([sys.executable, "-B", "-m", "grader.sandbox", "--server", *lessons], cwd=folder, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=open(folder / "server-stderr.txt", "wb"), start_new_session=True)
-        if not self.proc.stdout.readline().startswith(b'{"ready"'):
-            raise RuntimeError(f"the fork server did not start: {(folder / 'server-stderr.txt').read_text()[-2000:]}")
+        self.folder, self.ready = folder, False
         self.lock, self.children, self.next_id = threading.Lock(), {}, 0
+
+    def wait_ready(self) -> None:
+        """Block until the server has imported everything (it starts while the grader prepares)."""
+        if self.ready:
+            return
+        if not self.proc.stdout.readline().startswith(b'{"ready"'):
+            raise RuntimeError(f"the fork server did not start: {(self.folder / 'server-stderr.txt').read_text()[-2000:]}")
+        self.ready = True
         threading.Thread(target=self._listen, daemon=True).start()
 
     def _listen(self) -> None:
@@ -581,12 +588,14 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
     digest = stage_kit(kit, settings.lessons)
     inputs = out / ".inputs"
     inputs.mkdir(exist_ok=True)
-    for lesson in settings.lessons:
-        judge.save_inputs(inputs / f"{lesson.number}.npz", lesson.number, settings.secret)
-        judge.reference_answers(lesson.number, settings.secret)
     run = Run(settings, kit, inputs, digest)
     if settings.fork_server:
         run.server = ForkServer(run, out / ".sandbox" / ".server")
+    for lesson in settings.lessons:
+        judge.save_inputs(inputs / f"{lesson.number}.npz", lesson.number, settings.secret)
+        judge.reference_answers(lesson.number, settings.secret)
+    if run.server is not None:
+        run.server.wait_ready()
     todo = [s for s in subs if settings.regrade or not _already_graded(run, s)]
     progress = Progress(len(subs), settings.progress)
     for sub in subs:
