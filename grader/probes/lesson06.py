@@ -1,0 +1,249 @@
+"""Lesson 06 probes: every function on fresh random MLPs (random depth and widths, non-zero biases) and
+random data, under `jax.jit` as the public tests run it, compared with the reference at the tests'
+tolerances. `log_softmax` and `cross_entropy` also get logits in the thousands (the loss's gradient
+too); `sgd_update` also gets a pytree that is not an MLP. `make_train_step` is driven with this
+module's own loss (a hidden multiple of the mean squared error) over two steps with new batches and
+learning rates. `fit` runs the tests' kind of training on a hidden wave with that loss; its check asks
+what the tests ask of a run (the layout, float32 losses starting at the given params' loss and falling,
+a close fit of the wave), so any way of training that the tests accept passes. Like the tests' runs,
+the run stops if fit traces the loss a third time.
+"""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from grader.probes import Probes, compare
+
+PROBES = Probes("06")
+CLOSE = {"rtol": 1e-4, "atol": 1e-5}
+FIT_MAX_MSE = 0.01
+
+
+def _normal(rng, *shape, scale=1.0):
+    return (scale * rng.normal(size=shape)).astype(np.float32)
+
+
+def _mlp(rng, sizes, bias_scale=0.5):
+    return [{"w": _normal(rng, m, n, scale=np.sqrt(2.0 / m)), "b": _normal(rng, n, scale=bias_scale)}
+            for m, n in zip(sizes[:-1], sizes[1:])]
+
+
+def _sizes(rng, n_in=None, n_out=None):
+    depth = int(rng.integers(2, 5))
+    sizes = [int(s) for s in rng.integers(2, 10, size=depth + 1)]
+    if n_in is not None:
+        sizes[0] = n_in
+    if n_out is not None:
+        sizes[-1] = n_out
+    return sizes
+
+
+def _scaled_sq(scale):
+    """The probes' loss: `scale` times the mean squared error (scale is hidden)."""
+    def loss_fn(pred, target):
+        return scale * jnp.mean((pred - target) ** 2)
+    return loss_fn
+
+
+# -- forward, losses, accuracy ------------------------------------------------------------------
+
+def _forward_inputs(rng):
+    sizes = _sizes(rng)
+    return {"params": _mlp(rng, sizes), "x": _normal(rng, int(rng.integers(3, 9)), sizes[0])}
+
+
+@PROBES("forward", make=_forward_inputs, **CLOSE)
+def forward(ex, params, x):
+    return jax.jit(lambda p, x: (ex.forward(p, x), ex.forward(p, x[0])))(params, x)
+
+
+def _pair(rng):
+    shape = (int(rng.integers(3, 10)), int(rng.integers(1, 5)))
+    return {"pred": _normal(rng, *shape, scale=2.0), "target": _normal(rng, *shape)}
+
+
+@PROBES("mse", make=_pair, rtol=1e-5, atol=1e-6)
+def mse(ex, pred, target):
+    return jax.jit(ex.mse)(pred, target)
+
+
+def _logits(rng, scale=3.0):
+    return _normal(rng, int(rng.integers(3, 8)), int(rng.integers(3, 9)), scale=scale)
+
+
+def _huge_logits(rng):
+    """Rows around +-1000 or more, spread by hundreds, so that exp() overflows without the max trick."""
+    z = _logits(rng, scale=300.0)
+    offsets = rng.choice([-1, 1], size=(len(z), 1)) * rng.uniform(800, 2000, size=(len(z), 1))
+    return (z + offsets).astype(np.float32)
+
+
+@PROBES("log_softmax", make=lambda rng: {"logits": _logits(rng)}, rtol=1e-5, atol=1e-5)
+def log_softmax(ex, logits):
+    return jax.jit(lambda z: (ex.log_softmax(z), ex.log_softmax(z[0])))(logits)
+
+
+@PROBES("log_softmax", make=lambda rng: {"logits": _huge_logits(rng)}, rtol=1e-5, atol=1e-3)
+def log_softmax_huge_logits(ex, logits):
+    return jax.jit(ex.log_softmax)(logits)
+
+
+def _labelled(logits, rng):
+    return {"logits": logits, "labels": rng.integers(0, logits.shape[1], size=len(logits)).astype(np.int32)}
+
+
+@PROBES("cross_entropy", make=lambda rng: _labelled(_logits(rng, scale=2.0), rng), rtol=1e-5, atol=1e-6)
+def cross_entropy(ex, logits, labels):
+    return jax.jit(ex.cross_entropy)(logits, labels)
+
+
+@PROBES("cross_entropy", make=lambda rng: _labelled(_huge_logits(rng), rng), rtol=1e-5, atol=1e-5)
+def cross_entropy_huge_logits(ex, logits, labels):
+    return jax.jit(jax.value_and_grad(ex.cross_entropy))(logits, labels)
+
+
+def _accuracy_inputs(rng):
+    logits = _logits(rng, scale=2.0)
+    labels = rng.integers(0, logits.shape[1], size=len(logits))
+    right = rng.random(len(logits)) < 0.5
+    labels[right] = np.argmax(logits[right], axis=-1)
+    return {"logits": logits, "labels": labels.astype(np.int32)}
+
+
+@PROBES("accuracy", make=_accuracy_inputs, rtol=1e-5, atol=1e-6)
+def accuracy(ex, logits, labels):
+    return jax.jit(ex.accuracy)(logits, labels)
+
+
+# -- the update and the train step --------------------------------------------------------------
+
+def _tree(rng):
+    """A pytree that is not an MLP: a dict holding a tuple, a nested dict and a 0-d leaf."""
+    a, b = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    return {"pair": (_normal(rng, a, b), _normal(rng, b)), "inner": {"v": _normal(rng, a)},
+            "scale": np.float32(rng.normal())}
+
+
+def _sgd_inputs(rng):
+    sizes = _sizes(rng)
+    tree = _tree(rng)
+    return {"params": _mlp(rng, sizes), "grads": _mlp(rng, sizes), "lr": float(rng.uniform(0.01, 0.9)),
+            "tree": tree, "tree_grads": jax.tree.map(lambda leaf: _normal(rng, *np.shape(leaf)), tree)}
+
+
+@PROBES("sgd_update", make=_sgd_inputs, rtol=1e-5, atol=1e-6)
+def sgd_update(ex, params, grads, lr, tree, tree_grads):
+    update = jax.jit(ex.sgd_update)
+    return update(params, grads, lr), update(tree, tree_grads, lr)
+
+
+def _step_inputs(rng):
+    sizes = _sizes(rng)
+    n = int(rng.integers(5, 13))
+    batches = [(_normal(rng, n, sizes[0]), _normal(rng, n, sizes[-1])) for _ in range(2)]
+    return {"params": _mlp(rng, sizes), "batches": batches, "lrs": [float(v) for v in rng.uniform(0.01, 0.2, 2)],
+            "scale": float(rng.uniform(0.3, 3.0))}
+
+
+@PROBES("make_train_step", make=_step_inputs, rtol=1e-4, atol=1e-6)
+def make_train_step(ex, params, batches, lrs, scale):
+    step = ex.make_train_step(_scaled_sq(scale))
+    out = []
+    for (x, y), lr in zip(batches, lrs):
+        params, loss = step(params, (x, y), lr)
+        out.append({"loss": loss, "params": params})
+    return out
+
+
+# -- fit ----------------------------------------------------------------------------------------
+
+def _np_forward(params, x):
+    x = np.asarray(x, np.float64)
+    for i, layer in enumerate(params):
+        x = x @ np.asarray(layer["w"], np.float64) + np.asarray(layer["b"], np.float64)
+        if i < len(params) - 1:
+            x = np.maximum(x, 0.0)
+    return x
+
+
+def _fit_inputs(rng):
+    """A hidden wave a * sin(k x + phi) on random points of [-1, 1], the tests' kind of run (a 1 -> h -> 1
+    network, He init with zero biases, about a thousand steps), with the loss scaled by a hidden factor."""
+    x = np.sort(rng.uniform(-1, 1, size=int(rng.integers(64, 129))))[:, None]
+    k, a, phi = rng.uniform(2, 3), rng.uniform(0.6, 1.0), rng.uniform(0, 2 * np.pi)
+    scale = float(rng.uniform(0.5, 2.0))
+    return {"params": _mlp(rng, [1, int(rng.integers(24, 41)), 1], bias_scale=0.0), "x": x.astype(np.float32),
+            "y": (a * np.sin(k * x + phi)).astype(np.float32), "steps": int(rng.integers(800, 1201)),
+            "lr": float(rng.uniform(0.08, 0.12)) / scale, "scale": scale}
+
+
+def _mse_of(params, inputs):
+    return float(np.mean((_np_forward(params, inputs["x"]) - inputs["y"]) ** 2))
+
+
+def _same_layout(params, like):
+    return (isinstance(params, (list, tuple)) and len(params) == len(like)
+            and all(isinstance(p, dict) and set(p) == set(q) and all(np.shape(p[k]) == np.shape(q[k]) for k in q)
+                    for p, q in zip(params, like)))
+
+
+def _check_fit(got, want, inputs):
+    """The tests' demands of a run: (params, losses) of the right layout, float32 losses that start at the
+    loss of the params given and fall, and final params that fit the wave (mean squared error at most
+    FIT_MAX_MSE, or twice the reference's where the reference's own fit is looser)."""
+    if not isinstance(got, (list, tuple)) or len(got) != 2:
+        return "fit should return a pair (params, losses)"
+    (params, losses), (want_params, want_losses) = got, want
+    if not _same_layout(params, want_params):
+        return "the returned params are not shaped like the params given"
+    losses, want_losses = np.asarray(losses), np.asarray(want_losses)
+    if losses.shape != want_losses.shape or losses.dtype != np.float32:
+        return f"losses should be float32 of shape (steps,), not {losses.dtype} of shape {losses.shape}"
+    if not np.all(np.isfinite(losses)):
+        return "the losses hold NaN or infinity"
+    reason = compare(losses[0], want_losses[0], rtol=1e-4, atol=1e-6)
+    if reason:
+        return f"losses[0] is not the loss of the params given: {reason}"
+    if losses[-1] > want_losses[-1] + 0.5 * (want_losses[0] - want_losses[-1]):
+        return (f"the losses fall by only {100 * (1 - losses[-1] / losses[0]):.3g}% over {inputs['steps']} steps, "
+                "far less than gradient descent's (does each step start from the params the last one returned?)")
+    error = _mse_of(params, inputs)
+    if not np.isfinite(error) or error > max(FIT_MAX_MSE, 2 * _mse_of(want_params, inputs)):
+        return (f"after {inputs['steps']} steps the returned params fit the data with mean squared error "
+                f"{error:.3g}; gradient descent gets it under {FIT_MAX_MSE}")
+    return None
+
+
+def _at_most_twice(loss_fn):
+    """loss_fn, stopping the run when it is traced a third time, as the tests' runs stop."""
+    calls = []
+
+    def counted(pred, target):
+        calls.append(1)
+        if len(calls) > 2:
+            raise RuntimeError("loss_fn was traced a third time, so the run was stopped: fit's steps are not "
+                               "compiled into one program")
+        return loss_fn(pred, target)
+    return counted
+
+
+@PROBES("fit", make=_fit_inputs, check=_check_fit)
+def fit(ex, params, x, y, steps, lr, scale):
+    return ex.fit(params, x, y, steps, lr, _at_most_twice(_scaled_sq(scale)))
+
+
+# -- prediction ---------------------------------------------------------------------------------
+
+def _image_inputs(rng):
+    h, w = (int(v) for v in rng.integers(2, 6, size=2))
+    return {"params": _mlp(rng, _sizes(rng, n_in=h * w)), "images": _normal(rng, int(rng.integers(3, 8)), h, w)}
+
+
+@PROBES("predict_one", make=_image_inputs, **CLOSE)
+def predict_one(ex, params, images):
+    return jax.jit(ex.predict_one)(params, images[0])
+
+
+@PROBES("predict", make=_image_inputs, **CLOSE)
+def predict(ex, params, images):
+    return jax.jit(ex.predict)(params, images)
