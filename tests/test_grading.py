@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import KIT_ROOT, confine, notebooks, report, stubs, submissions, targets, wire
+from grader import KIT_ROOT, confine, notebooks, points, report, stubs, submissions, targets, wire
 
 HOSTILE = sorted((KIT_ROOT / "tests" / "hostile").glob("*.py"))
 LESSON = targets.find_lesson("01")
@@ -217,3 +217,19 @@ def test_scores_can_go_into_the_nbgrader_gradebook(tmp_path):
         exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
     assert exported == {k: float(v) for k, v in scores(tmp_path / "out").items()}
     assert exported["student-01"] == 15 and exported["student-02"] == 0
+
+
+def test_every_lesson_grades_the_reference_full_and_the_stub_zero_in_the_sandbox(tmp_path):
+    """The confinement, the wire and every lesson's probes together: nothing in the sandbox stops an
+    honest answer (flax, optax, pmap's CPU devices), and nothing there gives the untouched release a point."""
+    for lesson in targets.all_lessons():
+        module = lesson.module_in(tmp_path / "class" / "reference")
+        module.parent.mkdir(parents=True)
+        module.write_text(lesson.solution_file.read_text())
+    stubs.write_stubs(tmp_path / "class" / "stub")
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"),
+                           "--jobs", "2", "--secret", "kit-tests", "-q"],
+                          capture_output=True, text=True, timeout=600, cwd=KIT_ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    full = sum(sum(points.exercise_points(l).values()) for l in targets.all_lessons())
+    assert scores(tmp_path / "out") == {"reference": full, "stub": 0}
