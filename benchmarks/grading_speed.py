@@ -6,7 +6,8 @@ One run builds a class of submissions for one lesson (right, partial, broken and
 both as module folders and as the equivalent nbgrader notebooks, then measures:
 - `python -m grader grade --jobs N` (and --jobs 1, for the cost per submission);
 - `pytest lessons/NN --target <submission>` run once per student, one after another (bare pytest:
-  no sandbox, no hidden inputs, no protection);
+  no sandbox, no hidden inputs, no protection, and the learner's warm compile cache, where the grader
+  compiles afresh in every sandbox so no submission can see or poison another's programs);
 - `nbgrader autograde` on the notebooks.
 It prints each student's score from both graders, marks where they differ and why, and the ratios.
 Targets: the grader >= 3x faster than nbgrader; --jobs 1 <= 1.5x bare pytest per submission.
@@ -14,6 +15,7 @@ Targets: the grader >= 3x faster than nbgrader; --jobs 1 <= 1.5x bare pytest per
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import json
 import os
@@ -45,17 +47,32 @@ def make_class(lesson: targets.Lesson, count: int) -> dict[str, tuple[str, str]]
 
 
 def _notebook(released: dict, source: str, exercises: list[str]) -> dict:
-    """The released notebook with the module's definitions in the solution cells."""
+    """The released notebook with the module's definitions in the solution cells. Helpers go in the
+    first cell; a bare statement (a planted patch such as `Dense.tree_flatten = ...`) goes after the
+    definition of the last exercise it names, so it runs before that exercise's tests, as in the module."""
     try:
         imports, chunks = notebooks._chunks(source)
     except SyntaxError:
         return course_run.with_cells(released, {f"{exercises[0]}-code": source})
-    given = "\n\n".join(text for name, text in chunks if name not in exercises)
     cells = {f"{name}-code": text for name, text in chunks if name in exercises}
-    if cells:
-        key = next(iter(cells))
-        cells[key] = "\n\n".join(x for x in (imports, given, cells[key]) if x)
+    if not cells:
+        return course_run.with_cells(released, {})
+    first = next(iter(cells))
+    helpers = [text for name, text in chunks if name is not None and name not in exercises]
+    for name, text in chunks:
+        if name is None:
+            named = [e for e in exercises if f"{e}-code" in cells and _names(text) & {e}]
+            key = f"{named[-1]}-code" if named else first
+            if key == first and not named:
+                helpers.append(text)
+            else:
+                cells[key] += "\n\n" + text
+    cells[first] = "\n\n".join(x for x in (imports, *helpers, cells[first]) if x)
     return course_run.with_cells(released, cells)
+
+
+def _names(code: str) -> set[str]:
+    return {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
 
 
 def timed(cmd: list[str], **kw) -> tuple[float, subprocess.CompletedProcess]:
@@ -121,7 +138,7 @@ def main() -> int:
     n = len(students)
     print(f"\ngrader --jobs {args.jobs}: {ours_jobs:7.1f} s   ({ours_jobs / n:.2f} s a submission)")
     print(f"grader --jobs 1: {ours_one:7.1f} s   ({ours_one / n:.2f} s a submission)")
-    print(f"bare pytest:     {bare:7.1f} s   ({bare / n:.2f} s a submission, one after another)")
+    print(f"bare pytest:     {bare:7.1f} s   ({bare / n:.2f} s a submission, one after another, warm compile cache)")
     print(f"nbgrader:        {nb_time:7.1f} s   ({nb_time / n:.2f} s a submission, autograde only)")
     print(f"\nspeed-up over nbgrader (--jobs {args.jobs}): {nb_time / ours_jobs:.1f}x   (target >= 3x)")
     print(f"cost per submission against bare pytest (--jobs 1): {ours_one / bare:.2f}x   (target <= 1.5x)")

@@ -7,6 +7,7 @@ without importing JAX or the learner's code.
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +25,23 @@ class MarkerError(ValueError):
     pass
 
 
+_PARSED: dict[tuple[str, str], list[GradedTest]] = {}
+_PARSE_LOCK = threading.Lock()
+
+
 def graded_tests(test_file: Path) -> list[GradedTest]:
-    tree = ast.parse(Path(test_file).read_text(), filename=str(test_file))
+    """The file's graded tests, parsed once per content. The lock matters: CPython 3.11's ast.parse
+    is not safe to run from two threads at once, and the class grader's workers all ask."""
+    text = Path(test_file).read_text()
+    with _PARSE_LOCK:
+        key = (str(test_file), text)
+        if key not in _PARSED:
+            _PARSED[key] = _parse_graded_tests(text, test_file)
+        return list(_PARSED[key])
+
+
+def _parse_graded_tests(text: str, test_file: Path) -> list[GradedTest]:
+    tree = ast.parse(text, filename=str(test_file))
     found = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
