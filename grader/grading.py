@@ -490,8 +490,6 @@ def lesson_record(lesson: targets.Lesson, box: Sandbox | None, sub: submissions.
     import_failure = step_failure(f"import:{lesson.number}")
     probe_failure: dict[str, str] = {}
     for probe in probes.for_lesson(lesson.number).all:
-        if probe.exercise in probe_failure:
-            continue
         reason = step_failure(f"probe:{lesson.number}:{probe.name}")
         if reason is None:
             try:
@@ -500,9 +498,9 @@ def lesson_record(lesson: targets.Lesson, box: Sandbox | None, sub: submissions.
             except (OSError, wire.WireError) as err:
                 reason = f"its output could not be read: {err}"
         if reason:
-            probe_failure[probe.exercise] = reason
+            probe_failure[probe.name] = reason
 
-    rows = []
+    public_failure = {}
     for test in tests:
         step = f"test:{lesson.number}:{test.name}"
         public = box.forced.get(step)
@@ -513,11 +511,18 @@ def lesson_record(lesson: targets.Lesson, box: Sandbox | None, sub: submissions.
             public = box.stopped.get(lesson.number, "not run: the process ended before this test")
         if public is None and event.get("outcome") != "passed":
             public = str(event.get("message") or event.get("outcome"))[:2000]
-        if public is None and test.exercise in probe_failure:
-            public = (f"`{test.exercise}` passes this test's own inputs but not the grader's hidden inputs: "
-                      f"{probe_failure[test.exercise]}.\nHint: make it work for any input of the kind the "
-                      f"README describes, not only the ones in the test file.")
-        rows.append(_row(test, 0 if public else test.points, public or ""))
+        public_failure[test.name] = public
+
+    passed = {name for name, failure in public_failure.items() if failure is None}
+    hidden = judge.charges(lesson, tests, passed, probe_failure)
+    rows = []
+    for test in tests:
+        failure = public_failure[test.name]
+        if failure is None and test.name in hidden:
+            failure = (f"`{test.exercise}` passes this test's own inputs but not the grader's hidden inputs: "
+                       f"{hidden[test.name]}.\nHint: make it work for any input of the kind the "
+                       f"README describes, not only the ones in the test file.")
+        rows.append(_row(test, 0 if failure else test.points, failure or ""))
     return {"topic": lesson.topic, "earned": sum(r["earned"] for r in rows), "total": total, "tests": rows}
 
 

@@ -6,7 +6,9 @@ reference runs here, in the grader's own process, on the same inputs.
 """
 from __future__ import annotations
 
+import ast
 import io
+import threading
 import traceback
 from pathlib import Path
 
@@ -57,6 +59,69 @@ def verdict(probe: probes_mod.Probe, got, secret: str) -> str | None:
         return probe.judge(got, want, roundtrip(_raw_inputs(probe, secret), keys="data"))
     except Exception as err:  # a malformed output can trip a custom check
         return f"the output could not be checked ({type(err).__name__}: {err})"
+
+
+_BUILDS_ON: dict[str, dict[str, set[str]]] = {}
+_PARSE_LOCK = threading.Lock()  # CPython 3.11's ast.parse is not safe from two threads at once
+
+
+def builds_on(lesson: targets.Lesson) -> dict[str, set[str]]:
+    """{exercise: the other exercises its reference calls, directly or through helpers}: read from
+    the reference's source, so the lesson's design, not a hand-kept list, says what rests on what."""
+    with _PARSE_LOCK:
+        if lesson.number not in _BUILDS_ON:
+            _BUILDS_ON[lesson.number] = _calls_between_exercises(lesson)
+        return _BUILDS_ON[lesson.number]
+
+
+def _calls_between_exercises(lesson: targets.Lesson) -> dict[str, set[str]]:
+    tree = ast.parse(lesson.solution_file.read_text())
+    defs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    exercises = {p.exercise for p in probes_mod.for_lesson(lesson.number).all}
+
+    def calls(name: str) -> set[str]:
+        seen, todo = {name}, [name]
+        while todo:
+            for node in ast.walk(defs[todo.pop()]):
+                if isinstance(node, ast.Name) and node.id in defs and node.id not in seen:
+                    seen.add(node.id)
+                    todo.append(node.id)
+        return seen - {name}
+
+    return {e: calls(e) & exercises for e in exercises if e in defs}
+
+
+def charges(lesson: targets.Lesson, tests: list, passed: set[str], failed: dict[str, str]) -> dict[str, str]:
+    """{test name: the hidden-input failure that costs it its points}.
+
+    `passed` holds the tests that passed in the sandbox, `failed` maps each failed probe's name to
+    its reason. A mistake is charged once, and a hidden one in full:
+    - a finding that names the tests it concerns (`probes.concerns`), one of which failed in public,
+      is a mistake the public tests saw: it costs the tests it concerns, and the others stand;
+    - a finding that every public test missed is the mark of an answer fitted to the public inputs,
+      or of a case they don't cover: it costs every test the probe guards;
+    - when an exercise the reference builds on failed its probes too, and one of the guarded tests
+      failed in public, the wrong values are that exercise's, already paid for: the public outcomes
+      stand. (Provoking that costs the exercise below its points, so it never pays.)"""
+    below = builds_on(lesson)
+    wrong = {p.exercise for p in probes_mod.for_lesson(lesson.number).all if p.name in failed}
+    cost: dict[str, str] = {}
+    for probe in probes_mod.for_lesson(lesson.number).all:
+        if probe.name not in failed:
+            continue
+        reason = failed[probe.name]
+        guarded = probe.guarded(tests)
+        concerned = [t for t in guarded if t.name in getattr(reason, "tests", ())] or guarded
+        culprits = sorted(below.get(probe.exercise, set()) & wrong)
+        if culprits and any(t.name not in passed for t in guarded):
+            continue
+        seen = any(t.name not in passed for t in concerned)
+        if culprits:
+            names = ", ".join(f"`{c}`" for c in culprits)
+            reason = f"{reason} (it builds on {names}, wrong on the hidden inputs too: fix that first)"
+        for test in concerned if seen else guarded:
+            cost.setdefault(test.name, str(reason))
+    return cost
 
 
 def run_probe_here(probe: probes_mod.Probe, module, secret: str):

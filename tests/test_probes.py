@@ -38,6 +38,11 @@ def test_every_exercise_has_a_probe(lesson):
     missing = [e for e in points.exercise_points(lesson) if e not in probed]
     unknown = sorted(probed - set(points.exercise_points(lesson)))
     assert not missing and not unknown, f"lesson {lesson.number}: no probe for {missing}; probes of unknown exercises {unknown}"
+    tests = points.graded_tests(lesson.test_file)
+    for probe in probes.for_lesson(lesson.number).all:
+        guarded = {t.name for t in probe.guarded(tests)}
+        assert guarded and guarded >= set(probe.guards), f"probe {probe.name} guards {probe.guards}, not all tests of `{probe.exercise}`"
+        assert guarded >= set(probe.value_tests), f"probe {probe.name}: value tests {probe.value_tests} it doesn't guard"
 
 
 @pytest.mark.parametrize("secret", ["kit-a", "kit-b"])
@@ -65,8 +70,52 @@ def test_a_planted_mistake_fails_a_probe(planted, tmp_path):
     key = devcheck.planted_key(planted)
     lesson = targets.find_lesson(planted.parent.name)
     target = devcheck.planted_target(planted, tmp_path)
-    failed = [k for k, v in judge.check_here(lesson.number, lesson.module_in(target), "kit-a").items() if v]
+    results = judge.check_here(lesson.number, lesson.module_in(target), "kit-a")
+    failed = [k for k, v in results.items() if v]
+    exercise_of = {p.name: p.exercise for p in probes.for_lesson(lesson.number).all}
+    for name in failed:
+        tests = {t.name for t in points.graded_tests(lesson.test_file) if t.exercise == exercise_of[name]}
+        unknown = set(getattr(results[name], "tests", ())) - tests
+        assert not unknown, f"probe {name}'s finding names tests {sorted(unknown)}, not tests of its exercise"
     if key in CONCEPT_ONLY:
         assert not failed, f"{key} is listed as concept-only but fails probes {failed}: take it off the list"
     else:
         assert failed, f"{key} gives wrong values the public tests catch, but no probe catches it"
+
+
+def _charged(number, failed, failing_in_public):
+    lesson = targets.find_lesson(number)
+    tests = points.graded_tests(lesson.test_file)
+    passed = {t.name for t in tests} - set(failing_in_public)
+    return judge.charges(lesson, tests, passed, failed)
+
+
+def test_a_probe_costs_only_the_tests_it_guards():
+    charged = _charged("06", {"log_softmax_huge_logits": "NaN"}, ["test_log_softmax_large_logits"])
+    assert set(charged) == {"test_log_softmax_large_logits"}
+
+
+def test_a_finding_the_public_tests_saw_costs_only_the_tests_it_concerns():
+    finding = probes.concerns("the biases are not all zero", "test_init_layer_biases_are_zero")
+    assert set(_charged("05", {"init_layer": finding}, ["test_init_layer_biases_are_zero"])) == {
+        "test_init_layer_biases_are_zero"}
+
+
+def test_a_finding_every_public_test_missed_costs_the_whole_exercise():
+    finding = probes.concerns("the biases are not all zero", "test_init_layer_biases_are_zero")
+    charged = _charged("05", {"init_layer": finding}, [])
+    assert set(charged) == {t.name for t in points.graded_tests(targets.find_lesson("05").test_file)
+                            if t.exercise == "init_layer"}
+
+
+def test_a_mistake_in_an_exercise_below_is_charged_once():
+    failed = {"forward": "values differ", "make_train_step": "values differ"}
+    charged = _charged("06", failed, ["test_forward", "test_train_step"])
+    assert "test_train_step_traces_once" not in charged
+
+
+def test_wrong_values_the_public_tests_missed_cost_points_even_above_a_wrong_exercise():
+    failed = {"forward": "values differ", "make_train_step": "values differ"}
+    charged = _charged("06", failed, ["test_forward"])
+    assert {"test_train_step", "test_train_step_traces_once"} <= set(charged)
+    assert "builds on `forward`" in charged["test_train_step"]

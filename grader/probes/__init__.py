@@ -6,8 +6,13 @@ A probe names one exercise and holds three pieces:
 - ``run(ex, **inputs)``: the call into the exercise module. It runs twice: in the student's sandboxed
   process on the student's module, and in the grader on the reference. It returns plain arrays
   (a pytree of them), never a verdict;
+- ``guards`` (optional): the names of the exercise's tests whose points the probe guards, where it
+  mirrors only some of them (a huge-logits probe guards the huge-logits test); all of them if empty;
+- ``value_tests`` (optional): where the default comparison is used, the tests that check values (a
+  difference in value concerns them, not a concept check such as "uses vmap");
 - ``check(got, want, inputs)`` (optional): compares the student's output with the reference's on the
-  grader's side and returns ``None`` or a short reason. The default compares every value with
+  grader's side and returns ``None`` or a short reason (``concerns(reason, "test_a", ...)`` where
+  the reason concerns only some tests). The default compares every value with
   ``np.allclose`` at the probe's tolerance.
 
 The student's process never holds a right answer for the hidden inputs, so it can't copy one, and
@@ -26,6 +31,39 @@ from typing import Any, Callable
 import numpy as np
 
 
+class Finding(str):
+    """A check's reason that concerns only some of the exercise's tests, built with `concerns`.
+
+    A check that looks at several properties (shape, dtype, spread, key use) says which tests check
+    the property it found wrong, so one mistake costs the points the lesson's tests give that
+    mistake, not every point of the exercise. A plain string concerns every test the probe guards."""
+    tests: tuple[str, ...] = ()
+
+
+def concerns(reason: str, *tests: str) -> Finding:
+    finding = Finding(reason)
+    finding.tests = tests
+    return finding
+
+
+def reworded(finding: str, text: str) -> str:
+    """`text` (the finding said again, e.g. with where it was found), concerning the same tests."""
+    tests = getattr(finding, "tests", ())
+    return concerns(text, *tests) if tests else text
+
+
+def merge_findings(findings: list[str]) -> str | None:
+    """One reason for all of a check's findings: the words of one that concerns every test if there
+    is one, else the first's, and the tests any of them concerns."""
+    if not findings:
+        return None
+    whole = [f for f in findings if not getattr(f, "tests", ())]
+    if whole:
+        return str(whole[0])
+    more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+    return concerns(str(findings[0]) + more, *dict.fromkeys(t for f in findings for t in f.tests))
+
+
 @dataclass(frozen=True)
 class Probe:
     lesson: str
@@ -36,12 +74,19 @@ class Probe:
     check: Callable[[Any, Any, dict], str | None] | None = None
     rtol: float = 1e-5
     atol: float = 1e-6
+    guards: tuple[str, ...] = ()
+    value_tests: tuple[str, ...] = ()
+
+    def guarded(self, tests) -> list:
+        """The tests (points.GradedTest) among `tests` whose points this probe guards."""
+        return [t for t in tests if t.exercise == self.exercise and (not self.guards or t.name in self.guards)]
 
     def judge(self, got, want, inputs: dict) -> str | None:
         """None if the student's `got` is right, else the reason (it never shows the expected values)."""
         if self.check is not None:
             return self.check(got, want, inputs)
-        return compare(got, want, rtol=self.rtol, atol=self.atol)
+        reason = compare(got, want, rtol=self.rtol, atol=self.atol)
+        return concerns(reason, *self.value_tests) if reason and self.value_tests else reason
 
 
 class Probes:
@@ -51,12 +96,14 @@ class Probes:
         self.lesson = lesson
         self.all: list[Probe] = []
 
-    def __call__(self, exercise: str, *, make, check=None, rtol=1e-5, atol=1e-6, name=None):
+    def __call__(self, exercise: str, *, make, check=None, rtol=1e-5, atol=1e-6, name=None, guards=(),
+                 value_tests=()):
         def add(run):
             probe_name = name or run.__name__
             if any(p.name == probe_name for p in self.all):
                 raise ValueError(f"lesson {self.lesson} has two probes named {probe_name!r}")
-            self.all.append(Probe(self.lesson, exercise, probe_name, make, run, check, rtol, atol))
+            self.all.append(Probe(self.lesson, exercise, probe_name, make, run, check, rtol, atol, tuple(guards),
+                                  tuple(value_tests)))
             return run
         return add
 

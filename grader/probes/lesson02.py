@@ -12,7 +12,7 @@ import math
 import jax
 import numpy as np
 
-from grader.probes import Probes
+from grader.probes import Probes, compare, concerns, merge_findings, reworded
 
 PROBES = Probes("02")
 Z = 5.0
@@ -30,7 +30,16 @@ def _key(seed):
     return jax.random.key(seed)
 
 
-@PROBES("make_keys", make=lambda rng: {"seeds": _seeds(rng, 2), "n": int(rng.integers(3, 10))})
+def _check_keys(got, want, inputs):
+    """The reference's keys; the right bits as a legacy raw uint32 array are the typed-keys mistake only."""
+    reason = compare(got, want)
+    if reason and isinstance(got, (list, tuple)) and len(got) == len(want) and all(
+            not isinstance(g, tuple) and np.array_equal(np.asarray(g), w[2]) for g, w in zip(got, want)):
+        return concerns("raw uint32 key data, not a typed key array", "test_make_keys_gives_typed_keys")
+    return reason
+
+
+@PROBES("make_keys", make=lambda rng: {"seeds": _seeds(rng, 2), "n": int(rng.integers(3, 10))}, check=_check_keys)
 def make_keys(ex, seeds, n):
     f = jax.jit(ex.make_keys, static_argnums=1)
     return [f(seed, n) for seed in seeds]
@@ -69,7 +78,8 @@ def in_circle(ex, seed, m):
     return hits, str(hits.dtype)
 
 
-@PROBES("estimate_pi", make=lambda rng: {"seeds": _seeds(rng, 2), "n": int(rng.integers(120, 260))})
+@PROBES("estimate_pi", make=lambda rng: {"seeds": _seeds(rng, 2), "n": int(rng.integers(120, 260))},
+        value_tests=("test_estimate_pi", "test_estimate_pi_is_accurate"))
 def estimate_pi(ex, seeds, n):
     f = jax.jit(ex.estimate_pi, static_argnums=1)
     return [f(_key(seed), n) for seed in seeds]
@@ -87,34 +97,44 @@ def _dropout_inputs(rng):
             "p_high": float(rng.uniform(0.6, 0.9)), "p_low": float(rng.uniform(0.15, 0.4))}
 
 
+SCALES, RATE, KEY = "test_dropout_scales_kept_values", "test_dropout_keep_rate", "test_dropout_depends_on_the_key"
+
+
 def _check_dropout(got, want, inputs):
     if not isinstance(got, dict) or set(got) != set(DROPOUT_CALLS):
         return "the output has the wrong structure"
     x = np.asarray(inputs["x"], np.float64)
     p_of = {"first": inputs["p_high"], "again": inputs["p_high"], "other": inputs["p_high"], "low": inputs["p_low"]}
+    found = []
     for name in DROPOUT_CALLS:
-        reason = _one_dropout(np.asarray(got[name]), want[name], x, p_of[name])
-        if reason:
-            return f"dropout call {name!r}: {reason}"
+        found += [reworded(f, f"dropout call {name!r}: {f}")
+                  for f in _one_dropout(np.asarray(got[name]), want[name], x, p_of[name])]
+    if any(not getattr(f, "tests", ()) for f in found):
+        return merge_findings(found)
     if not np.array_equal(got["first"], got["again"]):
-        return "the same key gave two different outputs"
-    if np.array_equal(got["first"] != 0, got["other"] != 0):
-        return "two different keys gave the same mask"
-    return None
+        found.append(concerns("the same key gave two different outputs", KEY))
+    elif np.array_equal(got["first"] != 0, got["other"] != 0):
+        found.append(concerns("two different keys gave the same mask", KEY))
+    return merge_findings(found)
 
 
 def _one_dropout(out, want, x, p):
+    """What is wrong with one dropout output, each finding naming the tests that check it."""
     if out.shape != want.shape or out.dtype != want.dtype:
-        return f"an array of shape {out.shape} and dtype {out.dtype}, not the shape and dtype of x"
+        return [f"an array of shape {out.shape} and dtype {out.dtype}, not the shape and dtype of x"]
     kept = out != 0
     if not kept.any() or kept.all():
-        return "it keeps all the entries or none"
+        return ["it keeps all the entries or none"]
+    found = []
     if not np.allclose(out[kept], x[kept] / p, rtol=1e-5, atol=1e-6):
-        return "the kept entries are not x / p_keep"
+        ratio = out[kept] / x[kept]
+        if not np.allclose(ratio, ratio[0], rtol=1e-5):
+            return ["the kept entries are not x / p_keep, nor x times any one number"]
+        found.append(concerns(f"the kept entries are x times {ratio[0]:.4g}, not x / p_keep", SCALES))
     rate = float(kept.mean())
     if abs(rate - p) > Z * math.sqrt(p * (1 - p) / kept.size):
-        return f"it keeps a fraction {rate:.3f} of the entries, too far from p_keep"
-    return None
+        found.append(concerns(f"it keeps a fraction {rate:.3f} of the entries, too far from p_keep", RATE))
+    return found
 
 
 @PROBES("dropout", make=_dropout_inputs, check=_check_dropout)

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from grader.probes import Probes
+from grader.probes import Probes, concerns, merge_findings, reworded
 
 PROBES = Probes("05")
 Z = 5.0
@@ -51,27 +51,35 @@ def _uncorrelated(a, b):
     return abs(_correlation(a.ravel(), b.ravel())) <= Z / math.sqrt(a.size)
 
 
-def _layer_reason(layer, fan_in, fan_out, std, strict=True):
-    """Why `layer` is not a right init_layer(key, fan_in, fan_out) draw with this std, or None.
+LAYER_TESTS = {"dtype": ("test_init_layer_returns_w_and_b",), "biases": ("test_init_layer_biases_are_zero",),
+               "std": ("test_init_layer_std",)}
+NETWORK_TESTS = {"dtype": ("test_init_network_shapes",), "biases": ("test_init_network_shapes",),
+                 "std": ("test_init_network_layer_stds", "test_he_keeps_the_signal_steady")}
+
+
+def _layer_findings(layer, fan_in, fan_out, std, tests, strict=True) -> list[str]:
+    """What is wrong with `layer` as an init_layer(key, fan_in, fan_out) draw with this std, each
+    finding naming the tests (from `tests`) that check it; a wrong structure concerns them all.
     `strict` adds the float32 dtypes and the zero biases."""
     if not isinstance(layer, dict) or set(layer) != {"w", "b"}:
-        return 'not a dict with exactly the keys "w" and "b"'
+        return ['not a dict with exactly the keys "w" and "b"']
     w, b = np.asarray(layer["w"]), np.asarray(layer["b"])
     if w.shape != (fan_in, fan_out) or b.shape != (fan_out,):
-        return f"w of shape {w.shape} and b of shape {b.shape}, not (fan_in, fan_out) and (fan_out,)"
+        return [f"w of shape {w.shape} and b of shape {b.shape}, not (fan_in, fan_out) and (fan_out,)"]
+    found = []
     if strict and (w.dtype != np.float32 or b.dtype != np.float32):
-        return f"w of dtype {w.dtype} and b of dtype {b.dtype}, not float32"
+        found.append(concerns(f"w of dtype {w.dtype} and b of dtype {b.dtype}, not float32", *tests["dtype"]))
     if strict and not np.all(b == 0):
-        return "the biases are not all zero"
+        found.append(concerns("the biases are not all zero", *tests["biases"]))
     w = w.astype(np.float64)
     if not np.all(np.isfinite(w)):
-        return "the weights hold NaN or infinity"
+        return found + [concerns("the weights hold NaN or infinity", *tests["std"])]
     rms, mean = float(np.sqrt(np.mean(w ** 2))), float(np.mean(w))
     if abs(rms - std) > Z * std / math.sqrt(2 * w.size):
-        return f"the weights' root mean square {rms:.4g} is too far from the std asked for"
-    if abs(mean) > Z * std / math.sqrt(w.size):
-        return f"the weights' mean {mean:.4g} is too far from 0"
-    return None
+        found.append(concerns(f"the weights' root mean square {rms:.4g} is too far from the std asked for", *tests["std"]))
+    elif abs(mean) > Z * std / math.sqrt(w.size):
+        found.append(concerns(f"the weights' mean {mean:.4g} is too far from 0", *tests["std"]))
+    return found
 
 
 def _normal_shaped(draws):
@@ -113,16 +121,23 @@ def _check_layer(got, want, inputs):
         return "the output has the wrong structure"
     fan_in, fan_out = inputs["fan_in"], inputs["fan_out"]
     he = math.sqrt(2 / fan_in)
+    found = []
     for name in CALLS:
-        reason = _layer_reason(got[name], fan_in, fan_out, inputs["std"] if name == "given" else he)
-        if reason:
-            return f"init_layer call {name!r}: {reason}"
+        std = inputs["std"] if name == "given" else he
+        found += [reworded(f, f"init_layer call {name!r}: {f}")
+                  for f in _layer_findings(got[name], fan_in, fan_out, std, LAYER_TESTS)]
+    if any(not getattr(f, "tests", ()) for f in found):
+        return merge_findings(found)
     first, again, other = (np.asarray(got[name]["w"], np.float64) for name in CALLS[:3])
+    key_test = "test_init_layer_follows_its_key"
     if not np.array_equal(first, again):
-        return "the same key gave two different layers"
-    if not _uncorrelated(first, other):
-        return "two different keys gave correlated weights"
-    return _normal_shaped([first, other])
+        found.append(concerns("the same key gave two different layers", key_test))
+    elif not _uncorrelated(first, other):
+        found.append(concerns("two different keys gave correlated weights", key_test))
+    shape = _normal_shaped([first, other])
+    if shape:
+        found.append(concerns(shape, "test_init_layer_draws_from_a_normal"))
+    return merge_findings(found)
 
 
 @PROBES("init_layer", make=_layer_inputs, check=_check_layer)
@@ -141,35 +156,40 @@ def _network_inputs(rng):
     return {"sizes": [a, b, a, b], "seeds": _seeds(rng, 3), "std": _given_std(rng)}
 
 
-def _network_reason(net, is_list, sizes, std, strict):
+def _network_findings(net, is_list, sizes, std, strict):
     if not is_list or not isinstance(net, (list, tuple)) or len(net) != len(sizes) - 1:
-        return "not a list of len(sizes) - 1 layer dicts"
+        return ["not a list of len(sizes) - 1 layer dicts"]
+    found = []
     for i, (layer, fan_in, fan_out) in enumerate(zip(net, sizes[:-1], sizes[1:])):
-        reason = _layer_reason(layer, fan_in, fan_out, math.sqrt(2 / fan_in) if std is None else std, strict)
-        if reason:
-            return f"layer {i}: {reason}"
-    return None
+        layer_std = math.sqrt(2 / fan_in) if std is None else std
+        found += [reworded(f, f"layer {i}: {f}")
+                  for f in _layer_findings(layer, fan_in, fan_out, layer_std, NETWORK_TESTS, strict)]
+    return found
 
 
 def _check_network(got, want, inputs):
     if not isinstance(got, dict) or set(got) != {"nets", "lists"} or len(got["nets"]) != len(CALLS):
         return "the output has the wrong structure"
     sizes = inputs["sizes"]
+    found = []
     for name, net, is_list in zip(CALLS, got["nets"], got["lists"]):
         given = name == "given"
-        reason = _network_reason(net, is_list, sizes, inputs["std"] if given else None, strict=not given)
-        if reason:
-            return f"init_network call {name!r}, {reason}"
+        found += [reworded(f, f"init_network call {name!r}, {f}")
+                  for f in _network_findings(net, is_list, sizes, inputs["std"] if given else None, strict=not given)]
+    if any(not getattr(f, "tests", ()) for f in found):
+        return merge_findings(found)
     first, again, other = ([np.asarray(layer["w"], np.float64) for layer in net] for net in got["nets"][:3])
     if not all(np.array_equal(a, b) for a, b in zip(first, again)):
-        return "the same key gave two different networks"
-    if np.array_equal(first[0], other[0]):
-        return "two different keys gave the same first layer"
-    for i in range(len(first)):
-        for j in range(i + 1, len(first)):
-            if not _uncorrelated(first[i], first[j]):
-                return f"layers {i} and {j} of one network have correlated weights"
-    return None
+        found.append(concerns("the same key gave two different networks", "test_init_network_is_reproducible"))
+    elif np.array_equal(first[0], other[0]):
+        found.append(concerns("two different keys gave the same first layer", "test_init_network_is_reproducible"))
+    correlated = [(i, j) for i in range(len(first)) for j in range(i + 1, len(first))
+                  if not _uncorrelated(first[i], first[j])]
+    if correlated:
+        i, j = correlated[0]
+        found.append(concerns(f"layers {i} and {j} of one network have correlated weights",
+                              "test_init_network_gives_each_layer_its_own_key"))
+    return merge_findings(found)
 
 
 @PROBES("init_network", make=_network_inputs, check=_check_network)

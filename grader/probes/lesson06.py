@@ -78,12 +78,14 @@ def _huge_logits(rng):
     return (z + offsets).astype(np.float32)
 
 
-@PROBES("log_softmax", make=lambda rng: {"logits": _logits(rng)}, rtol=1e-5, atol=1e-5)
+@PROBES("log_softmax", make=lambda rng: {"logits": _logits(rng)}, rtol=1e-5, atol=1e-5,
+        guards=("test_log_softmax", "test_log_softmax_is_written_by_hand"))
 def log_softmax(ex, logits):
     return jax.jit(lambda z: (ex.log_softmax(z), ex.log_softmax(z[0])))(logits)
 
 
-@PROBES("log_softmax", make=lambda rng: {"logits": _huge_logits(rng)}, rtol=1e-5, atol=1e-3)
+@PROBES("log_softmax", make=lambda rng: {"logits": _huge_logits(rng)}, rtol=1e-5, atol=1e-3,
+        guards=("test_log_softmax_large_logits",))
 def log_softmax_huge_logits(ex, logits):
     return jax.jit(ex.log_softmax)(logits)
 
@@ -92,12 +94,14 @@ def _labelled(logits, rng):
     return {"logits": logits, "labels": rng.integers(0, logits.shape[1], size=len(logits)).astype(np.int32)}
 
 
-@PROBES("cross_entropy", make=lambda rng: _labelled(_logits(rng, scale=2.0), rng), rtol=1e-5, atol=1e-6)
+@PROBES("cross_entropy", make=lambda rng: _labelled(_logits(rng, scale=2.0), rng), rtol=1e-5, atol=1e-6,
+        guards=("test_cross_entropy",))
 def cross_entropy(ex, logits, labels):
     return jax.jit(ex.cross_entropy)(logits, labels)
 
 
-@PROBES("cross_entropy", make=lambda rng: _labelled(_huge_logits(rng), rng), rtol=1e-5, atol=1e-5)
+@PROBES("cross_entropy", make=lambda rng: _labelled(_huge_logits(rng), rng), rtol=1e-5, atol=1e-5,
+        guards=("test_cross_entropy_large_logits",))
 def cross_entropy_huge_logits(ex, logits, labels):
     return jax.jit(jax.value_and_grad(ex.cross_entropy))(logits, labels)
 
@@ -145,7 +149,7 @@ def _step_inputs(rng):
             "scale": float(rng.uniform(0.3, 3.0))}
 
 
-@PROBES("make_train_step", make=_step_inputs, rtol=1e-4, atol=1e-6)
+@PROBES("make_train_step", make=_step_inputs, rtol=1e-4, atol=1e-6, value_tests=("test_train_step",))
 def make_train_step(ex, params, batches, lrs, scale):
     step = ex.make_train_step(_scaled_sq(scale))
     out = []
@@ -244,6 +248,6 @@ def predict_one(ex, params, images):
     return jax.jit(ex.predict_one)(params, images[0])
 
 
-@PROBES("predict", make=_image_inputs, **CLOSE)
+@PROBES("predict", make=_image_inputs, **CLOSE, value_tests=("test_predict",))
 def predict(ex, params, images):
     return jax.jit(ex.predict)(params, images)

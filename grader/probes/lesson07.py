@@ -19,7 +19,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from grader.probes import Probes, compare
+from grader.probes import Probes, compare, concerns, merge_findings
 
 PROBES = Probes("07")
 MOMENTUM = 0.9
@@ -86,45 +86,65 @@ def _cnn_inputs(rng):
     return {"seed": _seed(rng), "x": _images(rng, int(rng.integers(4, 9))), "n_shape": int(rng.integers(9, 41))}
 
 
+SHAPE, LAYERS, COUNT = "test_cnn_output_shape", "test_cnn_layers", "test_cnn_parameter_count"
+DROPOUT, BATCHNORM = "test_dropout_only_in_training", "test_batchnorm_updates_only_in_training"
+
+
 def _check_cnn(got, want, inputs):
+    """Every property the tests check, each finding naming the tests that check it."""
     if not isinstance(got, dict) or set(got) != set(want):
         return "the output has the wrong structure"
+    found = []
     params, stats = got["counts"]
     if [params, stats] != list(want["counts"]):
-        return (f"CNN(rngs=...) has {params:,} trainable parameters and {stats} batch statistics; the layers of "
-                f"the docstring have {want['counts'][0]:,} and {want['counts'][1]}")
+        found.append(concerns(f"CNN(rngs=...) has {params:,} trainable parameters and {stats} batch statistics; "
+                              f"the layers of the docstring have {want['counts'][0]:,} and {want['counts'][1]}",
+                              COUNT, LAYERS))
     n, n_shape = len(inputs["x"]), inputs["n_shape"]
     if list(got["shape"][0]) != [n_shape, 10] or got["shape"][1] != "float32":
-        return f"model(x) for {n_shape} images gives {got['shape'][1]} logits of shape {tuple(got['shape'][0])}"
+        found.append(concerns(f"model(x) for {n_shape} images gives {got['shape'][1]} logits of shape "
+                              f"{tuple(got['shape'][0])}", SHAPE))
     outs = [np.asarray(o) for o in list(got["train"]) + list(got["eval"])]
     if any(o.shape != (n, 10) or o.dtype != np.float32 for o in outs):
-        return f"model(x) for {n} images does not give float32 logits of shape ({n}, 10)"
+        return merge_findings(found + [f"model(x) for {n} images does not give float32 logits of shape ({n}, 10)"])
     if not all(np.all(np.isfinite(o)) for o in outs):
-        return "the logits hold NaN or infinity"
+        return merge_findings(found + ["the logits hold NaN or infinity"])
     if not np.array_equal(outs[2], outs[3]):
-        return "in eval mode, two calls on the same images gave different logits"
+        found.append(concerns("in eval mode, two calls on the same images gave different logits", DROPOUT))
     if np.array_equal(outs[0], outs[1]):
-        return "in training mode, two calls on the same images gave the same logits (no dropout)"
-    return _check_stats([[np.asarray(leaf, np.float64) for leaf in snap] for snap in got["stats"]],
-                        [np.shape(leaf) for leaf in want["stats"][0]])
+        found.append(concerns("in training mode, two calls on the same images gave the same logits (no dropout)",
+                              DROPOUT))
+    stats_finding = _check_stats([[np.asarray(leaf, np.float64) for leaf in snap] for snap in got["stats"]],
+                                 [np.shape(leaf) for leaf in want["stats"][0]])
+    return merge_findings(found + ([stats_finding] if stats_finding else []))
 
 
 def _check_stats(snaps, want_shapes):
     """snaps: the batch statistics before, after one and two training-mode calls, then after two eval calls."""
     if len(snaps) != 4 or any(len(s) != len(snaps[0]) for s in snaps):
         return "the output has the wrong structure"
+    if not snaps[0]:
+        return concerns("the model has no batch statistics", BATCHNORM, COUNT, LAYERS)
     if sorted(np.shape(a) for a in snaps[0]) != sorted(want_shapes):
-        return "the model's batch statistics are not a running mean and variance for each BatchNorm"
-    start, once, twice, after_eval = snaps
+        # a missing or extra BatchNorm: the layer tests' mistake; the ones there are checked below
+        finding = _check_stats_moves(*snaps)
+        shapes = concerns("the model's batch statistics are not a running mean and variance for each BatchNorm "
+                          "of the docstring", COUNT, LAYERS)
+        return merge_findings([shapes] + ([finding] if finding else []))
+    return _check_stats_moves(*snaps)
+
+
+def _check_stats_moves(start, once, twice, after_eval):
     if all(np.array_equal(a, b) for a, b in zip(start, once)):
-        return "a training-mode call left BatchNorm's running averages as they were"
+        return concerns("a training-mode call left BatchNorm's running averages as they were", BATCHNORM)
     for a, b, c in zip(start, once, twice):
         moved, again = b - a, c - b
         if not np.all(np.abs(again - MOMENTUM * moved) <= 1e-5 + 1e-3 * np.abs(moved)):
-            return (f"BatchNorm's running averages do not move with momentum {MOMENTUM}: a second training-mode "
-                    "call on the same images should move them by momentum times the first call's step")
+            return concerns(f"BatchNorm's running averages do not move with momentum {MOMENTUM}: a second "
+                            "training-mode call on the same images should move them by momentum times the first "
+                            "call's step", LAYERS)
     if not all(np.array_equal(a, b) for a, b in zip(twice, after_eval)):
-        return "an eval-mode call changed BatchNorm's running averages"
+        return concerns("an eval-mode call changed BatchNorm's running averages", BATCHNORM)
     return None
 
 
@@ -159,7 +179,7 @@ def _step_inputs(rng):
     return {**_batch_inputs(rng, 8, 17), "lr": float(rng.uniform(1e-3, 3e-2))}
 
 
-@PROBES("train_step", make=_step_inputs, rtol=1e-4, atol=1e-5)
+@PROBES("train_step", make=_step_inputs, rtol=1e-4, atol=1e-5, value_tests=("test_train_step_updates_model",))
 def train_step(ex, seed, x, y, lr):
     model = _new(_Net, seed)
     optimizer = _adam(model, lr)
@@ -181,16 +201,18 @@ def _check_eval(got, want, inputs):
     first, second = got["first"], got["second"]
     if not all(isinstance(r, (list, tuple)) and len(r) == 2 for r in (first, second)):
         return "eval_step should return a pair (loss, accuracy)"
+    found = []
     for what, i, tol in (("loss", 0, {"rtol": 1e-4, "atol": 1e-5}), ("accuracy", 1, {"rtol": 0, "atol": 1.5 / len(inputs["y"])})):
         reason = compare(first[i], want["first"][i], **tol)
         if reason:
-            return f"the {what}: {reason.removeprefix('out: ')}"
+            found.append(concerns(f"the {what}: {reason.removeprefix('out: ')}", "test_eval_step_metrics"))
     if not all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(first, second)):
-        return "two calls on a model left in training mode gave different results"
+        found.append(concerns("two calls on a model left in training mode gave different results",
+                              "test_eval_step_is_deterministic"))
     stats = [np.asarray(s) for s in got["stats"]]
     if len(stats) != 2 or not all(np.array_equal(s, inputs[k]) for s, k in zip(stats, ("mean", "var"))):
-        return "eval_step changed BatchNorm's running averages"
-    return None
+        found.append(concerns("eval_step changed BatchNorm's running averages", "test_eval_step_is_deterministic"))
+    return merge_findings(found)
 
 
 @PROBES("eval_step", make=_eval_inputs, check=_check_eval)
