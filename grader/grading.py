@@ -70,10 +70,15 @@ class Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def base_env(self) -> dict:
-        return {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONPATH": str(self.kit),
-                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0",
-                "LANG": "C.UTF-8", "JAX_PLATFORMS": self.settings.platform, "TF_CPP_MIN_LOG_LEVEL": "2",
-                "OPENBLAS_NUM_THREADS": "1"}
+        env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONPATH": str(self.kit),
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0",
+               "LANG": "C.UTF-8", "JAX_PLATFORMS": self.settings.platform, "TF_CPP_MIN_LOG_LEVEL": "2",
+               "OPENBLAS_NUM_THREADS": "1"}
+        if self.settings.platform == "cpu":
+            # A sandbox compiles every program afresh and runs each a few times on tiny inputs, so
+            # LLVM's optimizations cost more than they save (a fifth of lesson 06's and 07's time)
+            env["XLA_FLAGS"] = "--xla_backend_optimization_level=0"
+        return env
 
 
 class ForkServer:
