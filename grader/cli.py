@@ -174,10 +174,33 @@ def cmd_devcheck(args) -> int:
         print(f"{'ok ' if not missed else 'BAD'} planted {devcheck.planted_key(path)}"
               + (f": not caught by {missed}" if missed else ""))
         problems += bool(missed)
+    if args.charges:
+        problems += _check_charges(planted)
     if args.verbose:
         for key, run in done.items():
             print(f"--- {key}\n{run.output[-3000:]}")
     return 1 if problems else 0
+
+
+def _check_charges(planted: list[Path]) -> int:
+    """Each planted mistake that fails a probe, graded as the class grader would: it must cost no test
+    that its full public run passed (a mistake the public tests see is charged once)."""
+    from grader import jax_setup
+
+    jax_setup.configure()
+    problems = 0
+    with tempfile.TemporaryDirectory(prefix="jaxkit-charges-") as tmp:
+        failed = {p: devcheck.probe_failures(p, Path(tmp)) for p in planted}
+        probed = [p for p in planted if failed[p]]
+        jobs = {devcheck.planted_key(p): ([f"lessons/{p.parent.name}"], str(Path(tmp) / p.stem), [])
+                for p in probed}
+        done = runs.run_many(jobs)
+        for path in probed:
+            extra = devcheck.charged_beyond_public(path, failed[path], done[devcheck.planted_key(path)])
+            print(f"{'ok ' if not extra else 'BAD'} charged once {devcheck.planted_key(path)}"
+                  + "".join(f"\n      {test}: {why[:200]}" for test, why in extra.items()))
+            problems += bool(extra)
+    return problems
 
 
 def _size(text: str) -> int:
@@ -302,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("devcheck", help="prove lessons sound: reference passes, stub fails, mistakes caught")
     p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
     p.add_argument("-v", "--verbose", action="store_true", help="print each run's output")
+    p.add_argument("--charges", action="store_true",
+                   help="also grade each planted mistake as the class grader does: no point beyond its public tests'")
     p.set_defaults(func=cmd_devcheck)
     p = sub.add_parser("grade", help="grade a class: every submission sandboxed, verdicts decided outside it")
     p.add_argument("submissions", help="folder of ID/NN/<topic>.py submissions, or an nbgrader course (or its submitted/)")

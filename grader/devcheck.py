@@ -65,3 +65,24 @@ def uncaught(planted: Path, run: runs.LessonRun) -> list[str]:
     """The MUST_FAIL tests that did not fail on their assertions (an error is not a catch)."""
     outcomes = run.outcomes()
     return [name for name in must_fail(planted) if outcomes.get(name) != "failed"]
+
+
+def probe_failures(planted: Path, root: Path) -> dict[str, str]:
+    """{probe name: reason} for the probes a planted mistake fails, run in this process (trusted code)."""
+    from grader import judge
+
+    lesson = targets.find_lesson(planted.parent.name)
+    target = planted_target(planted, root)
+    return {k: v for k, v in judge.check_here(lesson.number, lesson.module_in(target), "devcheck").items() if v}
+
+
+def charged_beyond_public(planted: Path, failed: dict[str, str], run: runs.LessonRun) -> dict[str, str]:
+    """{test: why}: the tests the class grader would charge for this mistake although its public tests
+    passed them. Every planted mistake is one the public tests see, so this should be empty."""
+    from grader import judge, points
+
+    lesson = targets.find_lesson(planted.parent.name)
+    tests = points.graded_tests(lesson.test_file)
+    outcomes = run.outcomes()
+    passed = {t.name for t in tests if outcomes.get(t.name) == "passed"}
+    return {t: r for t, r in judge.charges(lesson, tests, passed, failed).items() if t in passed}

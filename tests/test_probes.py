@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import devcheck, judge, points, probes, stubs, targets
+from grader import devcheck, judge, points, probes, runs, stubs, targets
 
 LESSONS = targets.all_lessons()
 
@@ -119,3 +119,14 @@ def test_wrong_values_the_public_tests_missed_cost_points_even_above_a_wrong_exe
     charged = _charged("06", failed, ["test_forward"])
     assert {"test_train_step", "test_train_step_traces_once"} <= set(charged)
     assert "builds on `forward`" in charged["test_train_step"]
+
+
+@pytest.mark.parametrize("mistake", ["05/nonzero_biases.py", "02/dropout_drop_probability.py"])
+def test_a_mistake_the_public_tests_see_costs_nothing_more_in_the_class_grader(mistake, tmp_path):
+    """One wrong property that a probe finds and a public test fails: the class grader's charges stay
+    within the tests that failed in public (`devcheck --charges` checks every planted mistake so)."""
+    planted = devcheck.PLANTED_DIR / mistake
+    failed = devcheck.probe_failures(planted, tmp_path)
+    assert failed, f"{mistake} should fail a probe"
+    run = runs.run_lessons([f"lessons/{planted.parent.name}"], str(tmp_path / planted.stem))
+    assert devcheck.charged_beyond_public(planted, failed, run) == {}
