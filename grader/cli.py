@@ -192,9 +192,7 @@ def _check_charges(planted: list[Path]) -> int:
     with tempfile.TemporaryDirectory(prefix="jaxkit-charges-") as tmp:
         failed = {p: devcheck.probe_failures(p, Path(tmp)) for p in planted}
         probed = [p for p in planted if failed[p]]
-        jobs = {devcheck.planted_key(p): ([f"lessons/{p.parent.name}"], str(Path(tmp) / p.stem), [])
-                for p in probed}
-        done = runs.run_many(jobs)
+        done = runs.run_many(devcheck.planted_jobs(Path(tmp), probed, whole_lesson=True))
         for path in probed:
             extra = devcheck.charged_beyond_public(path, failed[path], done[devcheck.planted_key(path)])
             print(f"{'ok ' if not extra else 'BAD'} charged once {devcheck.planted_key(path)}"

@@ -52,12 +52,12 @@ def lesson_jobs(stub_dir: Path, lessons: list[targets.Lesson] | None = None) -> 
     return jobs
 
 
-def planted_jobs(root: Path, planted: list[Path] | None = None) -> dict:
+def planted_jobs(root: Path, planted: list[Path] | None = None, whole_lesson: bool = False) -> dict:
+    """A run_many job per planted mistake: its MUST_FAIL tests, or with `whole_lesson` every test."""
     jobs = {}
     for path in planted if planted is not None else planted_mistakes():
-        selected = " or ".join(must_fail(path))
-        jobs[planted_key(path)] = ([f"lessons/{path.parent.name}"], str(planted_target(path, root)),
-                                   ["-k", selected])
+        selected = [] if whole_lesson else ["-k", " or ".join(must_fail(path))]
+        jobs[planted_key(path)] = ([f"lessons/{path.parent.name}"], str(planted_target(path, root)), selected)
     return jobs
 
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import ast
 import io
-import threading
 import traceback
 from pathlib import Path
 
 from grader import probes as probes_mod
-from grader import targets, wire
+from grader import points, targets, wire
 
 
 def hidden_inputs(probe: probes_mod.Probe, secret: str) -> dict:
@@ -62,20 +61,18 @@ def verdict(probe: probes_mod.Probe, got, secret: str) -> str | None:
 
 
 _BUILDS_ON: dict[str, dict[str, set[str]]] = {}
-_PARSE_LOCK = threading.Lock()  # CPython 3.11's ast.parse is not safe from two threads at once
 
 
 def builds_on(lesson: targets.Lesson) -> dict[str, set[str]]:
     """{exercise: the other exercises its reference calls, directly or through helpers}: read from
     the reference's source, so the lesson's design, not a hand-kept list, says what rests on what."""
-    with _PARSE_LOCK:
-        if lesson.number not in _BUILDS_ON:
-            _BUILDS_ON[lesson.number] = _calls_between_exercises(lesson)
-        return _BUILDS_ON[lesson.number]
+    if lesson.number not in _BUILDS_ON:
+        _BUILDS_ON[lesson.number] = _calls_between_exercises(lesson)
+    return _BUILDS_ON[lesson.number]
 
 
 def _calls_between_exercises(lesson: targets.Lesson) -> dict[str, set[str]]:
-    tree = ast.parse(lesson.solution_file.read_text())
+    tree = points.parse(lesson.solution_file.read_text(), str(lesson.solution_file))
     defs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     exercises = {p.exercise for p in probes_mod.for_lesson(lesson.number).all}
 
@@ -111,7 +108,8 @@ def charges(lesson: targets.Lesson, tests: list, passed: set[str], failed: dict[
             continue
         reason = failed[probe.name]
         guarded = probe.guarded(tests)
-        concerned = [t for t in guarded if t.name in getattr(reason, "tests", ())] or guarded
+        concerned = guarded if probes_mod.concerns_every_test(reason) else [
+            t for t in guarded if t.name in reason.tests] or guarded
         culprits = sorted(below.get(probe.exercise, set()) & wrong)
         if culprits and any(t.name not in passed for t in guarded):
             continue

@@ -29,19 +29,24 @@ _PARSED: dict[tuple[str, str], list[GradedTest]] = {}
 _PARSE_LOCK = threading.Lock()
 
 
-def graded_tests(test_file: Path) -> list[GradedTest]:
-    """The file's graded tests, parsed once per content. The lock matters: CPython 3.11's ast.parse
-    is not safe to run from two threads at once, and the class grader's workers all ask."""
-    text = Path(test_file).read_text()
+def parse(source: str, filename: str = "<unknown>") -> ast.Module:
+    """ast.parse under one lock for the whole grader: CPython 3.11's parser is not safe to run from two
+    threads at once, and the class grader's workers read test files and references concurrently."""
     with _PARSE_LOCK:
-        key = (str(test_file), text)
-        if key not in _PARSED:
-            _PARSED[key] = _parse_graded_tests(text, test_file)
-        return list(_PARSED[key])
+        return ast.parse(source, filename=filename)
+
+
+def graded_tests(test_file: Path) -> list[GradedTest]:
+    """The file's graded tests, parsed once per content."""
+    text = Path(test_file).read_text()
+    key = (str(test_file), text)
+    if key not in _PARSED:
+        _PARSED[key] = _parse_graded_tests(text, test_file)
+    return list(_PARSED[key])
 
 
 def _parse_graded_tests(text: str, test_file: Path) -> list[GradedTest]:
-    tree = ast.parse(text, filename=str(test_file))
+    tree = parse(text, filename=str(test_file))
     found = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):

@@ -41,9 +41,10 @@ def _honest(root: Path) -> None:
     _write(root, "honest_partial", reference + "\n\n" + planted)
 
 
-def grade(submissions_dir: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+def grade(submissions_dir: Path, out: Path, *extra: str, lesson_args=("--lessons", "01", "--timeout", "16")
+          ) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(submissions_dir), "--out", str(out),
-                           "--lessons", "01", "--jobs", "2", "--timeout", "16", "--secret", "kit-tests", "-q", *extra],
+                           *lesson_args, "--jobs", "2", "--secret", "kit-tests", "-q", *extra],
                           capture_output=True, text=True, timeout=600, cwd=KIT_ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
@@ -227,9 +228,6 @@ def test_every_lesson_grades_the_reference_full_and_the_stub_zero_in_the_sandbox
         module.parent.mkdir(parents=True)
         module.write_text(lesson.solution_file.read_text())
     stubs.write_stubs(tmp_path / "class" / "stub")
-    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"),
-                           "--jobs", "2", "--secret", "kit-tests", "-q"],
-                          capture_output=True, text=True, timeout=600, cwd=KIT_ROOT)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    grade(tmp_path / "class", tmp_path / "out", lesson_args=())  # every lesson, default timeout
     full = sum(sum(points.exercise_points(l).values()) for l in targets.all_lessons())
     assert scores(tmp_path / "out") == {"reference": full, "stub": 0}

@@ -46,10 +46,14 @@ def concerns(reason: str, *tests: str) -> Finding:
     return finding
 
 
+def concerns_every_test(finding: str) -> bool:
+    """True for a plain reason, which concerns every test the probe guards."""
+    return not getattr(finding, "tests", ())
+
+
 def reworded(finding: str, text: str) -> str:
     """`text` (the finding said again, e.g. with where it was found), concerning the same tests."""
-    tests = getattr(finding, "tests", ())
-    return concerns(text, *tests) if tests else text
+    return text if concerns_every_test(finding) else concerns(text, *finding.tests)
 
 
 def merge_findings(findings: list[str]) -> str | None:
@@ -57,7 +61,7 @@ def merge_findings(findings: list[str]) -> str | None:
     is one, else the first's, and the tests any of them concerns."""
     if not findings:
         return None
-    whole = [f for f in findings if not getattr(f, "tests", ())]
+    whole = [f for f in findings if concerns_every_test(f)]
     if whole:
         return str(whole[0])
     more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
