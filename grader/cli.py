@@ -42,7 +42,8 @@ def cmd_grade_example(args) -> int:
     the kit's sandboxed grader (and, with --nbgrader, by stock nbgrader too, for comparison)."""
     import time
 
-    from grader import course_run, grading, report
+    from grader import course_run
+    from grader.classroom import grading, report
 
     root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="jaxkit-example-course-"))
     lesson = targets.find_lesson(args.lesson)
@@ -221,7 +222,7 @@ def cmd_grade(args) -> int:
     """Grade a class's submissions in sandboxes, with the verdict decided outside them."""
     import os
 
-    from grader import grading
+    from grader.classroom import grading
 
     path = Path(args.submissions)
     if not path.is_dir():
@@ -236,7 +237,7 @@ def cmd_grade(args) -> int:
         progress=not args.quiet)
     summary = grading.grade_class(path, settings)
     if args.gradebook is not None:
-        from grader import gradebook, report
+        from grader.classroom import gradebook, report
 
         course = Path(args.gradebook) if args.gradebook else (path.parent if path.name == "submitted" else path)
         summary["notes"] += gradebook.write(course, report.read_results(out))
@@ -253,7 +254,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    from grader import grading
+    from grader.classroom import grading
 
     lessons = [l.number for l in _lessons(args.lessons)]
     path = grading.merge([Path(p) for p in args.shards], Path(args.out), lessons)

@@ -69,7 +69,7 @@ def uncaught(planted: Path, run: runs.LessonRun) -> list[str]:
 
 def probe_failures(planted: Path, root: Path) -> dict[str, str]:
     """{probe name: reason} for the probes a planted mistake fails, run in this process (trusted code)."""
-    from grader import judge
+    from grader.classroom import judge
 
     lesson = targets.find_lesson(planted.parent.name)
     target = planted_target(planted, root)
@@ -79,7 +79,8 @@ def probe_failures(planted: Path, root: Path) -> dict[str, str]:
 def charged_beyond_public(planted: Path, failed: dict[str, str], run: runs.LessonRun) -> dict[str, str]:
     """{test: why}: the tests the class grader would charge for this mistake although its public tests
     passed them. Every planted mistake is one the public tests see, so this should be empty."""
-    from grader import judge, points
+    from grader import points
+    from grader.classroom import judge
 
     lesson = targets.find_lesson(planted.parent.name)
     tests = points.graded_tests(lesson.test_file)

@@ -1,17 +1,20 @@
 """The class grader: exact scores for hostile and broken submissions, honest students untouched,
-reruns, shards, nbgrader submissions, and the wire format's refusals."""
+reruns, shards, nbgrader submissions, and the bounded readers of everything a sandbox or a
+submission can write."""
 import ast
 import csv
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from grader import KIT_ROOT, confine, notebooks, points, report, stubs, submissions, targets, wire
+from grader import KIT_ROOT, notebooks, points, stubs, targets
+from grader.classroom import channel, confine, report, runner, submissions, wire
 
 HOSTILE = sorted((KIT_ROOT / "tests" / "hostile").glob("*.py"))
 LESSON = targets.find_lesson("01")
@@ -67,7 +70,9 @@ def hostile_class(tmp_path_factory):
         _write(root / "class", case.stem, base[_declared(case, "BASE")] + "\n\n" + case.read_text())
     _honest(root / "class")
     _honest(root / "alone")
+    start = time.monotonic()
     grade(root / "class", root / "out")
+    (root / "seconds").write_text(str(time.monotonic() - start))
     grade(root / "alone", root / "out-alone")
     return root
 
@@ -76,7 +81,10 @@ def test_the_corpus_covers_the_attacks_it_must():
     names = {p.stem for p in HOSTILE}
     assert {"exit_at_import", "os_exit_at_import", "exit_in_function", "os_exit_in_function", "infinite_loop",
             "memory_bomb", "fork_bomb", "patch_checkers", "patch_pytest_reports", "always_equal", "forged_stdout",
-            "atexit_rewrite", "read_outside", "write_grade_store", "hardcoded_public", "noisy_but_right"} <= names
+            "atexit_rewrite", "read_outside", "write_grade_store", "hardcoded_public", "noisy_but_right",
+            # what the grader's own side must not believe: paths, messages, outputs, clocks, outcomes
+            "links_fifos_and_paths", "malformed_channel", "output_bombs", "forged_done_then_hang",
+            "forged_outcomes", "disk_bomb", "escape_attempts"} <= names
 
 
 @needs_confinement
@@ -102,6 +110,20 @@ def test_nothing_outside_the_sandbox_was_written_or_read(hostile_class):
     assert all(v <= 15 for v in scores(out).values())
     leaked = record(out, "read_outside")
     assert leaked["earned"] == 0 and leaked["confinement"]["landlock"] >= 1 and leaked["confinement"]["seccomp"]
+    site_packages = {p for p in sys.path if "site-packages" in p}
+    assert not [p for p in site_packages if (Path(p) / "zz_hostile.pth").exists()]
+    assert not (out / ".sandbox").exists() or not any((out / ".sandbox").glob("*/work/*"))
+
+
+@needs_confinement
+def test_every_student_ends_within_the_grader_own_bound(hostile_class):
+    """Whatever a sandbox says or does, a student costs at most the bound the grader's clocks set
+    (startup, then each lesson's wall-clock ceiling), and the run writes grades.csv for everyone."""
+    limits = runner.Limits(lesson_cpu=16, step_cpu=4, memory=4 << 30)
+    bound = runner.STARTUP_LIMIT + limits.lesson_wall + 30  # + the kill, drain and judging
+    slow = {r["student"]: r["seconds"] for r in report.read_results(hostile_class / "out") if r["seconds"] > bound}
+    assert not slow, f"over the {bound:.0f} s bound: {slow}"
+    assert float((hostile_class / "seconds").read_text()) < 2 * len(HOSTILE) * bound
 
 
 @needs_confinement
@@ -114,6 +136,10 @@ def test_nothing_outside_the_sandbox_was_written_or_read(hostile_class):
     ("hardcoded_public", "test_set_first", "hidden inputs"),
     ("syntax_error", "test_set_first", "syntax error"),
     ("missing_function", "test_swap", "has no `swap`"),
+    ("escape_attempts", "test_set_first", "escaped: nothing"),
+    ("malformed_channel", "test_set_first", "malformed message"),
+    ("output_bombs", "test_set_first", "could not be read"),
+    ("forged_done_then_hang", "test_swap", "no answer the grader could check"),
 ])
 def test_a_broken_submission_is_told_what_went_wrong(hostile_class, student, test, words):
     tests = {t["test"]: t for t in record(hostile_class / "out", student)["lessons"]["01"]["tests"]}
@@ -231,3 +257,106 @@ def test_every_lesson_grades_the_reference_full_and_the_stub_zero_in_the_sandbox
     grade(tmp_path / "class", tmp_path / "out", lesson_args=())  # every lesson, default timeout
     full = sum(sum(points.exercise_points(l).values()) for l in targets.all_lessons())
     assert scores(tmp_path / "out") == {"reference": full, "stub": 0}
+
+
+@needs_confinement
+def test_submissions_that_would_break_the_run_cost_only_their_authors(tmp_path):
+    """Links to the reference, a link anywhere in a folder, a notebook nested past any parser, a cell
+    nested past the compiler: each costs its author, the honest student beside them keeps every
+    point, and the run (with a relative --out, as the README writes it) writes everyone's grades."""
+    subs = tmp_path / "class"
+    _write(subs, "honest", LESSON.solution_file.read_text())
+    (subs / "linked_lesson").mkdir(parents=True)
+    (subs / "linked_lesson" / "01").symlink_to(KIT_ROOT / "solutions" / "01")
+    _write(subs, "link_beside", LESSON.solution_file.read_text())
+    (subs / "link_beside" / "notes").symlink_to("/etc")
+    (subs / "linked_student").symlink_to(subs / "honest")
+    nested = subs / "nested_notebook" / "lesson01"
+    nested.mkdir(parents=True)
+    (nested / "lesson01.ipynb").write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    deep_cell = json.loads(json.dumps(notebooks.build(LESSON)))
+    for cell in deep_cell["cells"]:
+        if cell["id"] == "set_first-code":
+            cell["source"] = "x = " + "-" * 200_000 + "1\n" + "y = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
+    (subs / "deep_cell" / "lesson01").mkdir(parents=True)
+    (subs / "deep_cell" / "lesson01" / "lesson01.ipynb").write_text(json.dumps(deep_cell))
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", "class", "--out", "graded", "--lessons", "01",
+                           "--jobs", "2", "--secret", "kit-tests", "-q"], capture_output=True, text=True,
+                          timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    got = scores(tmp_path / "graded")
+    assert got == {"honest": 15, "linked_lesson": 0, "link_beside": 0, "linked_student": 0, "nested_notebook": 0,
+                   "deep_cell": 14}, got
+    message = record(tmp_path / "graded", "linked_lesson")["lessons"]["01"]["tests"][0]["message"]
+    assert "symbolic link" in message
+
+
+def test_the_channel_refuses_what_would_exhaust_the_grader():
+    reader = channel.Reader(budget=1 << 20)
+    deep = b"[" * 100_000 + b"]" * 100_000 + b"\n"
+    assert reader.feed(len(deep).to_bytes(4, "little") + deep) == [] and "malformed" in reader.broken
+    reader = channel.Reader(budget=1 << 20)
+    assert reader.feed((0xFFFFFFF0).to_bytes(4, "little")) == [] and "bytes" in reader.broken
+    reader = channel.Reader(budget=100)
+    assert reader.feed(b"\0" * 200) == [] and "more than" in reader.broken
+    good = b'{"ev": "start", "step": "probe:01:swap"}\nBODY'
+    frames = channel.Reader(budget=1 << 20).feed(len(good).to_bytes(4, "little") + good)
+    assert frames[0].header["step"] == "probe:01:swap" and frames[0].body == b"BODY"
+
+
+def test_the_wire_refuses_declared_sizes_before_allocating(tmp_path):
+    import io
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    header = io.BytesIO()
+    npy.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (1 << 40,)})
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a0.npy", header.getvalue())
+        archive.writestr("a1.npy", b"\0" * (100 << 20))
+    with pytest.raises(wire.WireError):
+        wire.loads(bomb.getvalue())
+    assert wire.loads(wire.dumps({"x": np.arange(6).reshape(2, 3)}))["x"].shape == (2, 3)
+
+
+def test_the_folder_measure_sees_deep_paths_and_real_blocks(tmp_path):
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        for _ in range(250):  # 5,000 characters: deeper than one path may name
+            os.mkdir("d" * 20, dir_fd=fd)
+            new = os.open("d" * 20, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = new
+        with open(os.open("big", os.O_WRONLY | os.O_CREAT, dir_fd=fd), "wb") as f:
+            f.write(b"\1" * (runner.MAX_WORKDIR_BYTES + (1 << 20)))
+    finally:
+        os.close(fd)
+    assert "MiB" in (runner.disk_problem(tmp_path) or "")
+    runner.remove_tree(tmp_path)
+    assert not tmp_path.exists()
+
+
+def test_a_grader_failure_on_one_student_is_that_student_record(tmp_path):
+    """A bug of the grader's (here: judging raises for one student) is recorded for that student,
+    everyone else is graded, grades.csv lists all, and a rerun tries that student again."""
+    _write(tmp_path / "class", "ok", LESSON.solution_file.read_text())
+    _write(tmp_path / "class", "boom", LESSON.solution_file.read_text())
+    driver = (
+        "import sys\nfrom grader.classroom import grading\nfrom grader import cli\n"
+        "original = grading.lesson_record\n"
+        "def broken(lesson, outcome, sub, secret):\n"
+        "    if sub.student == 'boom':\n        raise KeyError('a grader bug')\n"
+        "    return original(lesson, outcome, sub, secret)\n"
+        "grading.lesson_record = broken\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n")
+    args = ["grade", str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--lessons", "01", "--secret", "kit-tests", "-q"]
+    proc = subprocess.run([sys.executable, "-c", driver, *args], capture_output=True, text=True, timeout=600,
+                          cwd=KIT_ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert scores(tmp_path / "out") == {"ok": 15, "boom": 0}
+    assert "a grader bug" in record(tmp_path / "out", "boom")["error"] and "could not grade boom" in proc.stderr
+    again = grade(tmp_path / "class", tmp_path / "out", lesson_args=("--lessons", "01"))
+    assert "graded 1 of 2 students" in again.stdout
+    assert scores(tmp_path / "out") == {"ok": 15, "boom": 15}

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import devcheck, judge, points, probes, runs, stubs, targets
+from grader import devcheck, points, probes, runs, stubs, targets
+from grader.classroom import judge
 
 LESSONS = targets.all_lessons()
 
@@ -119,6 +120,22 @@ def test_wrong_values_the_public_tests_missed_cost_points_even_above_a_wrong_exe
     charged = _charged("06", failed, ["test_forward"])
     assert {"test_train_step", "test_train_step_traces_once"} <= set(charged)
     assert "builds on `forward`" in charged["test_train_step"]
+
+
+def test_a_claimed_failure_never_excuses_an_exercise_that_gave_no_answer():
+    """The untouched stub can't keep the points of `make_train_step` by claiming one of its tests
+    failed: a probe that raised (no value to compare) is never blamed on the exercise below."""
+    failed = {name: judge.no_output("raised NotImplementedError") for name in ("forward", "make_train_step")}
+    charged = _charged("06", failed, ["test_train_step"])
+    step_tests = {t.name for t in points.graded_tests(targets.find_lesson("06").test_file)
+                  if t.exercise == "make_train_step"}
+    assert step_tests <= set(charged)
+
+
+def test_an_exercise_below_that_gave_no_answer_excuses_nothing_above_it():
+    failed = {"forward": judge.no_output("raised NotImplementedError"), "make_train_step": "values differ"}
+    charged = _charged("06", failed, ["test_train_step"])
+    assert "test_train_step_traces_once" in charged
 
 
 @pytest.mark.parametrize("mistake", ["05/nonzero_biases.py", "02/dropout_drop_probability.py"])

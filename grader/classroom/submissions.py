@@ -8,19 +8,25 @@
   added are kept; IPython magics and shell lines in them are commented out. A cell with a syntax
   error costs only its own exercise, as it would in the notebook.
 
-Only the lesson modules are taken: other files in a submission never reach the sandbox.
+Only the lesson modules are taken: other files in a submission never reach the sandbox. A
+submission holding a symbolic link anywhere is refused (it could point at the reference or at a
+classmate's work), and every file is read with bounds on its size and, for notebooks, on the
+nesting of their JSON: a file that breaks them costs its author that lesson, never the run.
 """
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader import targets
 
 MAX_FILE_BYTES = 2 << 20
+MAX_ENTRIES = 2000  # files and folders looked at in one student's folder
+MAX_NOTEBOOK_DEPTH = 64
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 _SKIPPED_CELLS = {"setup"}
 
@@ -46,30 +52,65 @@ def discover(path: Path, lessons: list[targets.Lesson]) -> tuple[list[Submission
     if (path / "submitted").is_dir():
         path = path / "submitted"
     notes, found = [], []
-    for folder in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for folder in sorted(p for p in path.iterdir() if not p.name.startswith(".")):
+        if not folder.is_symlink() and not folder.is_dir():
+            continue
         if not _ID_RE.match(folder.name):
             notes.append(f"skipped {folder.name!r}: not a usable student id")
             continue
-        if any(folder.glob("lesson[0-9][0-9]/*.ipynb")):
-            found.append(_from_notebooks(folder, lessons))
-        else:
-            found.append(_from_modules(folder, lessons))
+        try:
+            found.append(_one(folder, lessons))
+        except Exception as err:  # noqa: BLE001 - one student's folder never stops the class
+            problem = f"its folder could not be read ({type(err).__name__})"
+            found.append(Submission(folder.name, {}, {l.number: problem for l in lessons}))
     return found, notes
 
 
+def _one(folder: Path, lessons) -> Submission:
+    link = _first_link(folder)
+    if link is not None:
+        problem = (f"the submission holds a symbolic link ({link}); hand in plain files only")
+        return Submission(folder.name, {}, {l.number: problem for l in lessons})
+    if any(folder.glob("lesson[0-9][0-9]/*.ipynb")):
+        return _from_notebooks(folder, lessons)
+    return _from_modules(folder, lessons)
+
+
+def _first_link(folder: Path) -> str | None:
+    """The first symbolic link in `folder` (itself included), as a path relative to it; None if
+    there is none. Links are never followed, and a folder too large to look through counts as one."""
+    if folder.is_symlink():
+        return "."
+    seen = 0
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for name in dirs + files:
+            seen += 1
+            if seen > MAX_ENTRIES:
+                return f"more than {MAX_ENTRIES} entries, not looked through"
+            if os.path.islink(os.path.join(root, name)):
+                return os.path.relpath(os.path.join(root, name), folder)
+    return None
+
+
 def _read(path: Path) -> tuple[bytes | None, str | None]:
-    if path.is_symlink() or not path.is_file():
-        return None, f"{path.name} is not a plain file"
-    if path.stat().st_size > MAX_FILE_BYTES:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None, f"{path.name} could not be opened as a plain file"
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None, f"{path.name} is not a plain file"
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
         return None, f"{path.name} is larger than {MAX_FILE_BYTES >> 20} MiB"
-    return path.read_bytes(), None
+    return data, None
 
 
 def _from_modules(folder: Path, lessons) -> Submission:
     files, problems = {}, {}
     for lesson in lessons:
         module = folder / lesson.number / f"{lesson.topic}.py"
-        if not module.exists() and not module.is_symlink():
+        if not os.path.lexists(module):
             continue
         data, problem = _read(module)
         if problem:
@@ -80,6 +121,8 @@ def _from_modules(folder: Path, lessons) -> Submission:
 
 
 def _from_notebooks(folder: Path, lessons) -> Submission:
+    from grader.classroom import channel
+
     files, problems = {}, {}
     for lesson in lessons:
         notebooks = sorted((folder / f"lesson{lesson.number}").glob("*.ipynb"))
@@ -88,8 +131,9 @@ def _from_notebooks(folder: Path, lessons) -> Submission:
         data, problem = _read(notebooks[0])
         if problem is None:
             try:
-                files[lesson.number] = module_from_notebook(json.loads(data)).encode()
-            except (ValueError, KeyError, TypeError, AttributeError):
+                notebook = channel.loads(data, max_bytes=MAX_FILE_BYTES, max_depth=MAX_NOTEBOOK_DEPTH)
+                files[lesson.number] = module_from_notebook(notebook).encode()
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError, MemoryError):
                 problem = f"{notebooks[0].name} is not a readable notebook"
         if problem:
             problems[lesson.number] = problem
@@ -118,8 +162,8 @@ def _compiling(source: str, cell_id: str) -> str:
         return source
     except SyntaxError as err:
         problem = f"its notebook cell has a syntax error on the cell's line {err.lineno}: {err.msg}"
-    except ValueError as err:
-        problem = f"its notebook cell can't be compiled: {err}"
+    except (ValueError, RecursionError, MemoryError, OverflowError) as err:
+        problem = f"its notebook cell can't be compiled: {type(err).__name__}"
     name = cell_id[: -len("-code")] if cell_id.endswith("-code") else ""
     if not name.isidentifier():
         return f"# a cell that did not compile was left out ({problem})"

@@ -1,7 +1,7 @@
 """The grader's clean side: hidden inputs, the reference's answers, and the verdict on a student's.
 
 Nothing here imports a student's module. The student's outputs arrive as ``.npz`` files written by
-the sandbox (``grader.sandbox``) and read with ``grader.wire`` (no pickle, numbers only). The
+the sandbox (``grader.classroom.sandbox``) and read with ``grader.classroom.wire`` (no pickle, numbers only). The
 reference runs here, in the grader's own process, on the same inputs.
 """
 from __future__ import annotations
@@ -12,7 +12,19 @@ import traceback
 from pathlib import Path
 
 from grader import probes as probes_mod
-from grader import points, targets, wire
+from grader.probes import reworded
+from grader import points, targets
+from grader.classroom import wire
+
+
+class NoOutput(str):
+    """A probe's failure that left no output to compare: the call raised, crashed, timed out, or sent
+    something that could not be read. Only a value the grader compared itself can be blamed on an
+    exercise below (see `charges`)."""
+
+
+def no_output(reason: str) -> NoOutput:
+    return reason if isinstance(reason, NoOutput) else NoOutput(reason)
 
 
 def hidden_inputs(probe: probes_mod.Probe, secret: str) -> dict:
@@ -97,29 +109,53 @@ def charges(lesson: targets.Lesson, tests: list, passed: set[str], failed: dict[
       is a mistake the public tests saw: it costs the tests it concerns, and the others stand;
     - a finding that every public test missed is the mark of an answer fitted to the public inputs,
       or of a case they don't cover: it costs every test the probe guards;
-    - when an exercise the reference builds on failed its probes too, and one of the guarded tests
-      failed in public, the wrong values are that exercise's, already paid for: the public outcomes
-      stand. (Provoking that costs the exercise below its points, so it never pays.)"""
+    - when an exercise the reference builds on gave wrong values on its probes too, this probe gave
+      a value (wrong) rather than none, and one of the guarded tests failed in public, the wrong
+      values are that exercise's, already paid for: the public outcomes stand.
+    Only a value the grader compared can excuse anything: a probe that raised, crashed or sent
+    nothing readable (`NoOutput`) is never excused, nor does it excuse the exercises above it, so an
+    unwritten exercise can't claim a failure to keep the points of the ones built on it."""
     below = builds_on(lesson)
-    wrong = {p.exercise for p in probes_mod.for_lesson(lesson.number).all if p.name in failed}
+    all_probes = probes_mod.for_lesson(lesson.number).all
+    wrong_values = {p.exercise for p in all_probes if p.name in failed and not isinstance(failed[p.name], NoOutput)}
     cost: dict[str, str] = {}
-    for probe in probes_mod.for_lesson(lesson.number).all:
+    for probe in all_probes:
         if probe.name not in failed:
             continue
         reason = failed[probe.name]
         guarded = probe.guarded(tests)
         concerned = guarded if probes_mod.concerns_every_test(reason) else [
             t for t in guarded if t.name in reason.tests] or guarded
-        culprits = sorted(below.get(probe.exercise, set()) & wrong)
+        culprits = sorted(below.get(probe.exercise, set()) & wrong_values)
+        if isinstance(reason, NoOutput):
+            culprits = []
         if culprits and any(t.name not in passed for t in guarded):
             continue
         seen = any(t.name not in passed for t in concerned)
         if culprits:
             names = ", ".join(f"`{c}`" for c in culprits)
-            reason = f"{reason} (it builds on {names}, wrong on the hidden inputs too: fix that first)"
+            reason = reworded(reason, f"{reason} (it builds on {names}, wrong on the hidden inputs too: fix that first)")
         for test in concerned if seen else guarded:
-            cost.setdefault(test.name, str(reason))
+            cost.setdefault(test.name, reason)
     return cost
+
+
+def hidden_message(test, reason: str, tests: list, passed: set[str]) -> str:
+    """What a student reads for a test that passed in public but is charged by a probe's finding:
+    an answer fitted to the public inputs only when every public test of the exercise passed;
+    otherwise the same mistake the failing tests already show."""
+    siblings = [t for t in tests if t.exercise == test.exercise]
+    if isinstance(reason, NoOutput):
+        return (f"`{test.exercise}` passes this test, but on the grader's hidden inputs it gave no answer the "
+                f"grader could check: {reason}.\nHint: it must return plain arrays (or the structure the "
+                "README describes) for any input of the kind the README describes.")
+    if all(t.name in passed for t in siblings):
+        return (f"`{test.exercise}` passes this test's own inputs but not the grader's hidden inputs: {reason}.\n"
+                "Hint: make it work for any input of the kind the README describes, not only the ones in "
+                "the test file.")
+    return (f"`{test.exercise}` gives wrong values on the grader's inputs too: {reason}. This test checks "
+            f"that too, so it counts with the failing tests of `{test.exercise}`.\n"
+            f"Hint: fix what the failing tests of `{test.exercise}` say, and this one follows.")
 
 
 def run_probe_here(probe: probes_mod.Probe, module, secret: str):
@@ -131,9 +167,9 @@ def run_probe_here(probe: probes_mod.Probe, module, secret: str):
         spec, arrays = wire.encode(out)
         return wire.decode(spec, arrays, keys="data"), None
     except wire.WireError as err:
-        return None, f"returned {err}"
+        return None, no_output(f"returned {err}")
     except Exception as err:
-        return None, describe_error(err)
+        return None, no_output(describe_error(err))
 
 
 def describe_error(err: BaseException) -> str:

@@ -7,10 +7,14 @@
   signals to other processes.
 - rlimits: address space (memory), size of any file written, CPU seconds, open files, core dumps;
   and death with the parent process.
+- As root: the working folder becomes a private tmpfs of a fixed size (in a mount namespace of its
+  own, so the grader's view of the folder never changes), and every capability is dropped, so the
+  process keeps uid 0 but none of its powers (no device nodes, raw sockets, mounts, reading files
+  by overriding their permissions); Landlock still decides which files it may open at all.
 
 Each piece is applied when the kernel offers it; ``apply`` returns which ones took effect, and the
-grader records that with every result. Root is confined the same way: Landlock and seccomp do not
-exempt it, and seccomp keeps it from raising the limits back.
+grader records that with every result. Landlock and seccomp do not exempt root, and seccomp keeps
+the process from raising its limits back.
 """
 from __future__ import annotations
 
@@ -35,6 +39,8 @@ _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
 _VERSION = 1
 _RULE_PATH_BENEATH = 1
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1, 2, 4, 8
+MAKE_CHAR, MAKE_SOCK, MAKE_FIFO, MAKE_BLOCK, MAKE_SYM = 1 << 6, 1 << 9, 1 << 10, 1 << 11, 1 << 12
+_NO_SPECIAL_FILES = ~(MAKE_CHAR | MAKE_SOCK | MAKE_FIFO | MAKE_BLOCK | MAKE_SYM)
 _FILE_ONLY = EXECUTE | WRITE_FILE | READ_FILE | (1 << 14) | (1 << 15)
 READ = EXECUTE | READ_FILE | READ_DIR
 
@@ -78,7 +84,8 @@ def landlock(read: list[str], write: list[str], devices: list[str]) -> int:
     if fd < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
     try:
-        for paths, access in ((read, READ & handled), (write, handled), (devices, _FILE_ONLY & handled)):
+        for paths, access in ((read, READ & handled), (write, handled & _NO_SPECIAL_FILES),
+                              (devices, _FILE_ONLY & handled)):
             for path in _existing(paths):
                 _add_rule(fd, path, access)
         if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
@@ -117,10 +124,18 @@ def _add_rule(fd: int, path: str, access: int) -> None:
 _ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 _SYSCALLS = {
     "x86_64": dict(fork=57, vfork=58, clone=56, clone3=435, execve=59, execveat=322, ptrace=101,
-                   kill=62, tkill=200, tgkill=234, setrlimit=160, prlimit64=302),
+                   kill=62, tkill=200, tgkill=234, setrlimit=160, prlimit64=302, process_vm_readv=310,
+                   process_vm_writev=311, kcmp=312, pidfd_open=434, pidfd_getfd=438, mknod=133, mknodat=259,
+                   unshare=272, setns=308, mount=165, chroot=161),
     "aarch64": dict(clone=220, clone3=435, execve=221, execveat=281, ptrace=117,
-                    kill=129, tkill=130, tgkill=131, setrlimit=164, prlimit64=261),
+                    kill=129, tkill=130, tgkill=131, setrlimit=164, prlimit64=261, process_vm_readv=270,
+                    process_vm_writev=271, kcmp=272, pidfd_open=434, pidfd_getfd=438, mknodat=33,
+                    unshare=97, setns=268, mount=40, chroot=51),
 }
+# Other processes' memory and descriptors, device nodes, namespaces and mounts: never needed here
+_DENIED = ("fork", "vfork", "execve", "execveat", "ptrace", "tkill", "setrlimit", "process_vm_readv",
+           "process_vm_writev", "kcmp", "pidfd_open", "pidfd_getfd", "mknod", "mknodat", "unshare", "setns",
+           "mount", "chroot")
 _LD_ABS, _JEQ, _JSET, _RET = 0x20, 0x15, 0x45, 0x06
 _ALLOW, _KILL = 0x7FFF0000, 0x80000000
 _EPERM, _ENOSYS = 0x00050000 | 1, 0x00050000 | 38
@@ -137,7 +152,7 @@ def _arg(i, high=False):
 
 def _filter(arch: str, pid: int) -> list[tuple]:
     calls = _SYSCALLS[arch]
-    denied = [calls[n] for n in ("fork", "vfork", "execve", "execveat", "ptrace", "tkill", "setrlimit") if n in calls]
+    denied = [calls[n] for n in _DENIED if n in calls]
     prog = [_op(_LD_ABS, 4), _op(_JEQ, _ARCH[arch], 1, 0), _op(_RET, _KILL), _op(_LD_ABS, 0)]
     if arch == "x86_64":  # the x32 syscall numbers
         prog += [_op(_JSET, 0x40000000, 0, 1), _op(_RET, _EPERM)]
@@ -200,10 +215,52 @@ def limits(memory_bytes: int, file_bytes: int, cpu_seconds: int = 3600) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a huge write fails instead of killing the process
 
 
+CLONE_NEWNS = 0x00020000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
+
+
+def private_tmpfs(folder: str, size_bytes: int) -> bool:
+    """Mount a tmpfs of `size_bytes` on `folder`, seen only by this process (a mount namespace of
+    its own): a hard cap on what it can write, and nothing of it is left when the process ends.
+    Needs CAP_SYS_ADMIN (root); False where it can't be had."""
+    if sys.platform != "linux" or os.geteuid() != 0 or size_bytes <= 0:
+        return False
+    _libc.unshare.argtypes = [ctypes.c_int]
+    _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+    if _libc.unshare(CLONE_NEWNS) != 0:
+        return False
+    if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return False
+    options = f"size={size_bytes},nr_inodes=20000,mode=0700".encode()
+    return _libc.mount(b"tmpfs", os.fsencode(folder), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options) == 0
+
+
+PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
+_CAP_VERSION_3 = 0x20080522
+
+
+def drop_capabilities() -> bool:
+    """Give up every capability for good (bounding, ambient, effective, permitted, inheritable):
+    a root process keeps uid 0 but no power beyond a plain user's. True if it had any to drop."""
+    if sys.platform != "linux" or os.geteuid() != 0:
+        return False
+    for cap in range(64):
+        _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = struct.pack("<Ii", _CAP_VERSION_3, 0)
+    data = bytes(24)  # two __user_cap_data_struct of three u32, all zero
+    if _libc.syscall(126 if platform.machine() == "x86_64" else 91, header, data) != 0:  # capset
+        raise OSError(ctypes.get_errno(), "capset failed")
+    return True
+
+
 def apply(*, read: list[str], write: list[str], devices: list[str], memory_bytes: int, file_bytes: int,
-          cpu_seconds: int = 3600) -> dict:
-    """Everything above, in order; returns {"landlock": abi, "seccomp": bool, "rlimits": True}."""
+          cpu_seconds: int = 3600, private_dir: str | None = None, private_bytes: int = 0) -> dict:
+    """Everything above, in order; returns what took effect."""
     die_with_parent()
+    tmpfs = private_tmpfs(private_dir, private_bytes) if private_dir else False
+    dropped = drop_capabilities()
     limits(memory_bytes, file_bytes, cpu_seconds)
     abi = landlock(read, write, devices)
-    return {"landlock": abi, "seccomp": seccomp(), "rlimits": True}
+    return {"landlock": abi, "seccomp": seccomp(), "rlimits": True, "private_tmpfs": tmpfs,
+            "root_without_capabilities": dropped}

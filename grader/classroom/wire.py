@@ -76,37 +76,96 @@ def encode(tree) -> tuple[dict, dict[str, np.ndarray]]:
     return walk(tree, 0), arrays
 
 
-def save(path: Path, tree) -> None:
+def dumps(tree) -> bytes:
+    """The value as the bytes of one uncompressed ``.npz``."""
     spec, arrays = encode(tree)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays, **{SPEC_KEY: np.array(json.dumps(spec))})
-    Path(path).write_bytes(buffer.getvalue())
+    return buffer.getvalue()
+
+
+def save(path: Path, tree) -> None:
+    Path(path).write_bytes(dumps(tree))
 
 
 def load(path: Path, *, keys: str = "data", max_bytes: int = MAX_BYTES):
-    """The value saved at `path`. ``keys="wrap"`` rebuilds PRNG key arrays (needs JAX);
-    ``keys="data"`` gives them as ``("key", impl, data)`` tuples, for comparison."""
-    path = Path(path)
-    if path.stat().st_size > max_bytes:
-        raise WireError(f"the result file is larger than {max_bytes >> 20} MiB")
+    """The value saved at `path` (a file the grader wrote: the hidden inputs). See `loads`."""
+    with open(path, "rb") as f:
+        data = f.read(max_bytes + 1)
+    return loads(data, keys=keys, max_bytes=max_bytes)
+
+
+def loads(data: bytes, *, keys: str = "data", max_bytes: int = MAX_BYTES):
+    """The value in `data`, the bytes of an ``.npz``. Every size is checked before anything is
+    allocated: the file, the count of arrays, each array's declared shape and dtype, and the bytes
+    it really holds (so a zip bomb or a header declaring terabytes is refused, not unpacked).
+    ``keys="wrap"`` rebuilds PRNG key arrays (needs JAX); ``keys="data"`` gives them as
+    ``("key", impl, data)`` tuples, for comparison."""
+    if len(data) > max_bytes:
+        raise WireError(f"the result is larger than {max_bytes >> 20} MiB")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            if len(npz.files) > MAX_NODES + 1:
-                raise WireError("the result holds too many arrays")
-            arrays = {name: npz[name] for name in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
-        raise WireError(f"the result file could not be read ({type(err).__name__})") from None
+        arrays = _read_npz(data, max_bytes)
+    except WireError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, OverflowError, zipfile.BadZipFile, EOFError,
+            NotImplementedError, RuntimeError) as err:
+        raise WireError(f"the result could not be read ({type(err).__name__})") from None
     spec_array = arrays.pop(SPEC_KEY, None)
     if spec_array is None or spec_array.dtype.kind != "U" or spec_array.ndim != 0:
-        raise WireError("the result file has no description of its structure")
+        raise WireError("the result has no description of its structure")
     try:
         spec = json.loads(str(spec_array))
-    except ValueError:
-        raise WireError("the result file's structure is not valid JSON") from None
+    except (ValueError, RecursionError):
+        raise WireError("the result's structure is not valid JSON") from None
     for array in arrays.values():
         if array.dtype.kind not in _ARRAY_KINDS:
             raise WireError(f"the result holds an array of dtype {array.dtype}")
     return decode(spec, arrays, keys=keys)
+
+
+def _read_npz(data: bytes, budget: int) -> dict[str, np.ndarray]:
+    from numpy.lib import format as npy
+
+    arrays = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_NODES + 1:
+            raise WireError("the result holds too many arrays")
+        if sum(m.file_size for m in members) > budget:
+            raise WireError(f"the result unpacks to more than {budget >> 20} MiB")
+        for member in members:
+            if not member.filename.endswith(".npy"):
+                raise WireError("the result holds something that is not an array")
+            with archive.open(member) as f:
+                raw = f.read(budget + 1)
+            budget -= len(raw)
+            if budget < 0:
+                raise WireError("the result unpacks to more than its size allows")
+            arrays[member.filename[:-4]] = _read_npy(raw, npy)
+    return arrays
+
+
+def _read_npy(raw: bytes, npy) -> np.ndarray:
+    stream = io.BytesIO(raw)
+    version = npy.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = npy.read_array_header_1_0(stream)
+    elif version in ((2, 0), (3, 0)):
+        shape, fortran, dtype = npy.read_array_header_2_0(stream)
+    else:
+        raise WireError("an array in an unknown format")
+    if dtype.hasobject or (dtype.kind not in _ARRAY_KINDS and not (dtype.kind == "U" and shape == ())):
+        raise WireError(f"an array of dtype {dtype}")
+    count = 1
+    for n in shape:
+        if not isinstance(n, int) or n < 0:
+            raise WireError("an array with a malformed shape")
+        count *= n
+    body = raw[stream.tell():]
+    if count * dtype.itemsize != len(body):
+        raise WireError(f"an array declared as {shape} {dtype} holds {len(body)} bytes")
+    array = np.frombuffer(body, dtype=dtype, count=count) if count else np.empty(0, dtype)
+    return array.reshape(shape, order="F" if fortran else "C").copy()
 
 
 def decode(spec, arrays: dict[str, np.ndarray], *, keys: str = "data"):
