@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lessons", nargs="*", default=[], help="lesson numbers to grade (default: all)")
     p.add_argument("--jobs", type=int, default=1, help="students graded at once (default 1)")
     p.add_argument("--shard", default="1/1", help="grade only shard i of n, e.g. 2/4 (merge the outputs after)")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds a lesson may run for one student (default 120)")
+    p.add_argument("--timeout", type=float, default=120.0, help="CPU seconds a lesson may use for one student (default 120; 4x that in wall-clock time)")
     p.add_argument("--memory", default="4G", help="memory cap of a sandbox (default 4G)")
     p.add_argument("--platform", default=None, help="cpu or cuda (default: JAX_PLATFORMS, else cpu)")
     p.add_argument("--secret", default=None, help="course secret for the hidden inputs (default: "

@@ -23,16 +23,18 @@ needs_confinement = pytest.mark.skipif(
     not CONFINED, reason="the hostile corpus runs only where the sandbox can be confined (Linux, Landlock)")
 
 
-def _declared(path: Path, name: str):
-    """BASE or EXPECTED, read from a corpus file without running it (some files don't even parse)."""
+def _declared(path: Path, name: str, default=None):
+    """BASE, EXPECTED or LESSON, read from a corpus file without running it (some don't even parse)."""
     for line in path.read_text().splitlines():
         if line.startswith(f"{name} = "):
             return ast.literal_eval(line.split("=", 1)[1].strip())
+    if default is not None:
+        return default
     raise ValueError(f"{path.name} declares no {name}")
 
 
-def _write(root: Path, student: str, source: str) -> None:
-    module = LESSON.module_in(root / student)
+def _write(root: Path, student: str, source: str, lesson=LESSON) -> None:
+    module = lesson.module_in(root / student)
     module.parent.mkdir(parents=True, exist_ok=True)
     module.write_text(source)
 
@@ -62,18 +64,43 @@ def record(out: Path, student: str) -> dict:
     return json.loads((report.student_dir(out, student) / report.RESULT).read_text())
 
 
+# Folders that would break a run that trusted them: links to the reference, a link beside honest code,
+# a linked student folder, a notebook nested past any parser, a cell nested past the compiler.
+STRUCTURAL = {"linked_lesson": 0, "link_beside": 0, "linked_student": 0, "nested_notebook": 0, "deep_cell": 14}
+HOSTILE_ARGS = ("--lessons", "01", "06", "--timeout", "16")
+
+
+def _structural(root: Path) -> None:
+    (root / "linked_lesson").mkdir(parents=True)
+    (root / "linked_lesson" / "01").symlink_to(KIT_ROOT / "solutions" / "01")
+    _write(root, "link_beside", LESSON.solution_file.read_text())
+    (root / "link_beside" / "notes").symlink_to("/etc")
+    (root / "linked_student").symlink_to(root / "honest_full")
+    nested = root / "nested_notebook" / "lesson01"
+    nested.mkdir(parents=True)
+    (nested / "lesson01.ipynb").write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    deep_cell = json.loads(json.dumps(notebooks.build(LESSON)))
+    for cell in deep_cell["cells"]:
+        if cell["id"] == "set_first-code":
+            cell["source"] = "x = " + "-" * 200_000 + "1\n" + "y = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
+    (root / "deep_cell" / "lesson01").mkdir(parents=True)
+    (root / "deep_cell" / "lesson01" / "lesson01.ipynb").write_text(json.dumps(deep_cell))
+
+
 @pytest.fixture(scope="module")
 def hostile_class(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
-    base = {"solution": LESSON.solution_file.read_text(), "stub": stubs.stub_for(LESSON)}
     for case in HOSTILE:
-        _write(root / "class", case.stem, base[_declared(case, "BASE")] + "\n\n" + case.read_text())
+        lesson = targets.find_lesson(_declared(case, "LESSON", "01"))
+        base = {"solution": lesson.solution_file.read_text(), "stub": stubs.stub_for(lesson)}
+        _write(root / "class", case.stem, base[_declared(case, "BASE")] + "\n\n" + case.read_text(), lesson)
     _honest(root / "class")
+    _structural(root / "class")
     _honest(root / "alone")
     start = time.monotonic()
-    grade(root / "class", root / "out")
+    grade(root / "class", root / "out", lesson_args=HOSTILE_ARGS)
     (root / "seconds").write_text(str(time.monotonic() - start))
-    grade(root / "alone", root / "out-alone")
+    grade(root / "alone", root / "out-alone", lesson_args=HOSTILE_ARGS)
     return root
 
 
@@ -95,6 +122,18 @@ def test_hostile_submission_gets_its_exact_score(case, hostile_class):
 
 
 @needs_confinement
+@pytest.mark.parametrize("student", sorted(STRUCTURAL))
+def test_a_folder_that_would_break_the_run_costs_only_its_author(student, hostile_class):
+    assert scores(hostile_class / "out")[student] == STRUCTURAL[student], record(hostile_class / "out", student)
+
+
+@needs_confinement
+def test_a_link_in_a_submission_is_refused_with_a_note(hostile_class):
+    for student in ("linked_lesson", "link_beside", "linked_student"):
+        assert "symbolic link" in record(hostile_class / "out", student)["lessons"]["01"]["tests"][0]["message"]
+
+
+@needs_confinement
 def test_honest_students_are_graded_as_if_the_others_were_not_there(hostile_class):
     for student, expected in (("honest_full", 15), ("honest_partial", 13)):
         beside, alone = record(hostile_class / "out", student), record(hostile_class / "out-alone", student)
@@ -106,7 +145,7 @@ def test_honest_students_are_graded_as_if_the_others_were_not_there(hostile_clas
 def test_nothing_outside_the_sandbox_was_written_or_read(hostile_class):
     out = hostile_class / "out"
     assert not (out / "students" / "intruder").exists()
-    assert set(scores(out)) == {p.stem for p in HOSTILE} | {"honest_full", "honest_partial"}
+    assert set(scores(out)) == {p.stem for p in HOSTILE} | {"honest_full", "honest_partial"} | set(STRUCTURAL)
     assert all(v <= 15 for v in scores(out).values())
     leaked = record(out, "read_outside")
     assert leaked["earned"] == 0 and leaked["confinement"]["landlock"] >= 1 and leaked["confinement"]["seccomp"]
@@ -153,7 +192,7 @@ def test_a_broken_submission_is_told_what_went_wrong(hostile_class, student, tes
 @needs_confinement
 def test_a_rerun_skips_graded_students_and_loses_nothing(hostile_class):
     before = (hostile_class / "out-alone" / "grades.csv").read_text()
-    proc = grade(hostile_class / "alone", hostile_class / "out-alone")
+    proc = grade(hostile_class / "alone", hostile_class / "out-alone", lesson_args=HOSTILE_ARGS)
     assert "graded 0 of 2 students (2 already graded)" in proc.stdout
     assert (hostile_class / "out-alone" / "grades.csv").read_text() == before
 
@@ -162,11 +201,11 @@ def test_a_rerun_skips_graded_students_and_loses_nothing(hostile_class):
 def test_shards_merge_to_the_same_grades(hostile_class, tmp_path):
     alone = hostile_class / "alone"
     for i in (1, 2):
-        grade(alone, tmp_path / f"shard{i}", "--shard", f"{i}/2")
+        grade(alone, tmp_path / f"shard{i}", "--shard", f"{i}/2", lesson_args=HOSTILE_ARGS)
     sizes = [len(scores(tmp_path / f"shard{i}")) for i in (1, 2)]
     assert sum(sizes) == 2
     proc = subprocess.run([sys.executable, "-m", "grader", "merge", str(tmp_path / "shard1"), str(tmp_path / "shard2"),
-                           "--out", str(tmp_path / "merged"), "--lessons", "01"], capture_output=True, text=True, cwd=KIT_ROOT)
+                           "--out", str(tmp_path / "merged"), "--lessons", "01", "06"], capture_output=True, text=True, cwd=KIT_ROOT)
     assert proc.returncode == 0, proc.stderr
     assert scores(tmp_path / "merged") == scores(hostile_class / "out-alone")
 
@@ -260,35 +299,22 @@ def test_every_lesson_grades_the_reference_full_and_the_stub_zero_in_the_sandbox
 
 
 @needs_confinement
-def test_submissions_that_would_break_the_run_cost_only_their_authors(tmp_path):
-    """Links to the reference, a link anywhere in a folder, a notebook nested past any parser, a cell
-    nested past the compiler: each costs its author, the honest student beside them keeps every
-    point, and the run (with a relative --out, as the README writes it) writes everyone's grades."""
-    subs = tmp_path / "class"
-    _write(subs, "honest", LESSON.solution_file.read_text())
-    (subs / "linked_lesson").mkdir(parents=True)
-    (subs / "linked_lesson" / "01").symlink_to(KIT_ROOT / "solutions" / "01")
-    _write(subs, "link_beside", LESSON.solution_file.read_text())
-    (subs / "link_beside" / "notes").symlink_to("/etc")
-    (subs / "linked_student").symlink_to(subs / "honest")
-    nested = subs / "nested_notebook" / "lesson01"
-    nested.mkdir(parents=True)
-    (nested / "lesson01.ipynb").write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
-    deep_cell = json.loads(json.dumps(notebooks.build(LESSON)))
-    for cell in deep_cell["cells"]:
-        if cell["id"] == "set_first-code":
-            cell["source"] = "x = " + "-" * 200_000 + "1\n" + "y = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
-    (subs / "deep_cell" / "lesson01").mkdir(parents=True)
-    (subs / "deep_cell" / "lesson01" / "lesson01.ipynb").write_text(json.dumps(deep_cell))
+def test_a_relative_out_folder_works_as_the_readme_writes_it(tmp_path):
+    _write(tmp_path / "class", "ada", LESSON.solution_file.read_text())
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", "class", "--out", "graded", "--lessons", "01",
-                           "--jobs", "2", "--secret", "kit-tests", "-q"], capture_output=True, text=True,
-                          timeout=600, cwd=tmp_path)
+                           "--secret", "kit-tests", "-q"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    got = scores(tmp_path / "graded")
-    assert got == {"honest": 15, "linked_lesson": 0, "link_beside": 0, "linked_student": 0, "nested_notebook": 0,
-                   "deep_cell": 14}, got
-    message = record(tmp_path / "graded", "linked_lesson")["lessons"]["01"]["tests"][0]["message"]
-    assert "symbolic link" in message
+    assert scores(tmp_path / "graded") == {"ada": 15}
+
+
+def test_the_kit_digest_covers_the_references_and_stages_none_of_them(tmp_path):
+    from grader.classroom import grading
+
+    staged = set(grading.staged_files())
+    references = {l.solution_file for l in targets.all_lessons()}
+    assert references <= set(grading.judged_against()) and not references & staged
+    grading.stage_kit(tmp_path / "kit", targets.all_lessons())
+    assert not list((tmp_path / "kit").rglob("solutions"))
 
 
 def test_the_channel_refuses_what_would_exhaust_the_grader():

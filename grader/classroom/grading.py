@@ -116,21 +116,30 @@ addopts = --import-mode=importlib --tb=short -p no:hypothesispytest -p no:anyio 
 """
 
 
-def stage_kit(dest: Path, lessons: list[targets.Lesson]) -> str:
-    """Copy the grader package, the lessons' tests and data (never the solutions) to `dest`;
-    returns a digest of what was copied."""
-    if dest.exists():
-        shutil.rmtree(dest)
+def staged_files() -> list[Path]:
+    """What a sandbox may read of the kit: the grader package, the lessons' tests and data."""
     files = [p for sub in ("", "probes", "classroom") for p in sorted((KIT_ROOT / "grader" / sub).glob("*.py"))]
     files += [l.test_file for l in targets.all_lessons()]
-    files += sorted((KIT_ROOT / "lessons" / "data").glob("*"))
+    return files + sorted((KIT_ROOT / "lessons" / "data").glob("*"))
+
+
+def judged_against() -> list[Path]:
+    """What the grader's verdicts rest on besides the staged kit: the references (never staged)."""
+    return sorted((KIT_ROOT / "solutions").glob("[0-9][0-9]/*.py"))
+
+
+def stage_kit(dest: Path, lessons: list[targets.Lesson]) -> str:
+    """Copy `staged_files` to `dest`; returns a digest of them and of the references, so a change
+    to either regrades every student on the next run."""
+    if dest.exists():
+        shutil.rmtree(dest)
     digest = hashlib.sha256()
-    for path in files:
+    for path in staged_files():
         rel = path.relative_to(KIT_ROOT)
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, dest / rel)
         digest.update(str(rel).encode() + b"\0" + path.read_bytes())
-    for path in sorted((KIT_ROOT / "solutions").glob("[0-9][0-9]/*.py")):  # judged against, never copied
+    for path in judged_against():
         digest.update(str(path.relative_to(KIT_ROOT)).encode() + b"\0" + path.read_bytes())
     (dest / "pytest.ini").write_text(PYTEST_INI)
     return digest.hexdigest()[:16]
