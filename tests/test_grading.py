@@ -386,3 +386,10 @@ def test_a_grader_failure_on_one_student_is_that_student_record(tmp_path):
     again = grade(tmp_path / "class", tmp_path / "out", lesson_args=("--lessons", "01"))
     assert "graded 1 of 2 students" in again.stdout
     assert scores(tmp_path / "out") == {"ok": 15, "boom": 15}
+
+
+def test_the_channel_counts_messages_as_well_as_bytes():
+    frame = b'{"ev": "x"}\n'
+    flood = (len(frame).to_bytes(4, "little") + frame) * (channel.MAX_FRAMES + 1)
+    reader = channel.Reader(budget=len(flood) + 1)
+    assert len(reader.feed(flood)) <= channel.MAX_FRAMES and "messages" in reader.broken

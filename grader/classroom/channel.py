@@ -11,7 +11,8 @@ folder, so nothing there (a symlink, a FIFO, a file rewritten behind its back) c
 
 Everything that arrives is a claim of the sandbox's, read under bounds the grader sets: a byte
 budget per process, a size per frame, and a nesting depth per header checked before parsing.
-A reader that meets a malformed frame stops believing the rest of that process's messages.
+A budget of frames too, since each costs the grader a parse. A reader that meets a malformed frame
+stops believing the rest of that process's messages.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ FD = 3  # the channel's number in the sandboxed process
 MAX_HEADER = 64 << 10
 MAX_FRAME = 32 << 20
 MAX_DEPTH = 16
+MAX_FRAMES = 50_000  # a lesson sends a few hundred; parsing each costs the grader, so they are counted
 _LENGTH = struct.Struct("<I")
 
 
@@ -82,7 +84,7 @@ class Reader:
     """Turns the bytes read from the pipe into frames, within a byte budget for one process."""
 
     def __init__(self, budget: int):
-        self.budget, self.received = budget, 0
+        self.budget, self.received, self.frames = budget, 0, 0
         self.buffer = bytearray()
         self.broken: str | None = None
 
@@ -102,6 +104,10 @@ class Reader:
                 self.broken = f"sent a message of {length} bytes (at most {MAX_FRAME >> 20} MiB)"
                 break
             if len(self.buffer) < _LENGTH.size + length:
+                break
+            self.frames += 1
+            if self.frames > MAX_FRAMES:
+                self.broken = f"sent more than {MAX_FRAMES} messages"
                 break
             payload = bytes(self.buffer[_LENGTH.size:_LENGTH.size + length])
             del self.buffer[:_LENGTH.size + length]
@@ -133,7 +139,8 @@ def loads(data: bytes, *, max_bytes: int, max_depth: int):
     so a deeply nested document is refused instead of exhausting the parser's recursion."""
     if len(data) > max_bytes:
         raise ChannelError(f"larger than {max_bytes} bytes")
-    if nesting_depth(data) > max_depth:
+    openers = data.count(b"[") + data.count(b"{")
+    if openers > max_depth and nesting_depth(data) > max_depth:  # few openers can't nest deep
         raise ChannelError(f"nested deeper than {max_depth} levels")
     try:
         return json.loads(data)

@@ -111,7 +111,8 @@ class ForkServer:
         return child
 
     def close(self) -> None:
-        try:
+        try:  # shutdown, not only close: it ends the listener's recv and tells the server at once
+            self.sock.shutdown(socket.SHUT_RDWR)
             self.sock.close()
             self.proc.wait(timeout=10)
         except (OSError, subprocess.TimeoutExpired):
