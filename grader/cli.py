@@ -222,7 +222,7 @@ def cmd_grade(args) -> int:
     """Grade a class's submissions in sandboxes, with the verdict decided outside them."""
     import os
 
-    from grader.classroom import grading
+    from grader.classroom import grading, submissions
 
     path = Path(args.submissions)
     if not path.is_dir():
@@ -230,8 +230,12 @@ def cmd_grade(args) -> int:
                          "or an nbgrader course's submitted/ folder.")
     out = Path(args.out)
     platform = args.platform or os.environ.get("JAX_PLATFORMS", "cpu") or "cpu"
+    lessons = _lessons(args.lessons) if args.lessons else submissions.lessons_present(path, targets.all_lessons())
+    if not lessons:
+        raise ValueError(f"There is no lesson file in {path}: expected ID/NN/<topic>.py or an nbgrader "
+                         "course's submitted/ID/lessonNN/*.ipynb.")
     settings = grading.Settings(
-        out=out, lessons=_lessons(args.lessons), secret=grading.secret_for(out, args.secret),
+        out=out, lessons=lessons, secret=grading.secret_for(out, args.secret),
         jobs=args.jobs, timeout=args.timeout, memory=_size(args.memory), platform=platform,
         regrade=args.regrade, shard=_shard(args.shard), keep_sandboxes=args.keep_sandboxes,
         progress=not args.quiet)
@@ -253,11 +257,24 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def _graded_lessons(out: Path) -> list[str]:
+    from grader.classroom import report
+
+    return sorted({n for record in report.read_results(out) for n in record.get("lessons", {})})
+
+
 def cmd_merge(args) -> int:
     from grader.classroom import grading
 
-    lessons = [l.number for l in _lessons(args.lessons)]
-    path = grading.merge([Path(p) for p in args.shards], Path(args.out), lessons)
+    if args.lessons:
+        lessons = [l.number for l in _lessons(args.lessons)]
+    else:  # the lessons the shards graded
+        lessons = sorted({n for shard in args.shards for n in _graded_lessons(Path(shard))})
+    try:
+        path = grading.merge([Path(p) for p in args.shards], Path(args.out), lessons)
+    except grading.MergeError as err:
+        print(f"merge refused: {err}", file=sys.stderr)
+        return 2
     print(f"merged {len(args.shards)} shard outputs; grades: {path}")
     return 0
 
@@ -330,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("grade", help="grade a class: every submission sandboxed, verdicts decided outside it")
     p.add_argument("submissions", help="folder of ID/NN/<topic>.py submissions, or an nbgrader course (or its submitted/)")
     p.add_argument("--out", required=True, help="where grades.csv and students/<id>/ go (reruns skip graded students)")
-    p.add_argument("--lessons", nargs="*", default=[], help="lesson numbers to grade (default: all)")
+    p.add_argument("--lessons", nargs="*", default=[], help="lesson numbers to grade (default: the lessons the submissions hold)")
     p.add_argument("--jobs", type=int, default=1, help="students graded at once (default 1)")
     p.add_argument("--shard", default="1/1", help="grade only shard i of n, e.g. 2/4 (merge the outputs after)")
     p.add_argument("--timeout", type=float, default=120.0, help="CPU seconds a lesson may use for one student (default 120; 4x that in wall-clock time)")
@@ -348,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("merge", help="join the outputs of sharded grading runs into one grades.csv")
     p.add_argument("shards", nargs="+", help="the --out folders of the shards")
     p.add_argument("--out", required=True, help="folder for the merged students/ and grades.csv")
-    p.add_argument("--lessons", nargs="*", default=[], help="lesson numbers (default: all)")
+    p.add_argument("--lessons", nargs="*", default=[], help="lesson numbers (default: the lessons the shards graded)")
     p.set_defaults(func=cmd_merge)
     args = parser.parse_args(argv)
     try:

@@ -283,6 +283,11 @@ def test_scores_can_go_into_the_nbgrader_gradebook(tmp_path):
         exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
     assert exported == {k: float(v) for k, v in scores(tmp_path / "out").items()}
     assert exported["student-01"] == 15 and exported["student-02"] == 0
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        flagged = [s.student.id for s in gb.assignment_submissions("lesson01") if s.needs_manual_grade]
+    assert flagged == [], f"graded here, yet marked for manual grading: {flagged}"
 
 
 def test_every_lesson_grades_the_reference_full_and_the_stub_zero_in_the_sandbox(tmp_path):
@@ -393,3 +398,33 @@ def test_the_channel_counts_messages_as_well_as_bytes():
     flood = (len(frame).to_bytes(4, "little") + frame) * (channel.MAX_FRAMES + 1)
     reader = channel.Reader(budget=len(flood) + 1)
     assert len(reader.feed(flood)) <= channel.MAX_FRAMES and "messages" in reader.broken
+
+
+@needs_confinement
+def test_every_student_id_is_kept_and_only_the_lessons_handed_in_are_graded(tmp_path):
+    """Ids are data: "John Smith", "zoë" and a name that is not UTF-8 all reach grades.csv, each with
+    a folder of its own; with no --lessons the class is graded on the lessons its files hold."""
+    names = ["John Smith", "zoë", os.fsdecode(b"caf\xe9"), "ada"]
+    for name in names:
+        _write(tmp_path / "class", name, LESSON.solution_file.read_text())
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "class"), "--out",
+                           str(tmp_path / "out"), "--jobs", "2", "--secret", "kit-tests", "-q"],
+                          capture_output=True, text=True, timeout=600, cwd=KIT_ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(tmp_path / "out" / "grades.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["student_id", "lesson01", "total"]
+    assert {r["student_id"]: r["total"] for r in rows} == {
+        "John Smith": "15", "zoë": "15", "caf\\xe9": "15", "ada": "15"}
+    folders = {p.name for p in (tmp_path / "out" / "students").iterdir()}
+    assert "ada" in folders and len(folders) == 4 and not any(" " in f for f in folders)
+
+
+@needs_confinement
+def test_merge_refuses_shards_graded_with_different_secrets(hostile_class, tmp_path):
+    grade(hostile_class / "alone", tmp_path / "other", "--secret", "another-term", lesson_args=HOSTILE_ARGS)
+    proc = subprocess.run([sys.executable, "-m", "grader", "merge", str(hostile_class / "out-alone"),
+                           str(tmp_path / "other"), "--out", str(tmp_path / "merged")],
+                          capture_output=True, text=True, cwd=KIT_ROOT)
+    assert proc.returncode == 2 and "different course secrets" in proc.stderr, proc.stderr
+    assert not (tmp_path / "merged" / "grades.csv").exists()

@@ -42,5 +42,6 @@ def write(course: Path, records: list[dict]) -> list[str]:
                     except MissingEntry:
                         continue
                     grade.auto_score = float(score)
+                    grade.needs_manual_grade = False  # graded here; nothing is left for a person
                 gb.db.commit()
     return notes

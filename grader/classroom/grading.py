@@ -251,7 +251,7 @@ def grade_submission(run: Run, sub: submissions.Submission) -> dict:
     lessons = [l for l in run.settings.lessons if l.number in sub.files]
     outcome, box = None, None
     if lessons:
-        box = runner.Sandbox(folder=run.settings.out / ".sandbox" / sub.student, files=sub.files, lessons=lessons,
+        box = runner.Sandbox(folder=run.settings.out / ".sandbox" / report.folder_name(sub.student), files=sub.files, lessons=lessons,
                              limits=run.limits(), base_env=run.base_env(), plan_base=run.plan_base(),
                              server=run.server)
         try:
@@ -382,15 +382,32 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
     return summary
 
 
+class MergeError(ValueError):
+    """Shard outputs that can't be joined into one class's grades."""
+
+
 def merge(shards: list[Path], out: Path, lessons: list[str]) -> Path:
-    """Join the student folders of several shard outputs into `out` and write its grades.csv."""
+    """Join the student folders of several shard outputs into `out` and write its grades.csv.
+    Refuses shards graded with different secrets (different hidden inputs) or different kits
+    (different tests or references): their grades don't mean the same thing."""
+    found: list[tuple[Path, dict]] = []
     for shard in shards:
         for record_path in sorted((Path(shard) / "students").glob(f"*/{report.RESULT}")):
-            dest = report.student_dir(out, record_path.parent.name)
-            if dest.resolve() == record_path.parent.resolve():
+            try:
+                found.append((record_path, json.loads(record_path.read_text(encoding="utf-8"))))
+            except ValueError:
                 continue
-            for name in ("feedback.md", "results.json", report.RESULT):
-                src = record_path.parent / name
-                if src.exists():
-                    report.atomic_write(dest / name, src.read_text())
+    for field_name, what in (("secret", "course secrets"), ("kit", "versions of the kit")):
+        values = {record.get(field_name) for _, record in found}
+        if len(values) > 1:
+            raise MergeError(f"these shards were graded with different {what} ({', '.join(sorted(map(str, values)))}): "
+                             "grade them again with the same ones, then merge")
+    for record_path, record in found:
+        dest = report.student_dir(out, record["student"])
+        if dest.resolve() == record_path.parent.resolve():
+            continue
+        for name in ("feedback.md", "results.json", report.RESULT):
+            src = record_path.parent / name
+            if src.exists():
+                report.atomic_write(dest / name, src.read_text(encoding="utf-8"))
     return report.write_grades(out, lessons)

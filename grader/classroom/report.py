@@ -11,26 +11,39 @@ student either fully graded or not graded at all.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 RESULT = "result.json"
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 
 
 def atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
+    with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
+def folder_name(student: str) -> str:
+    """A folder name for any student id: the id itself when it is plain, else a readable part and a
+    hash of the whole id ("John Smith" -> "John_Smith-1a2b3c4d"). Ids are data; they are never
+    dropped or used as paths unchanged."""
+    if _PLAIN_ID.match(student):
+        return student
+    readable = re.sub(r"[^A-Za-z0-9._@+-]+", "_", student).strip("._-")[:60] or "student"
+    return f"{readable}-{hashlib.sha256(student.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
 def student_dir(out: Path, student: str) -> Path:
-    return Path(out) / "students" / student
+    return Path(out) / "students" / folder_name(student)
 
 
 def write_student(out: Path, record: dict) -> None:
@@ -44,7 +57,7 @@ def read_results(out: Path) -> list[dict]:
     records = []
     for path in sorted((Path(out) / "students").glob(f"*/{RESULT}")):
         try:
-            records.append(json.loads(path.read_text()))
+            records.append(json.loads(path.read_text(encoding="utf-8")))
         except ValueError:
             continue
     return records

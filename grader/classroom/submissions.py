@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,6 @@ from grader import targets
 MAX_FILE_BYTES = 2 << 20
 MAX_ENTRIES = 2000  # files and folders looked at in one student's folder
 MAX_NOTEBOOK_DEPTH = 64
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 _SKIPPED_CELLS = {"setup"}
 
 
@@ -55,25 +53,44 @@ def discover(path: Path, lessons: list[targets.Lesson]) -> tuple[list[Submission
     for folder in sorted(p for p in path.iterdir() if not p.name.startswith(".")):
         if not folder.is_symlink() and not folder.is_dir():
             continue
-        if not _ID_RE.match(folder.name):
-            notes.append(f"skipped {folder.name!r}: not a usable student id")
-            continue
+        student = student_id(folder.name)
         try:
-            found.append(_one(folder, lessons))
+            found.append(_one(folder, student, lessons))
         except Exception as err:  # noqa: BLE001 - one student's folder never stops the class
             problem = f"its folder could not be read ({type(err).__name__})"
-            found.append(Submission(folder.name, {}, {l.number: problem for l in lessons}))
+            found.append(Submission(student, {}, {l.number: problem for l in lessons}))
     return found, notes
 
 
-def _one(folder: Path, lessons) -> Submission:
+def student_id(name: str) -> str:
+    """The folder's name as a student id, whatever its characters (bytes that are not UTF-8 are
+    kept as backslash escapes, so every id can be written to grades.csv)."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def lessons_present(path: Path, lessons: list[targets.Lesson]) -> list[targets.Lesson]:
+    """The lessons that at least one submission in `path` holds (a module or a notebook), in order:
+    what a class grader grades when it is not told which lessons."""
+    path = Path(path)
+    if (path / "submitted").is_dir():
+        path = path / "submitted"
+    present = []
+    for lesson in lessons:
+        module = f"*/{lesson.number}/{lesson.topic}.py"
+        notebook = f"*/lesson{lesson.number}/*.ipynb"
+        if next(path.glob(module), None) is not None or next(path.glob(notebook), None) is not None:
+            present.append(lesson)
+    return present
+
+
+def _one(folder: Path, student: str, lessons) -> Submission:
     link = _first_link(folder)
     if link is not None:
         problem = (f"the submission holds a symbolic link ({link}); hand in plain files only")
-        return Submission(folder.name, {}, {l.number: problem for l in lessons})
+        return Submission(student, {}, {l.number: problem for l in lessons})
     if any(folder.glob("lesson[0-9][0-9]/*.ipynb")):
-        return _from_notebooks(folder, lessons)
-    return _from_modules(folder, lessons)
+        return _from_notebooks(folder, student, lessons)
+    return _from_modules(folder, student, lessons)
 
 
 def _first_link(folder: Path) -> str | None:
@@ -106,7 +123,7 @@ def _read(path: Path) -> tuple[bytes | None, str | None]:
     return data, None
 
 
-def _from_modules(folder: Path, lessons) -> Submission:
+def _from_modules(folder: Path, student: str, lessons) -> Submission:
     files, problems = {}, {}
     for lesson in lessons:
         module = folder / lesson.number / f"{lesson.topic}.py"
@@ -117,10 +134,10 @@ def _from_modules(folder: Path, lessons) -> Submission:
             problems[lesson.number] = problem
         else:
             files[lesson.number] = data
-    return Submission(folder.name, files, problems)
+    return Submission(student, files, problems)
 
 
-def _from_notebooks(folder: Path, lessons) -> Submission:
+def _from_notebooks(folder: Path, student: str, lessons) -> Submission:
     from grader.classroom import channel
 
     files, problems = {}, {}
@@ -137,7 +154,7 @@ def _from_notebooks(folder: Path, lessons) -> Submission:
                 problem = f"{notebooks[0].name} is not a readable notebook"
         if problem:
             problems[lesson.number] = problem
-    return Submission(folder.name, files, problems)
+    return Submission(student, files, problems)
 
 
 def module_from_notebook(notebook: dict) -> str:
