@@ -222,8 +222,26 @@ def test_an_nbgrader_submitted_folder_is_graded_from_its_solution_cells(tmp_path
             cell["source"] = stubs.make_stub(cell["source"])
     (tmp_path / "course" / "submitted" / "bo" / "lesson01").mkdir(parents=True)
     (tmp_path / "course" / "submitted" / "bo" / "lesson01" / "lesson01.ipynb").write_text(json.dumps(stub_nb))
-    grade(tmp_path / "course", tmp_path / "out")
-    assert scores(tmp_path / "out") == {"ada": 15, "bo": 0}
+    tampered = json.loads(json.dumps(stub_nb))
+    for cell in tampered["cells"]:
+        if cell["id"] == "set_first-code":
+            reference = {c["id"]: c for c in notebook["cells"]}["set_first-code"]["source"]
+            cell["source"] = reference + "\n\ndef check(lesson, exercise, namespace):\n    return 99\n"
+        if cell["id"] == "mean_of_list-code":
+            cell["source"] = "def mean_of_list(values):\n    x = 1\n    return values[0] / 0\n"
+    tampered["cells"] = [c for c in tampered["cells"] if c["id"] != "swap-tests"]
+    (tmp_path / "course" / "submitted" / "cy" / "lesson01").mkdir(parents=True)
+    (tmp_path / "course" / "submitted" / "cy" / "lesson01" / "lesson01.ipynb").write_text(json.dumps(tampered))
+    proc = grade(tmp_path / "course", tmp_path / "out")
+    assert scores(tmp_path / "out") == {"ada": 15, "bo": 0, "cy": 1}
+    cy = record(tmp_path / "out", "cy")["lessons"]["01"]
+    assert "a cell of the student's redefines `check`, which the grade cells rely on" in cy["tamper"]
+    assert "the grade cell `swap-tests` was deleted" in cy["tamper"]
+    assert "redefines `check`" in proc.stderr and "redefines `check`" in (
+        report.student_dir(tmp_path / "out", "cy") / "feedback.md").read_text()
+    assert "tamper" not in record(tmp_path / "out", "ada")["lessons"]["01"]
+    mean = next(t for t in cy["tests"] if t["exercise"] == "mean_of_list")
+    assert "notebook cell `mean_of_list-code`, line 3" in mean["message"], mean["message"]
 
 
 def test_a_notebook_becomes_the_module_without_its_setup_and_grade_cells():

@@ -233,13 +233,19 @@ def lesson_record(lesson: targets.Lesson, outcome: runner.Outcome | None, sub: s
 
     passed = {name for name, failure in public_failure.items() if failure is None}
     hidden = judge.charges(lesson, tests, passed, probe_failure)
+    cells = sub.cells.get(lesson.number)
     rows = []
     for test in tests:
         failure = public_failure[test.name]
         if failure is None and test.name in hidden:
             failure = judge.hidden_message(test, hidden[test.name], tests, passed)
+        if failure and cells is not None:
+            failure = cells.translate(failure)
         rows.append(_row(test, 0 if failure else test.points, failure or ""))
-    return {"topic": lesson.topic, "earned": sum(r["earned"] for r in rows), "total": total, "tests": rows}
+    result = {"topic": lesson.topic, "earned": sum(r["earned"] for r in rows), "total": total, "tests": rows}
+    if sub.tamper.get(lesson.number):
+        result["tamper"] = sub.tamper[lesson.number]
+    return result
 
 
 def _row(test, earned: int, message: str) -> dict:
@@ -374,6 +380,11 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
         grades = report.write_grades(out, [l.number for l in settings.lessons])
     elapsed = time.perf_counter() - start
     notes += [f"could not grade {e} (its record says so; a rerun tries again)" for e in errors]
+    for record in graded:
+        for number, lesson in record["lessons"].items():
+            if lesson.get("tamper"):
+                notes.append(f"{record['student']}: lesson {number}'s notebook changed its grading: "
+                             + "; ".join(lesson["tamper"]) + " (graded from its solution cells; see feedback.md)")
     summary = {"students": len(subs), "graded": len(graded), "skipped": len(subs) - len(todo),
                "seconds": round(elapsed, 2), "grades": str(grades), "notes": notes, "shard": list(settings.shard),
                "secret": secret_id(settings.secret), "errors": errors,

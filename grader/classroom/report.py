@@ -68,6 +68,10 @@ def feedback(record: dict) -> str:
              f"**{record['earned']} / {record['total']} points**", ""]
     for number, lesson in record["lessons"].items():
         lines += [f"## Lesson {number} ({lesson['topic']}): {lesson['earned']} / {lesson['total']}", ""]
+        if lesson.get("tamper"):
+            lines += ["The notebook changed what grades it (the grader graded your solution cells with the "
+                      "lesson's own tests, so none of this changed your score):", "",
+                      *(f"- {change}" for change in lesson["tamper"]), ""]
         for test in lesson["tests"]:
             mark = "passed" if test["earned"] == test["points"] else "failed"
             lines.append(f"- {mark}: `{test['test']}` ({test['exercise']}), {test['earned']} / {test['points']}")

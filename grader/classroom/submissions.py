@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import targets
@@ -34,6 +34,8 @@ class Submission:
     student: str
     files: dict[str, bytes]  # lesson number -> the module's source
     problems: dict[str, str]  # lesson number -> why its file could not be taken
+    cells: dict = field(default_factory=dict)  # lesson number -> CellMap, for notebook submissions
+    tamper: dict[str, list[str]] = field(default_factory=dict)  # lesson number -> what the notebook changed
 
     def digest(self) -> str:
         h = hashlib.sha256()
@@ -138,9 +140,9 @@ def _from_modules(folder: Path, student: str, lessons) -> Submission:
 
 
 def _from_notebooks(folder: Path, student: str, lessons) -> Submission:
-    from grader.classroom import channel
+    from grader.classroom import channel, notebook_checks
 
-    files, problems = {}, {}
+    files, problems, cells, tamper = {}, {}, {}, {}
     for lesson in lessons:
         notebooks = sorted((folder / f"lesson{lesson.number}").glob("*.ipynb"))
         if not notebooks:
@@ -149,17 +151,25 @@ def _from_notebooks(folder: Path, student: str, lessons) -> Submission:
         if problem is None:
             try:
                 notebook = channel.loads(data, max_bytes=MAX_FILE_BYTES, max_depth=MAX_NOTEBOOK_DEPTH)
-                files[lesson.number] = module_from_notebook(notebook).encode()
+                source, spans = rebuild(notebook)
+                files[lesson.number] = source.encode()
+                cells[lesson.number] = notebook_checks.CellMap(f"{lesson.number}/{lesson.topic}.py", spans)
+                tamper[lesson.number] = notebook_checks.tamper_report(notebook, lesson)
             except (ValueError, KeyError, TypeError, AttributeError, RecursionError, MemoryError):
                 problem = f"{notebooks[0].name} is not a readable notebook"
         if problem:
             problems[lesson.number] = problem
-    return Submission(student, files, problems)
+    return Submission(student, files, problems, cells, {k: v for k, v in tamper.items() if v})
 
 
 def module_from_notebook(notebook: dict) -> str:
-    parts = []
-    for cell in notebook["cells"]:
+    return rebuild(notebook)[0]
+
+
+def rebuild(notebook: dict) -> tuple[str, list[tuple[int, int, str]]]:
+    """(the module, and where each kept cell landed in it: (first line, last line, cell label))."""
+    parts, spans, line = [], [], 1
+    for index, cell in enumerate(notebook["cells"]):
         if cell.get("cell_type") != "code":
             continue
         meta = (cell.get("metadata") or {}).get("nbgrader") or {}
@@ -167,8 +177,13 @@ def module_from_notebook(notebook: dict) -> str:
             continue
         source = cell.get("source", "")
         source = _without_magics("".join(source) if isinstance(source, list) else str(source))
-        parts.append(_compiling(source, str(meta.get("grade_id") or cell.get("id") or "")))
-    return "\n\n".join(parts) + "\n"
+        label = str(meta.get("grade_id") or cell.get("id") or f"cell {index + 1}")
+        code = _compiling(source, label).rstrip("\n")
+        lines = code.count("\n") + 1
+        spans.append((line, line + lines - 1, label))
+        parts.append(code)
+        line += lines + 1
+    return "\n\n".join(parts) + "\n", spans
 
 
 def _compiling(source: str, cell_id: str) -> str:
