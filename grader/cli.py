@@ -38,7 +38,7 @@ def cmd_notebooks(args) -> int:
 
 
 def cmd_grade_example(args) -> int:
-    """The example class: one lesson released through nbgrader, six generated submissions, graded by
+    """The example class: one lesson released through nbgrader, seven generated submissions, graded by
     the kit's sandboxed grader (and, with --nbgrader, by stock nbgrader too, for comparison)."""
     import time
 

@@ -106,6 +106,9 @@ def example_class(root: Path, number: str = "01") -> tuple[str, dict[str, str]]:
         "student-06": (f"all right, and `{first}` warns and prints", with_cells(released, {
             **answers, f"{first}-code": "import warnings\n" + answers[f"{first}-code"].replace(
                 '"""\n', '"""\n    warnings.warn("a warning from a right answer")\n    print("hello")\n', 1)})),
+        "student-07": (f"only `{first}`, and its own `check` and `globals` to fool the grade cells", with_cells(
+            released, {f"{first}-code": answers[f"{first}-code"] + "\n\n\ndef check(*args, **kwargs):\n    return 99\n"
+                       "\n\ndef globals():\n    return {}\n"})),
     }
     for student, (_, nb) in students.items():
         submit(root, student, assignment, nb)

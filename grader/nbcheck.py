@@ -1,8 +1,10 @@
 """The graded cells of the course notebooks: run one exercise's tests, from the lesson's own test
 file, against the functions the notebook defined, and give back the points earned.
 
-A grade cell ends with ``check("03", "td_loss", globals())``. Its value, the points earned, is the
-cell's result, which nbgrader reads as partial credit. pytest runs in this process with its output
+A grade cell is ``import grader.nbcheck as _grading`` then ``_grading.check("03", "td_loss")``: the
+import statement can't be redirected by a name the notebook defines, and ``check`` finds the
+notebook's functions in its caller's globals. Its value, the points earned, is the cell's result,
+which nbgrader reads as partial credit. pytest runs in this process with its output
 captured, so a warning raised by a correct answer never reaches the cell's stderr (nbgrader scores a
 grade cell that writes to stderr as 0); the failing tests' messages are printed to stdout instead.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import sys
 import tempfile
 import types
 from pathlib import Path
@@ -49,7 +52,10 @@ def run_exercise(number: str, exercise: str, namespace: dict) -> tuple[int, int,
     return earned, sum(t.points for t in tests), ordered
 
 
-def check(number: str, exercise: str, namespace: dict) -> int:
+def check(number: str, exercise: str, namespace: dict | None = None) -> int:
+    """Run `exercise`'s tests against the calling notebook's functions (or `namespace`)."""
+    if namespace is None:
+        namespace = sys._getframe(1).f_globals
     earned, total, results = run_exercise(number, exercise, namespace)
     for r in results:
         if r["outcome"] == "passed":

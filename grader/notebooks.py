@@ -25,6 +25,16 @@ jax_setup.configure()
 from grader.nbcheck import check'''
 
 
+def grade_cell_source(number: str, exercise: str) -> str:
+    """A grade cell's code. It reaches the checker through an import statement, which looks up only
+    Python's own import machinery, never a name the notebook defined: a solution cell that defines
+    its own `check` (or `globals`) can't redirect it."""
+    return f'import grader.nbcheck as _grading\n_grading.check("{number}", "{exercise}")'
+
+
+LEGACY_GRADE_CELL = 'check("{number}", "{exercise}", globals())'  # in notebooks released before
+
+
 def assignment_name(lesson: targets.Lesson) -> str:
     return f"lesson{lesson.number}"
 
@@ -82,7 +92,7 @@ def build(lesson: targets.Lesson) -> dict:
     for name, text in chunks:
         if name in exercise_points:
             cells.append(_cell("code", text, f"{name}-code", solution=True))
-            cells.append(_cell("code", f'check("{lesson.number}", "{name}", globals())', f"{name}-tests",
+            cells.append(_cell("code", grade_cell_source(lesson.number, name), f"{name}-tests",
                                grade=True, locked=True, points_=exercise_points[name]))
         else:
             given += 1
