@@ -1,7 +1,8 @@
 """Puts JAX in the state every lesson test expects, before any JAX operation runs.
 
 - 8 CPU devices, so multi-device lessons run on a laptop and mean the same on a 1-GPU runner
-  (their tests ask for ``jax.devices("cpu")`` explicitly);
+  (their tests ask for ``jax.devices("cpu")`` explicitly; ``JAX_PLATFORMS=cuda`` becomes
+  ``cuda,cpu`` so those devices exist on a GPU runner too);
 - float32 matmuls at "highest" precision, so a GPU's TF32 never fails a right answer;
 - a persistent compilation cache, so a second run of a lesson skips most XLA compiles.
 """
@@ -37,6 +38,11 @@ def configure(n_cpu_devices: int = N_CPU_DEVICES, cache_dir: str | os.PathLike |
             f"XLA_FLAGS=--xla_force_host_platform_device_count={n_cpu_devices} before starting Python."
         )
     jax.config.update("jax_num_cpu_devices", n_cpu_devices)
+    platforms = jax.config.jax_platforms
+    if platforms and "cpu" not in platforms.split(","):
+        # JAX_PLATFORMS=cuda on a GPU runner: the accelerator stays the default, and the CPU devices
+        # the multi-device lessons ask for (jax.devices("cpu")) exist too
+        jax.config.update("jax_platforms", f"{platforms},cpu")
     _set_precision_and_cache(jax, cache_dir)
 
 

@@ -25,3 +25,17 @@ def test_too_late_is_a_clear_message():
             "try:\n    jax_setup.configure()\nexcept jax_setup.TooLateError as e:\n    print('LATE', e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert out.startswith("LATE JAX already started with 1 CPU device(s)")
+
+
+def test_a_gpu_only_platform_keeps_the_cpu_devices_the_lessons_use():
+    """On a GPU runner (JAX_PLATFORMS=cuda) the multi-device lessons still find jax.devices("cpu"):
+    the set-up adds the CPU platform after the accelerator, which stays the default."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from grader import jax_setup\njax_setup.configure()\nimport jax\nprint(jax.config.jax_platforms)\n"
+    for given, expected in (("cuda", "cuda,cpu"), ("cuda,cpu", "cuda,cpu"), ("cpu", "cpu")):
+        env = dict(os.environ, JAX_PLATFORMS=given)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert out.stdout.strip() == expected, out.stderr
