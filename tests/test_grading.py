@@ -66,7 +66,8 @@ def record(out: Path, student: str) -> dict:
 
 # Folders that would break a run that trusted them: links to the reference, a link beside honest code,
 # a linked student folder, a notebook nested past any parser, a cell nested past the compiler.
-STRUCTURAL = {"linked_lesson": 0, "link_beside": 0, "linked_student": 0, "nested_notebook": 0, "deep_cell": 14}
+STRUCTURAL = {"linked_lesson": 0, "link_beside": 0, "linked_student": 0, "hard_linked": 0, "nested_notebook": 0,
+              "deep_cell": 14}
 HOSTILE_ARGS = ("--lessons", "01", "06", "--timeout", "16")
 
 
@@ -76,6 +77,10 @@ def _structural(root: Path) -> None:
     _write(root, "link_beside", LESSON.solution_file.read_text())
     (root / "link_beside" / "notes").symlink_to("/etc")
     (root / "linked_student").symlink_to(root / "honest_full")
+    copy = root.parent / "a-copy-of-the-reference.py"  # a hard link shares the file's content
+    copy.write_text(LESSON.solution_file.read_text())
+    LESSON.module_in(root / "hard_linked").parent.mkdir(parents=True)
+    os.link(copy, LESSON.module_in(root / "hard_linked"))
     nested = root / "nested_notebook" / "lesson01"
     nested.mkdir(parents=True)
     (nested / "lesson01.ipynb").write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
@@ -131,6 +136,7 @@ def test_a_folder_that_would_break_the_run_costs_only_its_author(student, hostil
 def test_a_link_in_a_submission_is_refused_with_a_note(hostile_class):
     for student in ("linked_lesson", "link_beside", "linked_student"):
         assert "symbolic link" in record(hostile_class / "out", student)["lessons"]["01"]["tests"][0]["message"]
+    assert "hard link" in record(hostile_class / "out", "hard_linked")["lessons"]["01"]["tests"][0]["message"]
 
 
 @needs_confinement

@@ -117,8 +117,11 @@ def _read(path: Path) -> tuple[bytes | None, str | None]:
     except OSError:
         return None, f"{path.name} could not be opened as a plain file"
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             return None, f"{path.name} is not a plain file"
+        if info.st_nlink > 1:  # a hard link shares its content with a file elsewhere (the reference?)
+            return None, f"{path.name} is a hard link to another file; hand in plain files only"
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         return None, f"{path.name} is larger than {MAX_FILE_BYTES >> 20} MiB"
