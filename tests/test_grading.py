@@ -256,13 +256,14 @@ def test_a_notebook_becomes_the_module_without_its_setup_and_grade_cells():
     assert "def set_first" in source and "import jax.numpy as jnp" in source
 
 
-def test_submissions_take_only_lesson_modules(tmp_path):
+def test_submissions_take_only_lesson_modules_and_keep_every_id(tmp_path):
     _write(tmp_path, "ann", "x = 1\n")
     (tmp_path / "ann" / "01" / "jax.py").write_text("raise SystemExit\n")
-    (tmp_path / "bad id!").mkdir()
+    (tmp_path / "odd id!").mkdir()
+    (tmp_path / ".git").mkdir()
     found, notes = submissions.discover(tmp_path, [LESSON])
-    assert [s.student for s in found] == ["ann"] and list(found[0].files) == ["01"]
-    assert any("bad id!" in n for n in notes)
+    assert [s.student for s in found] == ["ann", "odd id!"] and list(found[0].files) == ["01"]
+    assert found[1].files == {} and notes == []
 
 
 def test_the_wire_refuses_pickles_objects_and_oversized_files(tmp_path):
