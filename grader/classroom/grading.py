@@ -19,9 +19,7 @@ import json
 import os
 import secrets as secrets_mod
 import shutil
-import signal
 import site
-import subprocess
 import sys
 import threading
 import time

@@ -7,7 +7,6 @@ reference runs here, in the grader's own process, on the same inputs.
 from __future__ import annotations
 
 import ast
-import io
 import traceback
 from pathlib import Path
 
@@ -163,7 +162,6 @@ def run_probe_here(probe: probes_mod.Probe, module, secret: str):
     wire as in a sandbox. For the kit's own checks on trusted code only."""
     try:
         out = probe.run(module, **hidden_inputs(probe, secret))
-        buffer = io.BytesIO()
         spec, arrays = wire.encode(out)
         return wire.decode(spec, arrays, keys="data"), None
     except wire.WireError as err:
