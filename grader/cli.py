@@ -257,19 +257,10 @@ def cmd_grade(args) -> int:
     return 0
 
 
-def _graded_lessons(out: Path) -> list[str]:
-    from grader.classroom import report
-
-    return sorted({n for record in report.read_results(out) for n in record.get("lessons", {})})
-
-
 def cmd_merge(args) -> int:
     from grader.classroom import grading
 
-    if args.lessons:
-        lessons = [l.number for l in _lessons(args.lessons)]
-    else:  # the lessons the shards graded
-        lessons = sorted({n for shard in args.shards for n in _graded_lessons(Path(shard))})
+    lessons = [l.number for l in _lessons(args.lessons)] if args.lessons else None  # None: those graded
     try:
         path = grading.merge([Path(p) for p in args.shards], Path(args.out), lessons)
     except grading.MergeError as err:

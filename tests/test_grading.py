@@ -96,9 +96,10 @@ def _structural(root: Path) -> None:
 def hostile_class(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     for case in HOSTILE:
-        lesson = targets.find_lesson(_declared(case, "LESSON", "01"))
-        base = {"solution": lesson.solution_file.read_text(), "stub": stubs.stub_for(lesson)}
-        _write(root / "class", case.stem, base[_declared(case, "BASE")] + "\n\n" + case.read_text(), lesson)
+        numbers = _declared(case, "LESSON", "01")
+        for lesson in map(targets.find_lesson, (numbers,) if isinstance(numbers, str) else numbers):
+            base = {"solution": lesson.solution_file.read_text(), "stub": stubs.stub_for(lesson)}
+            _write(root / "class", case.stem, base[_declared(case, "BASE")] + "\n\n" + case.read_text(), lesson)
     _honest(root / "class")
     _structural(root / "class")
     _honest(root / "alone")
@@ -117,6 +118,7 @@ def test_the_corpus_covers_the_attacks_it_must():
             # what the grader's own side must not believe: paths, messages, outputs, clocks, outcomes
             "links_fifos_and_paths", "malformed_channel", "output_bombs", "forged_done_then_hang",
             "forged_outcomes", "disk_bomb", "escape_attempts"} <= names
+    assert _declared(KIT_ROOT / "tests" / "hostile" / "forged_outcomes.py", "LESSON") == ("01", "06")
 
 
 @needs_confinement

@@ -395,10 +395,11 @@ class MergeError(ValueError):
     """Shard outputs that can't be joined into one class's grades."""
 
 
-def merge(shards: list[Path], out: Path, lessons: list[str]) -> Path:
-    """Join the student folders of several shard outputs into `out` and write its grades.csv.
-    Refuses shards graded with different secrets (different hidden inputs) or different kits
-    (different tests or references): their grades don't mean the same thing."""
+def merge(shards: list[Path], out: Path, lessons: list[str] | None = None) -> Path:
+    """Join the student folders of several shard outputs into `out` and write its grades.csv, with a
+    column for each of `lessons` (default: every lesson the shards graded). Refuses shards graded
+    with different secrets (different hidden inputs) or different kits (different tests or
+    references): their grades don't mean the same thing."""
     found: list[tuple[Path, dict]] = []
     for shard in shards:
         for record_path in sorted((Path(shard) / "students").glob(f"*/{report.RESULT}")):
@@ -419,4 +420,6 @@ def merge(shards: list[Path], out: Path, lessons: list[str]) -> Path:
             src = record_path.parent / name
             if src.exists():
                 report.atomic_write(dest / name, src.read_text(encoding="utf-8"))
+    if lessons is None:
+        lessons = sorted({number for _, record in found for number in record.get("lessons", {})})
     return report.write_grades(out, lessons)

@@ -125,9 +125,7 @@ def charges(lesson: targets.Lesson, tests: list, passed: set[str], failed: dict[
         guarded = probe.guarded(tests)
         concerned = guarded if probes_mod.concerns_every_test(reason) else [
             t for t in guarded if t.name in reason.tests] or guarded
-        culprits = sorted(below.get(probe.exercise, set()) & wrong_values)
-        if isinstance(reason, NoOutput):
-            culprits = []
+        culprits = [] if isinstance(reason, NoOutput) else sorted(below.get(probe.exercise, set()) & wrong_values)
         if culprits and any(t.name not in passed for t in guarded):
             continue
         seen = any(t.name not in passed for t in concerned)

@@ -19,9 +19,16 @@ from grader import targets
 GRADING_NAMES = ("check", "globals", "jax_setup", "grader", "_grading")
 
 
-def _source(cell: dict) -> str:
+def cell_source(cell: dict) -> str:
+    """A notebook cell's code, whether nbformat stored it as one string or a list of lines."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
+
+
+def without_magics(source: str) -> str:
+    """IPython magics and shell lines (%, !) commented out, so the rest is plain Python."""
+    return "\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
 
 
 def _grade_id(cell: dict) -> str:
@@ -43,18 +50,18 @@ def tamper_report(notebook: dict, lesson: targets.Lesson) -> list[str]:
         if not (meta.get("grade") or grade_id == "setup"):
             continue
         what = "the set-up cell" if grade_id == "setup" else f"the grade cell `{grade_id}`"
-        accepted = {_source(cell).strip()}
+        accepted = {cell_source(cell).strip()}
         if grade_id.endswith("-tests"):
             accepted.add(notebooks.LEGACY_GRADE_CELL.format(number=lesson.number, exercise=grade_id[:-len("-tests")]))
         if grade_id not in submitted:
             found.append(f"{what} was deleted")
-        elif _source(submitted[grade_id]).strip() not in accepted:
+        elif cell_source(submitted[grade_id]).strip() not in accepted:
             found.append(f"{what} was changed")
     locked = {g for g, c in released.items() if c["metadata"]["nbgrader"].get("locked")}
     for cell in cells:
         if _grade_id(cell) in locked:
             continue
-        for name in sorted(_rebinds(_source(cell))):
+        for name in sorted(_rebinds(cell_source(cell))):
             note = f"a cell of the student's redefines `{name}`, a name of the grading"
             if note not in found:
                 found.append(note)
@@ -65,7 +72,7 @@ def _rebinds(source: str) -> set[str]:
     """The grading names that `source` binds or patches at any level (definitions, assignments,
     imports, attribute stores on them)."""
     try:
-        tree = ast.parse("\n".join("# " + l if l.lstrip().startswith(("%", "!")) else l for l in source.splitlines()))
+        tree = ast.parse(without_magics(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     bound = set()

@@ -276,8 +276,7 @@ class Sandbox:
         if current is None:
             r.notes.append(f"the sandbox stopped outside any step ({reason}): {watch.stderr_tail()}")
             if reason == "out of time":
-                for lesson in self.lessons:
-                    r.stopped.setdefault(lesson.number, "not run: your submission ran out of time")
+                self._stop_every_lesson()
             return len(r.done) + len(r.forced) > before
         if reason == "step timeout":
             r.forced[current] = (f"ran longer than one step may ({self.limits.step_cpu:.0f} s of computing, or "
@@ -287,8 +286,7 @@ class Sandbox:
                                  "computing): an endless loop?")
             r.stopped[lesson] = f"not run: lesson {lesson} ran out of time in an earlier step"
             if reason == "out of time":
-                for other in self.lessons:
-                    r.stopped.setdefault(other.number, "not run: your submission ran out of time")
+                self._stop_every_lesson()
         elif current.startswith("import:"):
             r.forced[current] = (f"importing your file ended the process ({reason}); code at the top level "
                                  "runs on import, so keep work inside the functions")
@@ -296,6 +294,10 @@ class Sandbox:
         else:
             r.forced[current] = f"your code ended the process ({reason}) during this step"
         return True
+
+    def _stop_every_lesson(self) -> None:
+        for lesson in self.lessons:
+            self.result.stopped.setdefault(lesson.number, "not run: your submission ran out of time")
 
     def _spawn(self, chan_w: int, err_w: int):
         request = {"plan": self.plan(), "env": self.env(), "cwd": str(self.submission)}
@@ -326,6 +328,7 @@ class _Watch:
         self.heard = False
         self.expected = set(box.remaining())
         self.frame_at = time.monotonic()
+        self._step_changed = False  # set by _take when a step starts or ends; run restarts its clocks
 
     def run(self) -> tuple[str, str | None, bool]:
         """(how it ended, the step in progress then, whether it said it finished)."""
@@ -366,8 +369,6 @@ class _Watch:
                 problem = disk_problem(box.work)
                 if problem:
                     return problem, self.current, False
-
-    _step_changed = False
 
     def _read(self, timeout: float) -> bool:
         """Read what is waiting on either pipe; False once both are at their end."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import targets
+from grader.classroom import notebook_checks
 
 MAX_FILE_BYTES = 2 << 20
 MAX_ENTRIES = 2000  # files and folders looked at in one student's folder
@@ -48,9 +49,7 @@ class Submission:
 
 def discover(path: Path, lessons: list[targets.Lesson]) -> tuple[list[Submission], list[str]]:
     """(submissions sorted by student id, notes about folders that were passed over)."""
-    path = Path(path)
-    if (path / "submitted").is_dir():
-        path = path / "submitted"
+    path = _submitted_root(path)
     notes, found = [], []
     for folder in sorted(p for p in path.iterdir() if not p.name.startswith(".")):
         if not folder.is_symlink() and not folder.is_dir():
@@ -64,6 +63,12 @@ def discover(path: Path, lessons: list[targets.Lesson]) -> tuple[list[Submission
     return found, notes
 
 
+def _submitted_root(path: Path) -> Path:
+    """The folder of student folders: `path`, or its submitted/ when it is an nbgrader course."""
+    path = Path(path)
+    return path / "submitted" if (path / "submitted").is_dir() else path
+
+
 def student_id(name: str) -> str:
     """The folder's name as a student id, whatever its characters (bytes that are not UTF-8 are
     kept as backslash escapes, so every id can be written to grades.csv)."""
@@ -73,9 +78,7 @@ def student_id(name: str) -> str:
 def lessons_present(path: Path, lessons: list[targets.Lesson]) -> list[targets.Lesson]:
     """The lessons that at least one submission in `path` holds (a module or a notebook), in order:
     what a class grader grades when it is not told which lessons."""
-    path = Path(path)
-    if (path / "submitted").is_dir():
-        path = path / "submitted"
+    path = _submitted_root(path)
     present = []
     for lesson in lessons:
         module = f"*/{lesson.number}/{lesson.topic}.py"
@@ -143,7 +146,7 @@ def _from_modules(folder: Path, student: str, lessons) -> Submission:
 
 
 def _from_notebooks(folder: Path, student: str, lessons) -> Submission:
-    from grader.classroom import channel, notebook_checks
+    from grader.classroom import channel
 
     files, problems, cells, tamper = {}, {}, {}, {}
     for lesson in lessons:
@@ -178,8 +181,7 @@ def rebuild(notebook: dict) -> tuple[str, list[tuple[int, int, str]]]:
         meta = (cell.get("metadata") or {}).get("nbgrader") or {}
         if meta.get("grade") and not meta.get("solution") or meta.get("grade_id") in _SKIPPED_CELLS:
             continue
-        source = cell.get("source", "")
-        source = _without_magics("".join(source) if isinstance(source, list) else str(source))
+        source = notebook_checks.without_magics(notebook_checks.cell_source(cell))
         label = str(meta.get("grade_id") or cell.get("id") or f"cell {index + 1}")
         code = _compiling(source, label).rstrip("\n")
         lines = code.count("\n") + 1
@@ -203,8 +205,3 @@ def _compiling(source: str, cell_id: str) -> str:
     if not name.isidentifier():
         return f"# a cell that did not compile was left out ({problem})"
     return f"def {name}(*args, **kwargs):\n    raise SyntaxError({f'`{name}`: {problem}'!r})"
-
-
-def _without_magics(source: str) -> str:
-    return "\n".join("# " + line if line.lstrip().startswith(("%", "!")) else line
-                     for line in source.splitlines())
