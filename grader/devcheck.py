@@ -2,7 +2,9 @@
 planted mistake is caught by the tests it names (rustlings' ``dev check``, for JAX lessons).
 
 A planted mistake is ``tests/planted/NN/<mistake>.py``: a docstring saying what the mistake is, a
-``MUST_FAIL = [...]`` list of lesson test names, then definitions that replace the reference's.
+``MUST_FAIL = [...]`` list of lesson test names, optionally ``MUST_SAY = {test: [phrase, ...]}`` (words
+the failing test's message must contain, case-insensitive), then definitions that replace the
+reference's.
 Its target module is the reference with the planted file appended.
 """
 from __future__ import annotations
@@ -22,16 +24,28 @@ def planted_key(planted: Path) -> str:
     return planted.relative_to(PLANTED_DIR).as_posix()
 
 
+def _assignment(planted: Path, name: str, default):
+    """The value of a top-level ``NAME = ...`` literal, read without running the rest of the file."""
+    import ast
+
+    for node in ast.parse(planted.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    return default
+
+
 def must_fail(planted: Path) -> list[str]:
-    """The MUST_FAIL list, read without running the rest of the file."""
-    lines = planted.read_text().splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith("MUST_FAIL")), None)
-    if start is None:
+    """The MUST_FAIL list: the tests that must fail on this mistake."""
+    names = _assignment(planted, "MUST_FAIL", None)
+    if names is None:
         raise ValueError(f"{planted} has no MUST_FAIL list")
-    end = next(i for i in range(start, len(lines)) if lines[i].rstrip().endswith("]"))
-    namespace: dict = {}
-    exec("\n".join(lines[start:end + 1]), namespace)
-    return list(namespace["MUST_FAIL"])
+    return list(names)
+
+
+def must_say(planted: Path) -> dict[str, list[str]]:
+    """The optional MUST_SAY dict: {test name: [phrases its failure message must contain]}, so a
+    message is proved to name the cause it observed, not a fixed guess."""
+    return {test: list(phrases) for test, phrases in _assignment(planted, "MUST_SAY", {}).items()}
 
 
 def planted_target(planted: Path, root: Path) -> Path:

@@ -20,3 +20,18 @@ def test_every_planted_mistake_gets_a_four_part_message_naming_its_exercise(plan
                 short.append(f"{devcheck.planted_key(planted)} {test['test']}: no {missing}\n    {message[:300]}")
     assert checked >= 50
     assert not short, "\n".join(short)
+
+
+def test_messages_name_the_cause_they_observed(planted_runs):
+    """A planted mistake's MUST_SAY phrases appear in its failing test's message: the hint names what
+    the test saw (NumPy random at trace time, a second trace...), not a fixed guess."""
+    checked, wrong = 0, []
+    for planted in devcheck.planted_mistakes():
+        outcomes = {t["test"]: t for t in planted_runs[devcheck.planted_key(planted)].tests}
+        for test, phrases in devcheck.must_say(planted).items():
+            checked += 1
+            message = outcomes.get(test, {}).get("message", "")
+            missing = [p for p in phrases if p.lower() not in message.lower()]
+            if missing:
+                wrong.append(f"{devcheck.planted_key(planted)} {test}: no {missing}\n    {message[:400]}")
+    assert not wrong, "\n".join(wrong)
