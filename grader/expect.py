@@ -14,6 +14,8 @@ import chex
 import jax
 import numpy as np
 
+from grader.numbers import number_kind
+
 
 def _as_arrays(tree):
     return jax.tree.map(np.asarray, tree)
@@ -43,12 +45,58 @@ def call(name: str, *args, **kwargs) -> str:
     return f"{name}({', '.join(parts)})"
 
 
-def failure(call: str, expected: str, returned: str, hint: str | None = None) -> AssertionError:
+def failure(call: str, expected: str, returned: str, hint: str | None = None, *,
+            detail: str | None = None) -> AssertionError:
+    """The four-part message; `detail` (where two arrays differ, a dtype) goes between returned and hint."""
     __tracebackhide__ = True
     lines = [f"Called {call}.", f"  expected: {expected}", f"  returned: {returned}"]
+    if detail:
+        lines.append(f"  {detail}")
     if hint:
         lines.append(f"  hint: {hint}")
     return AssertionError("\n".join(lines))
+
+
+def _leaf_pairs(got_arrays, want_arrays):
+    """(path, got leaf, want leaf) for two trees of the same structure."""
+    paths = [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(want_arrays)[0]]
+    return zip(paths, jax.tree.leaves(got_arrays), jax.tree.leaves(want_arrays))
+
+
+def _dtype_difference(got_arrays, want_arrays) -> str | None:
+    """A difference in the kind of number (integer vs floating-point vs bool), said as such: the
+    widths may differ (float32 vs float64), the kind may not."""
+    for path, g, w in _leaf_pairs(got_arrays, want_arrays):
+        g, w = np.asarray(g), np.asarray(w)
+        if number_kind(g) != number_kind(w):
+            where = f" at {path}" if path else ""
+            return f"dtype{where}: expected {w.dtype} ({number_kind(w)}), returned {g.dtype} ({number_kind(g)})"
+    return None
+
+
+def _exact(value) -> str:
+    return np.array2string(np.asarray(value), precision=8, floatmode="maxprec")
+
+
+def where_different(got_arrays, want_arrays, rtol: float = 0.0, atol: float = 0.0) -> str | None:
+    """Where two trees of same-shaped arrays first differ and how many elements do, since the short
+    display can print two different arrays alike ("[1. 1. ... 1. 1.]" twice)."""
+    for path, g, w in _leaf_pairs(got_arrays, want_arrays):
+        g, w = np.asarray(g), np.asarray(w)
+        if g.shape != w.shape:
+            continue
+        try:
+            same = np.isclose(g, w, rtol=rtol, atol=atol, equal_nan=True) if (rtol or atol) else (g == w)
+        except TypeError:
+            continue
+        bad = np.argwhere(~np.asarray(same))
+        if bad.size:
+            index = tuple(int(i) for i in bad[0])
+            leaf = f"{path}" if path else ""
+            at = f"{leaf}[{', '.join(map(str, index))}]" if index else (leaf or "the value")
+            return (f"differs at {at}: expected {_exact(w[index])}, returned {_exact(g[index])} "
+                    f"({len(bad)} of {w.size} element{'s' if w.size != 1 else ''} differ)")
+    return None
 
 
 def that(condition: bool, *, call: str, expected: str, returned: str, hint: str | None = None) -> None:
@@ -59,15 +107,24 @@ def that(condition: bool, *, call: str, expected: str, returned: str, hint: str 
 
 
 def close(got, want, *, call: str, hint: str | None = None, rtol: float = 1e-5, atol: float = 1e-6) -> None:
-    """``got`` matches ``want`` (arrays or pytrees) in structure, shape and value, within tolerances."""
+    """``got`` matches ``want`` (arrays or pytrees) in structure, shape, kind of number (integer,
+    floating-point, bool) and value, within tolerances."""
     __tracebackhide__ = True
     try:
         chex.assert_trees_all_equal_structs(got, want)
         got_arrays, want_arrays = _as_arrays(got), _as_arrays(want)
         chex.assert_trees_all_equal_shapes(got_arrays, want_arrays)
-        chex.assert_trees_all_close(got_arrays, want_arrays, rtol=rtol, atol=atol)
     except Exception:
         raise failure(call, show(want), show(got), hint) from None
+    try:
+        chex.assert_trees_all_close(got_arrays, want_arrays, rtol=rtol, atol=atol)
+    except Exception:
+        raise failure(call, show(want), show(got), hint,
+                      detail=where_different(got_arrays, want_arrays, rtol, atol)) from None
+    dtype_note = _dtype_difference(got_arrays, want_arrays)
+    if dtype_note:
+        raise failure(call, show(want), show(got), "the values are right; the docstring says which dtype to "
+                      "return (an integer count, a float, a boolean mask): give that one.", detail=dtype_note)
 
 
 def equal(got, want, *, call: str, hint: str | None = None) -> None:
@@ -76,10 +133,20 @@ def equal(got, want, *, call: str, hint: str | None = None) -> None:
     try:
         chex.assert_trees_all_equal_structs(got, want)
         got_arrays, want_arrays = _as_arrays(got), _as_arrays(want)
-        chex.assert_trees_all_equal_dtypes(got_arrays, want_arrays)
-        chex.assert_trees_all_equal(got_arrays, want_arrays)
+        chex.assert_trees_all_equal_shapes(got_arrays, want_arrays)
     except Exception:
         raise failure(call, show(want), show(got), hint) from None
+    try:
+        chex.assert_trees_all_equal(got_arrays, want_arrays)
+    except Exception:
+        raise failure(call, show(want), show(got), hint, detail=where_different(got_arrays, want_arrays)) from None
+    try:
+        chex.assert_trees_all_equal_dtypes(got_arrays, want_arrays)
+    except Exception:
+        note = _dtype_difference(got_arrays, want_arrays) or next(
+            f"dtype: expected {np.asarray(w).dtype}, returned {np.asarray(g).dtype}"
+            for _, g, w in _leaf_pairs(got_arrays, want_arrays) if np.asarray(g).dtype != np.asarray(w).dtype)
+        raise failure(call, show(want), show(got), hint, detail=note) from None
 
 
 def shape(got, want_shape: tuple, *, call: str, hint: str | None = None) -> None:

@@ -103,17 +103,20 @@ def charges(lesson: targets.Lesson, tests: list, passed: set[str], failed: dict[
     """{test name: the hidden-input failure that costs it its points}.
 
     `passed` holds the tests that passed in the sandbox, `failed` maps each failed probe's name to
-    its reason. A mistake is charged once, and a hidden one in full:
-    - a finding that names the tests it concerns (`probes.concerns`), one of which failed in public,
-      is a mistake the public tests saw: it costs the tests it concerns, and the others stand;
-    - a finding that every public test missed is the mark of an answer fitted to the public inputs,
-      or of a case they don't cover: it costs every test the probe guards;
+    its reason. A finding costs only the tests that check the property it found (those it names
+    with `probes.concerns`, else every test the probe guards), and a mistake is charged once:
+    - a finding that one of those tests already failed in public is a mistake the public tests saw:
+      their outcomes stand, and the grader takes nothing more;
+    - a finding that every one of those tests missed in public is an answer fitted to the public
+      inputs, or a case they don't cover: it costs those tests;
+    - a probe that gave no value to compare (`NoOutput`: it raised, crashed or sent nothing
+      readable) costs every test it guards, whatever the public outcomes, so an unwritten exercise
+      can't claim one failure to keep the points of its other tests;
     - when an exercise the reference builds on gave wrong values on its probes too, this probe gave
       a value (wrong) rather than none, and one of the guarded tests failed in public, the wrong
       values are that exercise's, already paid for: the public outcomes stand.
-    Only a value the grader compared can excuse anything: a probe that raised, crashed or sent
-    nothing readable (`NoOutput`) is never excused, nor does it excuse the exercises above it, so an
-    unwritten exercise can't claim a failure to keep the points of the ones built on it."""
+    Only a value the grader compared can excuse anything: a `NoOutput` never excuses, nor does it
+    excuse the exercises above it."""
     below = builds_on(lesson)
     all_probes = probes_mod.for_lesson(lesson.number).all
     wrong_values = {p.exercise for p in all_probes if p.name in failed and not isinstance(failed[p.name], NoOutput)}
@@ -123,16 +126,21 @@ def charges(lesson: targets.Lesson, tests: list, passed: set[str], failed: dict[
             continue
         reason = failed[probe.name]
         guarded = probe.guarded(tests)
+        if isinstance(reason, NoOutput):
+            for test in guarded:
+                cost.setdefault(test.name, reason)
+            continue
         concerned = guarded if probes_mod.concerns_every_test(reason) else [
             t for t in guarded if t.name in reason.tests] or guarded
-        culprits = [] if isinstance(reason, NoOutput) else sorted(below.get(probe.exercise, set()) & wrong_values)
+        culprits = sorted(below.get(probe.exercise, set()) & wrong_values)
         if culprits and any(t.name not in passed for t in guarded):
             continue
-        seen = any(t.name not in passed for t in concerned)
+        if any(t.name not in passed for t in concerned):
+            continue
         if culprits:
             names = ", ".join(f"`{c}`" for c in culprits)
             reason = reworded(reason, f"{reason} (it builds on {names}, wrong on the hidden inputs too: fix that first)")
-        for test in concerned if seen else guarded:
+        for test in concerned:
             cost.setdefault(test.name, reason)
     return cost
 

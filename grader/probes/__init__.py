@@ -30,6 +30,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from grader.numbers import number_kind
+
 
 class Finding(str):
     """A check's reason that concerns only some of the exercise's tests, built with `concerns`.
@@ -185,12 +187,10 @@ def _kind(leaf) -> str:
 def _compare_arrays(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> str | None:
     if got.shape != want.shape:
         return f"shape {got.shape}, expected {want.shape}"
+    if number_kind(got) != number_kind(want):
+        return f"dtype {got.dtype} ({number_kind(got)}) where the reference gives {number_kind(want)} values"
     if want.dtype.kind in "biu":
-        if got.dtype.kind not in "biu" or not np.array_equal(got, want):
-            return "the values are not the reference's"
-        return None
-    if got.dtype.kind not in "biufc":
-        return f"dtype {got.dtype}"
+        return None if np.array_equal(got, want) else "the values are not the reference's"
     got64 = got.astype(np.complex128 if got.dtype.kind == "c" else np.float64)
     if not np.all(np.isfinite(got64)) and np.all(np.isfinite(want)):
         return "it holds NaN or infinity"
