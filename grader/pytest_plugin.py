@@ -19,6 +19,7 @@ except jax_setup.TooLateError as err:
     raise pytest.UsageError(str(err)) from None
 
 import chex  # noqa: E402  (after the devices are set up)
+from grader import jax_errors  # noqa: E402
 
 _EX_PATH = pytest.StashKey[Path]()
 _RESULTS = pytest.StashKey[dict]()
@@ -110,7 +111,7 @@ def pytest_runtest_makereport(item, call):
         elif excinfo.errisinstance(targets.MissingExercise):
             report.longrepr = str(excinfo.value)
         elif not excinfo.errisinstance((AssertionError, pytest.fail.Exception, pytest.skip.Exception)):
-            concise = _raised_in_target(item, excinfo)
+            concise = _raised_in_target(item, excinfo) or _raised_by_jax(excinfo)
             if concise:
                 report.longrepr = concise
     _record(item, report)
@@ -151,15 +152,30 @@ def _raised_in_target(item, excinfo) -> str | None:
     if not frames:
         return None
     entry = frames[-1]
-    lines = str(excinfo.value).strip().splitlines() or [""]
-    message = "\n    ".join(lines[:MAX_MESSAGE_LINES]) + ("\n    ..." if len(lines) > MAX_MESSAGE_LINES else "")
     try:
         code = str(entry.statement).strip().splitlines()[0]
     except Exception:  # no source available
         code = ""
     where = f"{targets.display(path)}, line {entry.lineno + 1}, in {_qualname(entry)}"
-    return (f"Your code raised {excinfo.type.__name__}: {message}\n"
-            f"  at {where}" + (f":\n    {code}" if code else ""))
+    return (f"Your code raised {excinfo.type.__name__}: {_error_text(excinfo)}\n"
+            f"  at {where}" + (f":\n    {code}" if code else "") + _kit_hint(excinfo))
+
+
+def _error_text(excinfo) -> str:
+    lines = str(excinfo.value).strip().splitlines() or [""]
+    return "\n    ".join(lines[:MAX_MESSAGE_LINES]) + ("\n    ..." if len(lines) > MAX_MESSAGE_LINES else "")
+
+
+def _kit_hint(excinfo) -> str:
+    explanation = jax_errors.explain(excinfo.value)
+    return f"\n  hint: {explanation}" if explanation else ""
+
+
+def _raised_by_jax(excinfo) -> str | None:
+    """A known JAX error raised while a test transformed the learner's function, out of the
+    learner's frames (jax.grad of a function with two outputs, a collective with no axis)."""
+    hint = _kit_hint(excinfo)
+    return f"JAX raised {excinfo.type.__name__}: {_error_text(excinfo)}{hint}" if hint else None
 
 
 def _new_result(item) -> dict | None:
