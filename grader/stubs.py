@@ -43,6 +43,18 @@ def make_stub(source: str, filename: str = "<solution>") -> str:
     return "".join(out)
 
 
+def answer_lines(source: str) -> list[str]:
+    """The code lines inside the answer regions (stripped; comments and blank lines left out)."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        marker = line.strip()
+        if marker in (BEGIN, END):
+            inside = marker == BEGIN
+        elif inside and marker and not marker.startswith("#"):
+            lines.append(marker)
+    return lines
+
+
 def stub_for(lesson: Lesson) -> str:
     return make_stub(lesson.solution_file.read_text(), str(lesson.solution_file))
 

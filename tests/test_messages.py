@@ -35,3 +35,47 @@ def test_messages_name_the_cause_they_observed(planted_runs):
             if missing:
                 wrong.append(f"{devcheck.planted_key(planted)} {test}: no {missing}\n    {message[:400]}")
     assert not wrong, "\n".join(wrong)
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+def _answer_expressions(lesson) -> set[str]:
+    """Each answer line of the reference without its `return` or assignment target: the code a
+    message must not hand over."""
+    import re
+
+    from grader import stubs
+
+    found = set()
+    for line in stubs.answer_lines(lesson.solution_file.read_text()):
+        core = _squeezed(re.sub(r"^(return\s+|[\w\s,.\[\]]+?=(?!=)\s*)", "", line))
+        if len(core) >= 16 and not re.fullmatch(r"[\w.]+\([\w,]*\)", core):  # not a bare call: f(x, y)
+            found.add(core)
+    return found
+
+
+def _string_literals(path) -> list[str]:
+    import ast
+
+    texts = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            texts.append(node.value)
+        elif isinstance(node, ast.JoinedStr):
+            texts.append("".join(v.value for v in node.values if isinstance(v, ast.Constant)))
+    return texts
+
+
+def test_no_test_message_hands_over_the_answer():
+    """A failing test names the concept and what it saw; the code itself stays in the later levels
+    of `grader hint`. No string in a lesson's tests holds a line of the reference's answer."""
+    from grader import targets
+
+    given = []
+    for lesson in targets.all_lessons():
+        answers = _answer_expressions(lesson)
+        for text in _string_literals(lesson.test_file):
+            given += [f"lesson {lesson.number}: {a!r} in {text[:120]!r}" for a in answers if a in _squeezed(text)]
+    assert not given, "\n".join(given)
