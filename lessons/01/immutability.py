@@ -2,6 +2,10 @@
 
 JAX arrays can't be changed in place. Every function here returns a *new* array and leaves its inputs
 exactly as they were, whether they are JAX arrays or NumPy arrays.
+
+Every function but `mean_of_list` must also work under `jax.jit`: the tests call each one as
+`jax.jit(f, static_argnums=...)` too, with the integer positions and sizes (`i`, `j`, `row`, `start`,
+`stop`, `n`) and `lookup_or`'s `fill` static, and the arrays and the other values traced.
 """
 import jax.numpy as jnp
 
@@ -45,7 +49,8 @@ def swap(x, i, j):
 
 def count_labels(labels, n):
     """How often each class 0..n-1 occurs in the int array `labels`: an int32 array of length n.
-    Labels outside 0..n-1 are not counted. Use a scatter (`.at[labels].add`)."""
+    Labels outside 0..n-1 (negative ones, and n or more) are not counted anywhere. Use a scatter
+    (`.at[labels].add`)."""
     # YOUR CODE HERE
     raise NotImplementedError()
 
