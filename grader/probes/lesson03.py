@@ -50,7 +50,7 @@ def _values_then_count(count_name, what, should):
 
 # ---------------------------------------------------------------------------------------------
 
-@PROBES("loss_preds_and_grads", make=_regression, **TOL)
+@PROBES("loss_preds_and_grads", make=_regression, value_tests=("test_loss_preds_and_grads",), **TOL)
 def loss_preds_and_grads(ex, w, b, x, y):
     return jax.jit(ex.loss_preds_and_grads)(w, b, x, y)
 
@@ -136,12 +136,13 @@ def collatz_after(ex, xs, ns):
     return outs, [str(np.asarray(o).dtype) for o in outs]
 
 
-@PROBES("per_example_grads", make=_regression, **TOL)
+@PROBES("per_example_grads", make=_regression, value_tests=("test_per_example_grads",), **TOL)
 def per_example_grads(ex, w, b, x, y):
     return jax.jit(ex.per_example_grads)(w, b, x, y)
 
 
-@PROBES("device_totals_and_means", make=lambda rng: {"x": _normal(rng, 8, int(rng.integers(3, 7)), scale=2.0)}, **TOL)
+@PROBES("device_totals_and_means", make=lambda rng: {"x": _normal(rng, 8, int(rng.integers(3, 7)), scale=2.0)},
+        value_tests=("test_device_totals_and_means",), **TOL)
 def device_totals_and_means(ex, x):
     return ex.device_totals_and_means(x, _cpu8())
 
@@ -151,7 +152,7 @@ def _sharded_inputs(rng):
     return {"w": _normal(rng, d), "x": _normal(rng, n, d), "y": _normal(rng, n)}
 
 
-@PROBES("data_parallel_loss", make=_sharded_inputs, **TOL)
+@PROBES("data_parallel_loss", make=_sharded_inputs, value_tests=("test_data_parallel_loss_and_its_grad",), **TOL)
 def data_parallel_loss(ex, w, x, y):
     mesh = Mesh(np.array(_cpu8()), ("batch",))
     return jax.jit(jax.value_and_grad(lambda w, x, y: ex.data_parallel_loss(w, x, y, mesh)))(w, x, y)

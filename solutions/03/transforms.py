@@ -37,7 +37,8 @@ def loss_preds_and_grads(w, b, x, y):
       - preds: (n,), predict(w, b, x)
       - dw: d loss / d w, shape (d,);  db: d loss / d b, a scalar.
     Use ONE `jax.value_and_grad` call: `argnums` picks w and b, and `has_aux=True` lets the loss
-    function hand back the predictions alongside the loss.
+    function hand back the predictions alongside the loss. The loss and the predictions are each
+    computed once (the tests count them in the traced program).
     """
     ### BEGIN SOLUTION
     def loss_fn(w, b, x, y):
@@ -75,7 +76,7 @@ def jit_with_static_n(f):
     `f` takes an array `x` and a Python int `n` that steers Python control flow (say, `range(n)`),
     so `n` must be a concrete value while `f` is traced.
     Returns the compiled function: calling it as `g(x, n)` many times with the same `n` and new `x`
-    values of the same shape must trace `f` only once.
+    values of the same shape must trace `f` only once, and a new `n` must trace it once more.
     """
     ### BEGIN SOLUTION
     return jax.jit(f, static_argnums=1)
@@ -158,7 +159,7 @@ def per_example_grads(w, b, xs, ys):
 def device_totals_and_means(x, devices):
     """Spread the rows of `x` over `devices` with `jax.pmap` and share statistics between them.
 
-    x: (len(devices), k) float32; row i goes to devices[i].
+    x: (len(devices), k) float32; row i goes to devices[i] (run on the devices given, not the defaults).
     On each device, compute the sum of all of x with `lax.psum` and the mean of all of x with
     `lax.pmean` (over the axis name you give pmap). Returns `(totals, means)`, both of shape
     (len(devices),): every device ends up with the same total and the same mean.

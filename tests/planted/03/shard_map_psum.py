@@ -1,5 +1,6 @@
 """Adds the block losses with lax.psum where the mean (lax.pmean) was asked."""
 MUST_FAIL = ["test_data_parallel_loss_and_its_grad"]
+MUST_SAY = {"test_data_parallel_loss_and_its_grad": ["added across the devices, not averaged"]}
 
 
 def data_parallel_loss(w, x, y, mesh):

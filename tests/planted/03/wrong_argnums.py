@@ -1,5 +1,6 @@
 """Counts argnums from 1: argnums=(1, 2) differentiates with respect to b and x, not w and b."""
 MUST_FAIL = ["test_loss_preds_and_grads"]
+MUST_SAY = {"test_loss_preds_and_grads": ["with respect to b and x", "argnums"]}
 
 
 def loss_preds_and_grads(w, b, x, y):
