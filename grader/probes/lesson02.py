@@ -2,7 +2,8 @@
 
 `make_keys`, `init_layers`, `noise_for_ids` (one batch and a shuffle of it), `one_normal_per_key`,
 `in_circle` (vmapped over split keys) and `estimate_pi` follow a scheme the lesson fixes, so they are
-compared with the reference. Dropout's mask may come from any correct draw, so its check tests
+compared with the reference. `estimate_pi` runs on the documented `in_circle` in place of the student's,
+as in the public tests, so a mistake in `in_circle` is charged to `in_circle` alone. Dropout's mask may come from any correct draw, so its check tests
 properties instead: shape and dtype, kept entries equal to x / p_keep, a keep rate within five standard
 errors of p_keep (for a high and a low p_keep), the same output for the same key, another mask for
 another key.
@@ -10,6 +11,7 @@ another key.
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from grader.probes import Probes, compare, concerns, concerns_every_test, merge_findings, reworded
@@ -61,7 +63,23 @@ def _ids(rng):
     return {"seed": _seed(rng), "ids": ids, "order": rng.permutation(len(ids))}
 
 
-@PROBES("noise_for_ids", make=_ids)
+def _check_noise(got, want, inputs):
+    """The batch's values concern the value test; a shuffled batch that doesn't carry each id's number
+    along concerns the follows-the-id test (the program-size test is a concept check, not probed)."""
+    if not isinstance(got, (list, tuple)) or len(got) != 2:
+        return "the output has the wrong structure"
+    found = []
+    reason = compare(got[0], want[0])
+    if reason:
+        found.append(concerns(f"the batch: {reason}", "test_noise_for_ids"))
+    first, shuffled = np.asarray(got[0]), np.asarray(got[1])
+    if first.shape != shuffled.shape or not np.allclose(shuffled, first[inputs["order"]], rtol=1e-5, atol=1e-6):
+        found.append(concerns("a shuffled batch does not carry each id's number along",
+                              "test_noise_for_ids_follows_the_id"))
+    return merge_findings(found)
+
+
+@PROBES("noise_for_ids", make=_ids, check=_check_noise)
 def noise_for_ids(ex, seed, ids, order):
     f = jax.jit(ex.noise_for_ids)
     return f(_key(seed), ids), f(_key(seed), ids[order])
@@ -78,11 +96,26 @@ def in_circle(ex, seed, m):
     return hits, str(hits.dtype)
 
 
+def _in_circle_as_documented(key):
+    x, y = jax.random.uniform(key, (2,))
+    return (x**2 + y**2 <= 1.0).astype(jnp.float32)
+
+
 @PROBES("estimate_pi", make=lambda rng: {"seeds": _seeds(rng, 2), "n": int(rng.integers(120, 260))},
         value_tests=("test_estimate_pi", "test_estimate_pi_is_accurate"))
 def estimate_pi(ex, seeds, n):
-    f = jax.jit(ex.estimate_pi, static_argnums=1)
-    return [f(_key(seed), n) for seed in seeds]
+    """Run on the documented in_circle, as the public tests do: a mistake in in_circle is in_circle's."""
+    module = getattr(ex, "_module", ex)
+    old = module.__dict__.get("in_circle")
+    module.in_circle = _in_circle_as_documented
+    try:
+        f = jax.jit(ex.estimate_pi, static_argnums=1)
+        return [f(_key(seed), n) for seed in seeds]
+    finally:
+        if old is None:
+            del module.in_circle
+        else:
+            module.in_circle = old
 
 
 # -- dropout -----------------------------------------------------------------------------------------

@@ -35,7 +35,8 @@ def noise_for_ids(key, ids):
 
     `ids` is an int32 array of shape `(b,)`. Entry `j` of the result is
     `jax.random.normal(jax.random.fold_in(key, ids[j]))`: the key for an example depends on its id,
-    not on where it sits in the batch. Use `jax.vmap` over `ids`.
+    not on where it sits in the batch. Use `jax.vmap` over `ids`, no Python loop: the tests check
+    that the traced program does not grow with the number of ids.
     Returns a float32 array of shape `(b,)`.
     """
     ### BEGIN SOLUTION
@@ -70,6 +71,7 @@ def in_circle(key):
 def estimate_pi(key, n):
     """Estimate pi from `n` samples: split `key` into `n` keys, `jax.vmap` `in_circle` over them,
     and return 4 times the mean, a float32 scalar. `n` is a Python int. No Python loop over samples.
+    (The tests run it on this docstring's `in_circle` in place of yours, so each is judged alone.)
     """
     ### BEGIN SOLUTION
     hits = jax.vmap(in_circle)(jax.random.split(key, n))

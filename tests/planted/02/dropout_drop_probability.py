@@ -1,5 +1,6 @@
 """Treats p_keep as the probability to drop: keeps a fraction 1 - p_keep."""
 MUST_FAIL = ["test_dropout_keep_rate"]
+MUST_SAY = {"test_dropout_keep_rate": ["1 - p_keep"]}
 
 
 def dropout(key, x, p_keep):

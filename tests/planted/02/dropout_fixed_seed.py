@@ -1,5 +1,6 @@
 """Ignores the key and draws the mask from a fixed seed: every call drops the same entries."""
 MUST_FAIL = ["test_dropout_depends_on_the_key"]
+MUST_SAY = {"test_dropout_depends_on_the_key": ["a key of its own from a seed"]}
 
 
 def dropout(key, x, p_keep):

@@ -1,5 +1,6 @@
 """Uses a Python `if` on traced values, so in_circle cannot be vmapped."""
 MUST_FAIL = ["test_in_circle"]
+MUST_SAY = {"test_in_circle": ["Python `if`"]}
 
 
 def in_circle(key):

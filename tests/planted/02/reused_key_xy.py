@@ -1,5 +1,6 @@
 """Draws x and y with two calls on the same key: the key is reused (and x equals y)."""
 MUST_FAIL = ["test_in_circle"]
+MUST_SAY = {"test_in_circle": ["used the same key twice"]}
 
 
 def in_circle(key):
