@@ -3,11 +3,12 @@ biases, both compared with the reference; the initializers on fresh seeds, shape
 the properties the public tests check, so that any correct way of drawing passes.
 
 `init_layer`: {"w", "b"} of the right shapes, float32; zero biases; weights with mean 0 and root mean
-square equal to He's std (or the std given) within five standard errors; a normal's 68.27% within one
-std; the same layer for the same key; uncorrelated weights for another key.
+square equal to He's std (or the std given) within five standard errors; all-zero weights for std=0.0
+(a std Python counts as false); a normal's 68.27% within one std; the same layer for the same key;
+uncorrelated weights for another key.
 `init_network`: a list of such layers (fan_in far from fan_out, so fan_out's std shows) with each
-layer's std right, for He and for a given std; the same network for the same key, another first layer
-for another key; no two layers of one network correlated (every layer has as many weights).
+layer's std right, for He, for a given std and for std=0.0; the same network for the same key, another
+first layer for another key; no two layers of one network correlated (every layer has as many weights).
 """
 import math
 
@@ -22,7 +23,7 @@ Z = 5.0
 P_WITHIN_ONE = math.erf(1 / math.sqrt(2))
 PHI_1 = math.exp(-0.5) / math.sqrt(2 * math.pi)
 VAR_WITHIN_ONE = P_WITHIN_ONE * (1 - P_WITHIN_ONE) - 2 * PHI_1 ** 2  # with the sample mean and std
-CALLS = ("first", "again", "other", "given")
+CALLS = ("first", "again", "other", "given", "zero")
 
 
 def _seeds(rng, n):
@@ -55,6 +56,8 @@ LAYER_TESTS = {"dtype": ("test_init_layer_returns_w_and_b",), "biases": ("test_i
                "std": ("test_init_layer_std",)}
 NETWORK_TESTS = {"dtype": ("test_init_network_shapes",), "biases": ("test_init_network_shapes",),
                  "std": ("test_init_network_layer_stds", "test_he_keeps_the_signal_steady")}
+# std=0.0 only test_init_network_layer_stds tries
+ZERO_NETWORK_TESTS = dict(NETWORK_TESTS, std=("test_init_network_layer_stds",))
 
 
 def _layer_findings(layer, fan_in, fan_out, std, tests, strict=True) -> list[str]:
@@ -123,9 +126,10 @@ def _check_layer(got, want, inputs):
     he = math.sqrt(2 / fan_in)
     found = []
     for name in CALLS:
-        std = inputs["std"] if name == "given" else he
+        std = {"given": inputs["std"], "zero": 0.0}.get(name, he)
+        # std=0.0 is checked by the public tests for its weights only, not for dtypes or biases
         found += [reworded(f, f"init_layer call {name!r}: {f}")
-                  for f in _layer_findings(got[name], fan_in, fan_out, std, LAYER_TESTS)]
+                  for f in _layer_findings(got[name], fan_in, fan_out, std, LAYER_TESTS, strict=name != "zero")]
     if any(map(concerns_every_test, found)):
         return merge_findings(found)
     first, again, other = (np.asarray(got[name]["w"], np.float64) for name in CALLS[:3])
@@ -146,7 +150,8 @@ def init_layer(ex, fan_in, fan_out, seeds, std):
     return {"first": _plain(ex.init_layer(first, fan_in, fan_out)),
             "again": _plain(ex.init_layer(jax.random.key(seeds[0]), fan_in, fan_out)),
             "other": _plain(ex.init_layer(other, fan_in, fan_out)),
-            "given": _plain(ex.init_layer(given, fan_in, fan_out, std=std))}
+            "given": _plain(ex.init_layer(given, fan_in, fan_out, std=std)),
+            "zero": _plain(ex.init_layer(jax.random.key(seeds[2] + 1), fan_in, fan_out, std=0.0))}
 
 
 # -- init_network ------------------------------------------------------------------------------------
@@ -156,14 +161,14 @@ def _network_inputs(rng):
     return {"sizes": [a, b, a, b], "seeds": _seeds(rng, 3), "std": _given_std(rng)}
 
 
-def _network_findings(net, is_list, sizes, std, strict):
+def _network_findings(net, is_list, sizes, std, strict, tests=NETWORK_TESTS):
     if not is_list or not isinstance(net, (list, tuple)) or len(net) != len(sizes) - 1:
         return ["not a list of len(sizes) - 1 layer dicts"]
     found = []
     for i, (layer, fan_in, fan_out) in enumerate(zip(net, sizes[:-1], sizes[1:])):
         layer_std = math.sqrt(2 / fan_in) if std is None else std
         found += [reworded(f, f"layer {i}: {f}")
-                  for f in _layer_findings(layer, fan_in, fan_out, layer_std, NETWORK_TESTS, strict)]
+                  for f in _layer_findings(layer, fan_in, fan_out, layer_std, tests, strict)]
     return found
 
 
@@ -173,9 +178,10 @@ def _check_network(got, want, inputs):
     sizes = inputs["sizes"]
     found = []
     for name, net, is_list in zip(CALLS, got["nets"], got["lists"]):
-        given = name == "given"
+        std = {"given": inputs["std"], "zero": 0.0}.get(name)
         found += [reworded(f, f"init_network call {name!r}, {f}")
-                  for f in _network_findings(net, is_list, sizes, inputs["std"] if given else None, strict=not given)]
+                  for f in _network_findings(net, is_list, sizes, std, strict=std is None,
+                                             tests=ZERO_NETWORK_TESTS if name == "zero" else NETWORK_TESTS)]
     if any(map(concerns_every_test, found)):
         return merge_findings(found)
     first, again, other = ([np.asarray(layer["w"], np.float64) for layer in net] for net in got["nets"][:3])
@@ -198,7 +204,8 @@ def init_network(ex, sizes, seeds, std):
     nets = [ex.init_network(jax.random.key(first), list(sizes)),
             ex.init_network(jax.random.key(first), list(sizes)),
             ex.init_network(jax.random.key(other), list(sizes)),
-            ex.init_network(jax.random.key(given), list(sizes), std=std)]
+            ex.init_network(jax.random.key(given), list(sizes), std=std),
+            ex.init_network(jax.random.key(given + 1), list(sizes), std=0.0)]
     lists = [type(net) is list for net in nets]
     return {"nets": [[_plain(layer) for layer in net] if isinstance(net, list) else net for net in nets],
             "lists": lists}

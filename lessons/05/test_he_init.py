@@ -20,10 +20,14 @@ Z = 5.0
 
 SEEDS = range(4)
 SEEDS_SHOWN = f"{SEEDS[0]}..{SEEDS[-1]}"
-# Few distinct shapes, as each costs a compile. Two have fan_in far from fan_out, so sqrt(2 / fan_out)
+# Two shapes only, as each costs compiles. (256, 32) has fan_in far from fan_out, so sqrt(2 / fan_out)
 # can't pass for sqrt(2 / fan_in); (WIDTH, WIDTH) is the deep stack's layer.
-LAYER_SHAPES = [(512, 32), (32, 512), (256, 256)]
-NET_SIZES = [512, 32, 512, 32]  # made of the same layer shapes, so nothing new to compile
+LAYER_SHAPES = [(256, 32), (256, 256)]
+NET_SIZES = [256, 256, 32]  # made of the same layer shapes, so nothing new to compile
+# A std of 0 is a std like any other (all-zero weights), though Python counts 0.0 as false: an answer
+# that tests `std` for truth instead of comparing it with None mistakes it for "no std given".
+ZERO_STDS = (0.0, 0)
+GIVEN_STD = 0.3  # a std far from He's and from sqrt(2 / fan_out) for LAYER_SHAPES
 
 # A normal puts P = 68.27% of its draws within one standard deviation of its mean. Measured with the
 # sample mean and sample std, the fraction of n draws has standard error sqrt(VAR_WITHIN_ONE / n):
@@ -57,30 +61,52 @@ def _std_args(std):
     return ({}, "") if std is None else ({"std": std}, f", std={std}")
 
 
+_LAYERS = {}
+
+
+def _init_layer(ex, seed, fan_in, fan_out, std=None):
+    """ex.init_layer(key(seed), fan_in, fan_out[, std=std]), and how the call reads in a message.
+    The init_layer tests share their draws: each call is made once per run (the tests of
+    reproducibility call init_layer themselves)."""
+    extra, shown = _std_args(std)
+    call = f"init_layer(key({seed}), {fan_in}, {fan_out}{shown})"
+    cache_key = (ex.init_layer, seed, fan_in, fan_out, type(std), std)
+    if cache_key not in _LAYERS:
+        _LAYERS[cache_key] = ex.init_layer(jax.random.key(seed), fan_in, fan_out, **extra)
+    return _LAYERS[cache_key], call
+
+
 def _draw_weights(ex, fan_in, fan_out, std=None):
     """The weights of init_layer for every seed, stacked: float64, shape (len(SEEDS), fan_in, fan_out)."""
     __tracebackhide__ = True
-    extra, shown = _std_args(std)
     ws = []
     for seed in SEEDS:
-        call = f"init_layer(key({seed}), {fan_in}, {fan_out}{shown})"
-        got = ex.init_layer(jax.random.key(seed), fan_in, fan_out, **extra)
+        got, call = _init_layer(ex, seed, fan_in, fan_out, std)
         ws.append(_layer_arrays(got, fan_in, fan_out, call)[0])
     return np.stack(ws)
 
 
 def _std_hint(got, fan_in, fan_out, want):
+    if want == 0:
+        if abs(got / math.sqrt(2 / fan_in) - 1) < 0.05:
+            return ("std=0 came back as He's std, as if no std had been given: 0 is a valid std, though "
+                    "Python counts it as false, so a truth test (`std or ...`, `if not std`) can't tell it "
+                    "from None; compare with None.")
+        return "a std of 0 gives all-zero weights."
     if want != math.sqrt(2 / fan_in) and abs(got / math.sqrt(2 / fan_in) - 1) < 0.05:
-        return "that is He's std; when a number is given for std, use that number instead."
+        return "that is He's std, though a number was given for std: with a number, use that number."
     if fan_in != fan_out and abs(got / math.sqrt(2 / fan_out) - 1) < 0.05:
         return "that is sqrt(2 / fan_out). He init scales by the inputs a unit adds up: fan_in = w.shape[0]."
     if abs(got / math.sqrt(1 / fan_in) - 1) < 0.05:
         return ("that is sqrt(1 / fan_in). ReLU zeroes about half of what it gets, so He doubles the "
-                "variance to make up for it: sqrt(2 / fan_in).")
+                "variance to make up for it.")
+    if want == math.sqrt(2 / fan_in) and abs(got / (2 / fan_in) - 1) < 0.05:
+        return ("that is 2 / fan_in, He's variance: the std is its square root, and jax.random.normal's "
+                "draws are scaled by the std.")
     if abs(got / (want / math.sqrt(3)) - 1) < 0.05:
         return ("a uniform on [-s, s] has std s / sqrt(3), not s. Draw from jax.random.normal and multiply "
                 "by the std.")
-    return "draw jax.random.normal(key, (fan_in, fan_out)) and multiply it by the std."
+    return f"the weights' std came out {got / want:.3g} times the one asked for: scale standard normal draws by the std."
 
 
 def _check_std(w, want, call, fan_in, fan_out):
@@ -88,6 +114,10 @@ def _check_std(w, want, call, fan_in, fan_out):
     __tracebackhide__ = True
     n = w.size
     rms = float(np.sqrt(np.mean(w ** 2)))
+    if want == 0:
+        expect.that(rms == 0, call=call, expected="all-zero weights (std 0)", returned=f"weights with std {rms:.4f}",
+                    hint=_std_hint(rms, fan_in, fan_out, want))
+        return
     tol = Z * want / math.sqrt(2 * n)  # the rms of n normals has standard error std / sqrt(2 n)
     expect.that(abs(rms - want) <= tol, call=call,
                 expected=f"weights with std {want:.4f} ± {tol:.4f} ({n} draws)",
@@ -132,12 +162,18 @@ def _profile(ratios):
 
 @pytest.mark.exercise("he_std", points=1)
 def test_he_std(ex):
-    for fan_in in (1, 2, 50, 784, 4096):
+    for fan_in in (50, 784, 4096, 1, 2):  # 50 first: its wrong answers are told apart best
         want = math.sqrt(2 / fan_in)
         got = ex.he_std(fan_in)
-        hint = "the He standard deviation is sqrt(2 / fan_in)."
-        if np.ndim(got) == 0 and np.isclose(float(np.asarray(got)), math.sqrt(1 / fan_in)):
-            hint = "that is sqrt(1 / fan_in); He init has a 2 on top, for the half of the units ReLU silences."
+        hint = "the He standard deviation is the square root of the variance 2 / fan_in."
+        value = float(np.asarray(got)) if np.ndim(got) == 0 and np.isrealobj(got) else None
+        if value is not None:
+            if np.isclose(value, math.sqrt(1 / fan_in)):
+                hint = "that is sqrt(1 / fan_in); He init has a 2 on top, for the half of the units ReLU silences."
+            elif np.isclose(value, 2 / fan_in) and fan_in > 2:
+                hint = "that is 2 / fan_in, He's variance; the standard deviation is its square root."
+            elif np.isclose(value, 2 / math.sqrt(fan_in)) and fan_in > 1:
+                hint = "that is 2 / sqrt(fan_in): the square root must cover the 2 as well as fan_in."
         expect.close(got, want, call=f"he_std({fan_in})", rtol=1e-6, hint=hint)
 
 
@@ -146,10 +182,8 @@ def test_he_std(ex):
 @pytest.mark.exercise("init_layer", points=1)
 def test_init_layer_returns_w_and_b(ex):
     for fan_in, fan_out in LAYER_SHAPES:
-        for std in (None, 0.1):
-            extra, shown = _std_args(std)
-            call = f"init_layer(key(0), {fan_in}, {fan_out}{shown})"
-            got = ex.init_layer(jax.random.key(0), fan_in, fan_out, **extra)
+        for std in (None, GIVEN_STD):
+            got, call = _init_layer(ex, 0, fan_in, fan_out, std)
             _layer_arrays(got, fan_in, fan_out, call)
             for name in ("w", "b"):
                 expect.dtype(got[name], jnp.float32, call=f'{call}["{name}"]',
@@ -160,10 +194,8 @@ def test_init_layer_returns_w_and_b(ex):
 @pytest.mark.exercise("init_layer", points=1)
 def test_init_layer_biases_are_zero(ex):
     for fan_in, fan_out in LAYER_SHAPES:
-        for std in (None, 0.1):
-            extra, shown = _std_args(std)
-            call = f"init_layer(key(1), {fan_in}, {fan_out}{shown})"
-            got = ex.init_layer(jax.random.key(1), fan_in, fan_out, **extra)
+        for std in (None, GIVEN_STD):
+            got, call = _init_layer(ex, 1, fan_in, fan_out, std)
             _, b = _layer_arrays(got, fan_in, fan_out, call)
             if not np.all(b == 0):
                 raise expect.failure(call, f"b: zeros of shape ({fan_out},)", f"b: {expect.show(got['b'])}",
@@ -172,11 +204,15 @@ def test_init_layer_biases_are_zero(ex):
 
 @pytest.mark.exercise("init_layer", points=2)
 def test_init_layer_std(ex):
-    for fan_in, fan_out, std in [*((i, o, None) for i, o in LAYER_SHAPES), (*LAYER_SHAPES[1], 0.1)]:
+    for fan_in, fan_out, std in [*((i, o, None) for i, o in LAYER_SHAPES), (*LAYER_SHAPES[0], GIVEN_STD)]:
         w = _draw_weights(ex, fan_in, fan_out, std)
         want = math.sqrt(2 / fan_in) if std is None else std
         call = f"init_layer(key(k), {fan_in}, {fan_out}{_std_args(std)[1]}) for k = {SEEDS_SHOWN}"
         _check_std(w, want, call, fan_in, fan_out)
+    fan_in, fan_out = LAYER_SHAPES[0]
+    for std in ZERO_STDS:
+        got, call = _init_layer(ex, 0, fan_in, fan_out, std)
+        _check_std(_layer_arrays(got, fan_in, fan_out, call)[0], 0, call, fan_in, fan_out)
 
 
 @pytest.mark.exercise("init_layer", points=2)
@@ -190,9 +226,9 @@ def test_init_layer_draws_from_a_normal(ex):
             hint = "that is what a uniform distribution gives; draw with jax.random.normal."
         elif abs(frac - P_TRUNCATED) < 0.01:
             hint = ("that is a truncated normal (what jax.nn.initializers.he_normal draws); this lesson asks "
-                    "for the plain normal: jax.random.normal times the std.")
+                    "for the plain normal, scaled by the std.")
         else:
-            hint = "draw the weights with jax.random.normal."
+            hint = "that is not a normal distribution's share: draw from a plain normal and scale it by the std."
         expect.that(abs(frac - P_WITHIN_ONE) <= tol,
                     call=f"init_layer(key(k), {fan_in}, {fan_out}) for k = {SEEDS_SHOWN}",
                     expected=f"{P_WITHIN_ONE:.2%} ± {tol:.2%} of the weights within one std of their mean, "
@@ -211,14 +247,17 @@ def test_init_layer_follows_its_key(ex):
     first, again = weights(3), weights(3)
     expect.that(np.array_equal(first, again), call=f"init_layer(key(3), {fan_in}, {fan_out}) twice",
                 expected="the same weights both times", returned="different weights",
-                hint="draw only from the key you are given; no global random state, no fresh seed inside.")
+                hint="the same key gave different weights, so the draws depend on something besides the key "
+                     "(a global random state such as NumPy's np.random, a seed that changes): draw only from "
+                     "the key argument.")
     other = weights(4)
     r = _correlation(first.ravel(), other.ravel())
     tol = Z / math.sqrt(first.size)  # the correlation of n independent pairs has standard error 1 / sqrt(n)
     expect.that(abs(r) <= tol, call=f"init_layer(key(3), {fan_in}, {fan_out}) and init_layer(key(4), ...)",
                 expected=f"unrelated weights (correlation 0 ± {tol:.3f})", returned=f"correlation {r:.3f}",
-                hint="use the key argument; a key made inside the function, like jax.random.key(0), "
-                     "gives every call the same weights.")
+                hint=("two different keys gave " + ("identical" if r > 0.9999 else "correlated") + " weights: "
+                      "the draws don't follow the key argument (a key made inside the function, such as "
+                      "jax.random.key(0), is the same on every call)."))
 
 
 # ---------------------------------------------------------------- init_network
@@ -257,11 +296,14 @@ def test_init_network_is_reproducible(ex):
     again = _network(ex.init_network(jax.random.key(11), sizes), sizes, call)
     expect.that(all(np.array_equal(a, b) for la, lb in zip(first, again) for a, b in zip(la, lb)),
                 call=f"{call} twice", expected="the same network both times", returned="different networks",
-                hint="derive every layer's key from the key argument, and from nothing else.")
+                hint="the same key gave two different networks, so the draws depend on something besides the "
+                     "key (a global random state, a seed that changes): derive every layer's key from the key "
+                     "argument, and from nothing else.")
     other = _network(ex.init_network(jax.random.key(12), sizes), sizes, f"init_network(key(12), {sizes})")
     expect.that(not np.array_equal(other[0][0], first[0][0]), call=f"{call} and init_network(key(12), {sizes})",
                 expected="different networks for different keys", returned="the same first layer",
-                hint="use the key argument rather than a key made inside the function.")
+                hint="two different keys gave the same first layer: the layers' keys don't come from the key "
+                     "argument (a key made inside the function is the same on every call).")
 
 
 @pytest.mark.exercise("init_network", points=2)
@@ -276,8 +318,8 @@ def test_init_network_gives_each_layer_its_own_key(ex):
     except jax.errors.KeyReuseError as err:
         raise expect.failure(call, "every key used once (checked with jax.debug_key_reuse(True))",
                              f"KeyReuseError: {str(err).splitlines()[0]}",
-                             "split the key, keys = jax.random.split(key, n), give keys[i] to layer i, and "
-                             "don't use a key again once you have split it.") from None
+                             "a key was consumed twice. Once a key has been split (or drawn from) it is spent: "
+                             "use only the new keys the split gave, a different one for each layer.") from None
     ws = [w.ravel() for w, _ in _network(got, sizes, call)]
     tol = Z / math.sqrt(ws[0].size)  # the correlation of n independent pairs has standard error 1 / sqrt(n)
     for i in range(len(ws)):
@@ -286,20 +328,45 @@ def test_init_network_gives_each_layer_its_own_key(ex):
             expect.that(abs(r) <= tol, call=call,
                         expected=f"layers {i} and {j} unrelated (correlation 0 ± {tol:.3f})",
                         returned=f"correlation {r:.3f}" + (" (identical weights)" if r > 0.9999 else ""),
-                        hint="a key used twice gives the same numbers twice: give each layer its own key "
-                             "from jax.random.split(key, n).")
+                        hint=f"layers {i} and {j} were drawn from the same key: a key gives the same numbers "
+                             "every time it is used, so each layer needs a key of its own, split from the key "
+                             "argument.")
 
 
 @pytest.mark.exercise("init_network", points=1)
 def test_init_network_layer_stds(ex):
     sizes = NET_SIZES
-    for std in (None, 0.05):
+    for std in (None, 0.05, *ZERO_STDS):
         extra, shown = _std_args(std)
         call = f"init_network(key(14), {sizes}{shown})"
         layers = _network(ex.init_network(jax.random.key(14), sizes, **extra), sizes, call)
         for i, ((w, _), fan_in, fan_out) in enumerate(zip(layers, sizes[:-1], sizes[1:])):
             want = math.sqrt(2 / fan_in) if std is None else std
             _check_std(w, want, f"{call}[{i}] (fan_in {fan_in})", fan_in, fan_out)
+
+
+def _per_layer(ratios):
+    """The geometric mean factor by which a layer multiplied the mean square."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        return float(np.asarray(ratios[-1], np.float64) ** (1 / len(ratios)))
+
+
+def _signal_hint(ratios, depth):
+    factor = _per_layer(ratios)
+    seen = f"the mean square was multiplied by about {factor:.3g} per layer, {depth} times over"
+    if abs(factor - 0.5) < 0.1:
+        return (seen + ": that is what weights of variance 1 / fan_in do, half of what ReLU needs to keep "
+                "it steady (He doubles the variance).")
+    if factor > 1:
+        return seen + ": the weights are too big for their fan_in; He's std makes the factor 1."
+    return seen + ": the weights are too small for their fan_in; He's std makes the factor 1."
+
+
+def _naive_hint(ratios, std):
+    factor = _per_layer(ratios)
+    return (f"with std={std} the mean square was multiplied by about {factor:.3g} per layer; weights of std "
+            f"{std} multiply it by {WIDTH} * {std}**2 / 2 = {WIDTH * std ** 2 / 2:.3g}. With a number for std, "
+            "every layer's weights must have that std (not He's).")
 
 
 @pytest.mark.exercise("init_network", points=3)
@@ -326,37 +393,58 @@ def test_he_keeps_the_signal_steady(ex):
     expect.that(bool(np.all((he >= lo) & (he <= hi))), call=call,
                 expected=f"mean square of the activations within [{lo:.3g}, {hi:.3g}] x the input's at every layer",
                 returned=f"{_profile(he)} (x the input's)",
-                hint="with std sqrt(2 / fan_in), relu(h @ w) has on average the same mean square as h.")
+                hint=_signal_hint(he, DEPTH))
     # The naive inits need no deep stack to fail: per layer, std=1.0 multiplies the mean square by
     # WIDTH / 2 = 128 and std=0.01 by 0.0001 * WIDTH / 2 = 0.0128, so SHALLOW layers make 7e16 and 1e-15.
     call, big = run(1.0, SHALLOW)
     expect.that(bool(big[-1] > 1e6), call=call,
                 expected="activations that explode: mean square > 1e6 x the input's by the last layer",
                 returned=f"{_profile(big)} (x the input's)",
-                hint="with a number for std, every layer's weights have that std, not He's.")
+                hint=_naive_hint(big, 1.0))
     call, small = run(0.01, SHALLOW)
     expect.that(bool(small[-1] < 1e-6), call=call,
                 expected="activations that vanish: mean square < 1e-6 x the input's by the last layer",
                 returned=f"{_profile(small)} (x the input's)",
-                hint="with a number for std, every layer's weights have that std, not He's.")
+                hint=_naive_hint(small, 0.01))
 
 
 # ---------------------------------------------------------------- activation_scales
 
+def _statistics(params, x, stat, last_relu=True, **how):
+    """A per-layer statistic of the activations in float64 NumPy, for recognizing wrong answers."""
+    h = np.asarray(x, np.float64)
+    out = []
+    for k, layer in enumerate(params):
+        h = _dense(h, layer, relu=how.get("relu", True) and (last_relu or k < len(params) - 1),
+                   bias=how.get("bias", True))
+        out.append(stat(h))
+    return np.array(out)
+
+
 def _activation_hint(got, params, x):
     """A hint that names the mistake, when the result matches a common wrong computation."""
-    default = "h = jax.nn.relu(h @ w + b) for every layer, then jnp.mean(h ** 2); jnp.stack the results."
     shape = np.shape(got) if hasattr(got, "shape") else None
     if shape == (len(params) + 1,):
-        return "leave the input out: one entry per layer, measured after that layer's ReLU."
+        return "one entry too many: leave the input out, one entry per layer, measured after that layer's ReLU."
     if shape != (len(params),):
-        return default
+        return f"one entry per layer: an array of shape ({len(params)},)."
     got = np.asarray(got, np.float64)
-    if np.allclose(got, _mean_squares(params, x, bias=False), rtol=1e-4):
-        return "add each layer's bias b before the ReLU."
-    if np.allclose(got, _mean_squares(params, x, relu=False), rtol=1e-4):
-        return "apply jax.nn.relu after every layer (the last one too)."
-    return default
+    mean_square = lambda h: np.mean(h ** 2)  # noqa: E731
+    known = [
+        (_statistics(params, x, mean_square, bias=False), "the biases were left out: add each layer's b before the ReLU."),
+        (_statistics(params, x, mean_square, relu=False), "no ReLU was applied: every layer, the last one too, ends in a ReLU."),
+        (_statistics(params, x, mean_square, last_relu=False),
+         "the last layer's ReLU is missing: here every layer ends in a ReLU, the last one too."),
+        (_statistics(params, x, np.std), "that is the standard deviation of the activations, not their mean square "
+                                        "(ReLU outputs have a mean above 0, so the two differ)."),
+        (_statistics(params, x, np.mean), "that is the mean of the activations; the entry is the mean of their squares."),
+        (np.sqrt(_statistics(params, x, mean_square)), "that is the root of the mean square; leave out the square root."),
+    ]
+    for values, hint in known:
+        if np.allclose(got, values, rtol=1e-4):
+            return hint
+    return ("each entry is the mean of h ** 2 over the batch and the units, just after layer k's "
+            "relu(h @ w + b), as the docstring says.")
 
 
 @pytest.mark.exercise("activation_scales", points=2)

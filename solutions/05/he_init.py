@@ -30,7 +30,8 @@ def init_layer(key, fan_in, fan_out, std=None):
     Returns {"w": w, "b": b}:
       - w: float32, shape (fan_in, fan_out), every entry an independent draw from a normal distribution
         with mean 0 and standard deviation `std` (use jax.random.normal; not a uniform, not a truncated
-        normal). When `std` is None, use the He standard deviation sqrt(2 / fan_in).
+        normal). When `std` is None, use the He standard deviation sqrt(2 / fan_in); any number, 0.0
+        included, is used as given (std 0.0 makes all-zero weights).
       - b: float32 zeros of shape (fan_out,).
     The same key gives the same layer; different keys give different layers.
     """
@@ -49,7 +50,7 @@ def init_network(key, sizes, std=None):
     Returns a list of len(sizes) - 1 layer dicts; layer i is init_layer(k_i, sizes[i], sizes[i + 1], std)
     with its own key k_i derived from `key` (split it; never hand the same key to two layers, and don't
     use a key again after splitting it). `std` None means He initialization for every layer; a number
-    means that fixed standard deviation for every layer (the naive way, for comparison).
+    (0.0 included) means that fixed standard deviation for every layer (the naive way, for comparison).
     The same `key` gives the same network.
     """
     ### BEGIN SOLUTION

@@ -1,5 +1,6 @@
 """Scales the weights by fan_out instead of fan_in: std sqrt(2 / fan_out)."""
 MUST_FAIL = ["test_init_layer_std", "test_init_network_layer_stds"]
+MUST_SAY = {"test_init_layer_std": ["sqrt(2 / fan_out)"]}
 
 
 def init_layer(key, fan_in, fan_out, std=None):

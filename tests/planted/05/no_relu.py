@@ -1,5 +1,6 @@
 """Measures the activations without the ReLU: a linear stack."""
 MUST_FAIL = ["test_activation_scales"]
+MUST_SAY = {"test_activation_scales": ["no ReLU was applied"]}
 
 
 def activation_scales(params, x):

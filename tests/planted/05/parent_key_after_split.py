@@ -1,6 +1,7 @@
 """Splits the key, then still gives the parent key itself to the first layer: a key used twice,
 although no two layers come out equal. Only jax.debug_key_reuse sees it."""
 MUST_FAIL = ["test_init_network_gives_each_layer_its_own_key"]
+MUST_SAY = {"test_init_network_gives_each_layer_its_own_key": ["consumed twice"]}
 
 
 def init_network(key, sizes, std=None):

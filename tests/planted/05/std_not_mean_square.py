@@ -1,5 +1,6 @@
 """Reports the standard deviation of the activations instead of their mean square."""
 MUST_FAIL = ["test_activation_scales"]
+MUST_SAY = {"test_activation_scales": ["standard deviation"]}
 
 
 def activation_scales(params, x):

@@ -1,5 +1,6 @@
 """Uses jax.nn.initializers' truncated normal (as he_normal does) instead of the plain normal asked for."""
 MUST_FAIL = ["test_init_layer_draws_from_a_normal"]
+MUST_SAY = {"test_init_layer_draws_from_a_normal": ["truncated normal"]}
 
 
 def init_layer(key, fan_in, fan_out, std=None):
