@@ -6,13 +6,17 @@ module's own loss (a hidden multiple of the mean squared error) over two steps w
 learning rates. `fit` runs the tests' kind of training on a hidden wave with that loss; its check asks
 what the tests ask of a run (the layout, float32 losses starting at the given params' loss and falling,
 a close fit of the wave), so any way of training that the tests accept passes. Like the tests' runs,
-the run stops if fit traces the loss a third time.
+the run stops if fit traces the loss a third time. Where a public test judges an exercise on top of the
+student's own earlier exercises (cross_entropy on their log_softmax, the train step on their forward and
+sgd_update, predict_one on their forward, predict on their predict_one), the probe does the same: it also
+returns what that composition gives, and a value equal to it is not charged (the mistake below is
+charged by its own tests).
 """
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from grader.probes import Probes, compare
+from grader.probes import Probes, compare, concerns
 
 PROBES = Probes("06")
 CLOSE = {"rtol": 1e-4, "atol": 1e-5}
@@ -36,6 +40,41 @@ def _sizes(rng, n_in=None, n_out=None):
     if n_out is not None:
         sizes[-1] = n_out
     return sizes
+
+
+def _or_none(compute):
+    """compute(), or None if it raises: a value built on the student's earlier exercises, which may be unwritten."""
+    try:
+        return compute()
+    except Exception:
+        return None
+
+
+def _consistent(got, own, rtol, atol) -> bool:
+    """True when `got` matches `own` (both from the student's process; NaN matches NaN)."""
+    if own is None:
+        return False
+    got_leaves, own_leaves = jax.tree.leaves(got), jax.tree.leaves(own)
+    if len(got_leaves) != len(own_leaves):
+        return False
+    try:
+        return all(np.shape(g) == np.shape(o) and np.allclose(np.asarray(g, np.float64), np.asarray(o, np.float64),
+                                                              rtol=rtol, atol=atol, equal_nan=True)
+                   for g, o in zip(got_leaves, own_leaves))
+    except (TypeError, ValueError):
+        return False
+
+
+def _right_or_own(rtol, atol, *tests):
+    """A check for runs returning {"out": ..., "own": ...}, where "own" is what the exercise gives when built
+    faithfully on the student's own earlier exercises (as the public tests accept it): right when "out" is
+    the reference's, or is "own" (a mistake below is that exercise's, charged by its own tests)."""
+    def check(got, want, inputs):
+        reason = compare(got["out"], want["out"], rtol=rtol, atol=atol)
+        if reason is None or _consistent(got["out"], got["own"], rtol, atol):
+            return None
+        return concerns(reason, *tests) if tests else reason
+    return check
 
 
 def _scaled_sq(scale):
@@ -94,16 +133,25 @@ def _labelled(logits, rng):
     return {"logits": logits, "labels": rng.integers(0, logits.shape[1], size=len(logits)).astype(np.int32)}
 
 
-@PROBES("cross_entropy", make=lambda rng: _labelled(_logits(rng, scale=2.0), rng), rtol=1e-5, atol=1e-6,
-        guards=("test_cross_entropy",))
+def _own_cross_entropy(ex, labels, grad=False):
+    """cross_entropy built on the student's own log_softmax, as the public tests accept it."""
+    def ce(z):
+        return -jnp.mean(ex.log_softmax(z)[jnp.arange(len(labels)), labels])
+    return jax.jit(jax.value_and_grad(ce) if grad else ce)
+
+
+@PROBES("cross_entropy", make=lambda rng: _labelled(_logits(rng, scale=2.0), rng),
+        check=_right_or_own(1e-5, 1e-6), guards=("test_cross_entropy",))
 def cross_entropy(ex, logits, labels):
-    return jax.jit(ex.cross_entropy)(logits, labels)
+    return {"out": jax.jit(ex.cross_entropy)(logits, labels),
+            "own": _or_none(lambda: _own_cross_entropy(ex, labels)(logits))}
 
 
-@PROBES("cross_entropy", make=lambda rng: _labelled(_huge_logits(rng), rng), rtol=1e-5, atol=1e-5,
-        guards=("test_cross_entropy_large_logits",))
+@PROBES("cross_entropy", make=lambda rng: _labelled(_huge_logits(rng), rng),
+        check=_right_or_own(1e-5, 1e-5), guards=("test_cross_entropy_large_logits",))
 def cross_entropy_huge_logits(ex, logits, labels):
-    return jax.jit(jax.value_and_grad(ex.cross_entropy))(logits, labels)
+    return {"out": jax.jit(jax.value_and_grad(ex.cross_entropy))(logits, labels),
+            "own": _or_none(lambda: _own_cross_entropy(ex, labels, grad=True)(logits))}
 
 
 def _accuracy_inputs(rng):
@@ -149,13 +197,34 @@ def _step_inputs(rng):
             "scale": float(rng.uniform(0.3, 3.0))}
 
 
-@PROBES("make_train_step", make=_step_inputs, rtol=1e-4, atol=1e-6, value_tests=("test_train_step",))
+def _own_step(ex, loss_fn):
+    """One step built on the student's own forward and sgd_update, as the public tests accept it."""
+    def step(p, x, y, lr):
+        loss, grads = jax.value_and_grad(lambda q: loss_fn(ex.forward(q, x), y))(p)
+        return ex.sgd_update(p, grads, lr), loss
+    return jax.jit(step)
+
+
+def _check_steps(got, want, inputs):
+    """Each step right, or the step the student's own forward and sgd_update give from the same params."""
+    for i, (g, w) in enumerate(zip(got, want)):
+        reason = compare(g["out"], w["out"], rtol=1e-4, atol=1e-6)
+        if reason and not _consistent(g["out"], g["own"], 1e-4, 1e-6):
+            return concerns(f"step {i + 1}: {reason}", "test_train_step")
+    return None if len(got) == len(want) else concerns("the steps are missing", "test_train_step")
+
+
+@PROBES("make_train_step", make=_step_inputs, check=_check_steps)
 def make_train_step(ex, params, batches, lrs, scale):
-    step = ex.make_train_step(_scaled_sq(scale))
+    loss_fn = _scaled_sq(scale)
+    step = ex.make_train_step(loss_fn)
+    own = _or_none(lambda: _own_step(ex, loss_fn))
     out = []
     for (x, y), lr in zip(batches, lrs):
+        start = params
         params, loss = step(params, (x, y), lr)
-        out.append({"loss": loss, "params": params})
+        out.append({"out": {"loss": loss, "params": params},
+                    "own": _or_none(lambda: dict(zip(("params", "loss"), own(start, x, y, lr))))})
     return out
 
 
@@ -231,7 +300,9 @@ def _at_most_twice(loss_fn):
     return counted
 
 
-@PROBES("fit", make=_fit_inputs, check=_check_fit)
+@PROBES("fit", make=_fit_inputs, check=_check_fit,
+        guards=("test_fit_sine", "test_fit_traces_the_loss_at_most_twice", "test_fit_digits",
+                "test_fit_returns_params_and_losses"))
 def fit(ex, params, x, y, steps, lr, scale):
     return ex.fit(params, x, y, steps, lr, _at_most_twice(_scaled_sq(scale)))
 
@@ -243,11 +314,55 @@ def _image_inputs(rng):
     return {"params": _mlp(rng, _sizes(rng, n_in=h * w)), "images": _normal(rng, int(rng.integers(3, 8)), h, w)}
 
 
-@PROBES("predict_one", make=_image_inputs, **CLOSE)
+@PROBES("predict_one", make=_image_inputs, check=_right_or_own(CLOSE["rtol"], CLOSE["atol"]))
 def predict_one(ex, params, images):
-    return jax.jit(ex.predict_one)(params, images[0])
+    return {"out": jax.jit(ex.predict_one)(params, images[0]),
+            "own": _or_none(lambda: jax.jit(lambda p, im: ex.forward(p, jnp.ravel(im)))(params, images[0]))}
 
 
-@PROBES("predict", make=_image_inputs, **CLOSE, value_tests=("test_predict",))
+@PROBES("predict", make=_image_inputs, check=_right_or_own(CLOSE["rtol"], CLOSE["atol"], "test_predict"))
 def predict(ex, params, images):
-    return jax.jit(ex.predict)(params, images)
+    n = len(images)
+    return {"out": jax.jit(ex.predict)(params, images),
+            "own": _or_none(lambda: jax.jit(lambda p, ims: jnp.stack([ex.predict_one(p, ims[i]) for i in range(n)]))(
+                params, images))}
+
+
+# -- fit, a few steps on small data sets ------------------------------------------------------------
+
+def _short_fit_inputs(rng):
+    """Two small data sets of the same shapes with their own learning rates, and a few steps: fit must
+    train on what each call gives it (no data or program kept from an earlier call)."""
+    sizes = _sizes(rng)
+    n = int(rng.integers(4, 9))
+    return {"params": _mlp(rng, sizes), "steps": int(rng.integers(2, 5)), "scale": float(rng.uniform(0.3, 3.0)),
+            "data": [(_normal(rng, n, sizes[0]), _normal(rng, n, sizes[-1]), float(rng.uniform(0.01, 0.2)))
+                     for _ in range(2)]}
+
+
+def _own_fit(ex, params, x, y, steps, lr, loss_fn):
+    """The same run stepped with the student's own make_train_step, as the public test accepts it."""
+    step, losses = ex.make_train_step(loss_fn), []
+    for _ in range(steps):
+        params, loss = step(params, (x, y), lr)
+        losses.append(loss)
+    return params, jnp.stack(losses)
+
+
+def _check_short_fits(got, want, inputs):
+    """Each call's (params, losses) right, or what the student's own train step gives on that call's data."""
+    if not isinstance(got, (list, tuple)) or len(got) != len(want):
+        return "fit should return a pair (params, losses) for each call"
+    for i, (g, w) in enumerate(zip(got, want)):
+        reason = compare(g["out"], w["out"], rtol=1e-4, atol=1e-5)
+        if reason and not _consistent(g["out"], g["own"], 1e-4, 1e-5):
+            return f"call {i + 1} of 2 (other data of the same shapes, another lr): {reason}"
+    return None
+
+
+@PROBES("fit", make=_short_fit_inputs, check=_check_short_fits, guards=("test_fit_follows_sgd",))
+def fit_follows_sgd(ex, params, steps, scale, data):
+    loss_fn = _scaled_sq(scale)
+    return [{"out": ex.fit(params, x, y, steps, lr, loss_fn),
+             "own": _or_none(lambda x=x, y=y, lr=lr: _own_fit(ex, params, x, y, steps, lr, loss_fn))}
+            for x, y, lr in data]

@@ -60,8 +60,9 @@ def log_softmax(logits):
     logits: float32, shape (..., n_classes). Returns float32 of the same shape, where
     ``out[..., j] = logits[..., j] - log(sum_k exp(logits[..., k]))``.
 
-    ``exp(1000.)`` overflows float32, so subtract each row's max before exponentiating (the result
-    does not change). Logits of 1000 must give finite results. Write it yourself with jnp.max,
+    ``exp(1000.)`` overflows float32, so subtract each row's own max before exponentiating (the
+    result does not change). Logits of 1000 must give finite results, in a batch whose rows have very
+    different scales too: one max over the whole batch leaves rows far below it underflowing to log(0). Write it yourself with jnp.max,
     jnp.exp, jnp.sum and jnp.log: jax.nn.log_softmax, jax.nn.logsumexp and
     jax.scipy.special.logsumexp are what this exercise rebuilds, so the tests refuse them.
     """
@@ -117,9 +118,11 @@ def make_train_step(loss_fn):
     a pair ``(x, y)``, loss is the loss at ``params`` (before the update) and new_params is
     ``sgd_update(params, grads, lr)``.
 
-    Compile it once: wrap the step with jax.jit here, and keep lr an ordinary argument, so that
-    calling the step again, with new batches of the same shapes or a new learning rate, reuses the
-    compiled program and never traces ``loss_fn`` again.
+    Evaluate ``loss_fn`` once per step: jax.value_and_grad gives the loss and its gradient together.
+    Compile it once: wrap the step with jax.jit here and return that jitted function itself (the
+    tests check that it has jax.jit's ``.lower``), and keep lr an ordinary argument, so that calling
+    the step again, with new batches of the same shapes or a new learning rate, reuses the compiled
+    program and never traces ``loss_fn`` again.
     """
     ### BEGIN SOLUTION
     def step(params, batch, lr):
@@ -137,6 +140,10 @@ def make_train_step(loss_fn):
 
 def fit(params, x, y, steps, lr, loss_fn):
     """Train on the full batch ``(x, y)`` for ``steps`` SGD steps; return ``(params, losses)``.
+
+    Every call trains on the params, x, y, steps and lr it is given, starting from those params:
+    nothing (data, a learning rate, a compiled program closing over them) carries over from an
+    earlier call.
 
     steps: a Python int. lr: a float. loss_fn: as in ``make_train_step``. losses is float32 of
     shape (steps,): the loss each step returned, so losses[0] is the loss of the params you were

@@ -1,5 +1,6 @@
 """A train step that builds a new jitted function on every call, so it retraces every call."""
 MUST_FAIL = ["test_train_step_traces_once"]
+MUST_SAY = {"test_train_step_traces_once": ["same lr", "inside each call"]}
 
 
 def make_train_step(loss_fn):

@@ -1,5 +1,6 @@
 """log_softmax without the max trick: exp(1000.) overflows to inf and the results turn into nan."""
-MUST_FAIL = ["test_log_softmax_large_logits", "test_cross_entropy_large_logits"]
+MUST_FAIL = ["test_log_softmax_large_logits"]
+MUST_SAY = {"test_log_softmax_large_logits": ["overflows"]}
 
 
 def log_softmax(logits):
