@@ -71,7 +71,7 @@ def _check(fn, name, args, want, diagnose, static=()):
     and leave their input unchanged. Then once under jax.jit, `static` naming the static arguments."""
     __tracebackhide__ = True
     first, rest = args[0], args[1:]
-    for given in (np.array(first), jnp.asarray(first)):
+    for given in (np.array(first), jax.device_put(np.array(first))):
         call = expect.call(name, given, *rest)
         got = fn(given, *rest)
         _close(got, want, call, diagnose, first, rest)
@@ -85,7 +85,7 @@ def _check_jit(fn, name, args, want, diagnose, static):
     shown = ", ".join(expect.show(a) if i not in static else repr(a) for i, a in enumerate(args))
     call = f"jax.jit({name}, static_argnums={static})({shown})"
     try:
-        got = jax.jit(fn, static_argnums=static)(jnp.asarray(args[0]), *args[1:])
+        got = jax.jit(fn, static_argnums=static)(jax.device_put(np.array(args[0])), *args[1:])
     except TRACER_ERRORS as err:
         raise expect.failure(call, expect.show(want), f"{type(err).__name__}: {str(err).splitlines()[0]}",
                              "under jax.jit the array arguments are traced: while the function is traced they "
