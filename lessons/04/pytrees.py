@@ -13,7 +13,8 @@ import jax.numpy as jnp
 
 
 def scale(params, factor):
-    """Every leaf of `params` multiplied by `factor`; the same structure comes back."""
+    """Every leaf of `params` multiplied by `factor`; the same structure comes back. `params` may be any
+    pytree (a dict of layers, lists, tuples, nested dicts), and its arrays are left as they were."""
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -27,6 +28,8 @@ def count_params(params):
 def sizes_of_shapes(shapes):
     """`shapes` is a pytree whose leaves are shape tuples, e.g. {"w": (3, 4), "b": (4,)}.
     Return the same structure with each shape replaced by its number of elements: {"w": 12, "b": 4}.
+    A shape is a tuple of ints (`()` included, size 1); shapes may sit in tuples and lists too:
+    {"pair": ((2, 3), (5,))} gives {"pair": (6, 5)}.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -52,7 +55,8 @@ class Dense:
     `name` (a str) is aux data, kept as it is and never traced.
 
     Write `tree_flatten` (returning `(children, aux_data)`) and the classmethod `tree_unflatten`
-    (building a Dense back from `aux_data` and `children`).
+    (building a Dense back from `aux_data` and `children`). The children may come in either order, as
+    long as `tree_unflatten` reads them in the order `tree_flatten` gives them.
     """
 
     def __init__(self, w, b, name):
@@ -78,7 +82,8 @@ def running_mean(state, x):
 
     state: {"count": int32 scalar, "total": float32 scalar}; x: a float32 scalar.
     Returns (mean, new_state): the mean of every x seen so far including this one, and the state
-    with x counted. Calling it twice with the same state and x gives the same answer both times.
+    with x counted. Calling it twice with the same state and x gives the same answer both times, and
+    the caller's `state` dict is left as it was (called with or without jit).
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -92,6 +97,6 @@ def init_state():
 
 def sgd_step(params, grads, lr):
     """One step of gradient descent: every leaf becomes `param - lr * grad`, biases included.
-    `grads` has the same structure as `params`."""
+    `grads` has the same structure as `params`, which may be any pytree."""
     # YOUR CODE HERE
     raise NotImplementedError()
