@@ -21,6 +21,9 @@ Y = RNG.normal(size=N).astype(np.float32)
 W = RNG.normal(size=D).astype(np.float32)
 B = np.float32(0.25)
 X_NEXT = RNG.normal(size=(N, D)).astype(np.float32)
+# shard_map's batch: two rows per device, so a block's mean and its sum differ
+X_WIDE = RNG.normal(size=(2 * N, D)).astype(np.float32)
+Y_WIDE = RNG.normal(size=2 * N).astype(np.float32)
 TOL = {"rtol": 1e-4, "atol": 1e-5}
 
 
@@ -109,6 +112,11 @@ def _close(got, want) -> bool:
         return False
 
 
+def _is_tracer(x) -> bool:
+    tracer = getattr(jax.core, "Tracer", None)
+    return isinstance(x, tracer) if tracer is not None else not isinstance(x, (np.ndarray, np.generic))
+
+
 def _times(k: int) -> str:
     return "once" if k == 1 else f"{k} times"
 
@@ -160,6 +168,11 @@ def _loss_grads_hint(got):
     elif not isinstance(grads, (tuple, list)):
         return (f"the gradient was one array of shape {_shape(grads)}: with respect to one argument only; "
                 "argnums takes a tuple to differentiate with respect to both w and b.")
+    loss = np.asarray(first[0], np.float64)
+    mse = np.mean((X.astype(np.float64) @ W + B - Y) ** 2)
+    if loss.shape == () and np.isclose(loss, N * mse, rtol=1e-4):
+        return (f"the loss was {N} times the mean squared error: the squared errors were summed over the "
+                f"{N} examples where their mean was asked.")
     return ("the loss is the mean over the examples of (preds - y) ** 2, and (dw, db) its gradient with "
             "respect to w and b.")
 
@@ -248,7 +261,7 @@ def test_jit_with_static_n_traces_once(ex):
 
     def power_sum(x, n):
         """1 + x + x**2 + ... + x**n, with a Python loop over range(n)."""
-        runs_of_body.append((n, isinstance(x, jax.core.Tracer)))
+        runs_of_body.append((n, _is_tracer(x)))
         term = total = jnp.ones_like(x)
         for _ in range(n):
             term = term * x
@@ -261,7 +274,7 @@ def test_jit_with_static_n_traces_once(ex):
     hints = {"int_of_tracer": "n was traced: jax.jit turned n into a tracer like the array x, so range(n) in "
                               "power_sum had no concrete int. A static argument stays a plain Python value "
                               "while tracing (and each new value of it gets its own trace).",
-             "unhashable_static": "the array x was marked static too: static values must be hashable (ints, "
+             "unhashable_static": "the array x was marked static: static values must be hashable (ints, "
                                   "strings, tuples), and only n steers Python code here."}
     outs = [_run("jit_with_static_n(power_sum)", g, X[i], n, hints=hints) for i, n in enumerate(ns)]
     for i, (got, n) in enumerate(zip(outs, ns)):
@@ -507,7 +520,7 @@ def _block_losses(w, x, y, k=8):
 
 def _parallel_loss_hint(got, eqns):
     value = np.asarray(got[0]) if isinstance(got, (tuple, list)) and got else None
-    blocks = _block_losses(W, X, Y)
+    blocks = _block_losses(W, X_WIDE, Y_WIDE)
     unchecked = any(not e.params.get("check_vma", e.params.get("check_rep", True)) for e in eqns)
     off = " (check_vma=False only switched off JAX's check that caught it)" if unchecked else ""
     if value is None or value.shape != ():
@@ -517,6 +530,10 @@ def _parallel_loss_hint(got, eqns):
                 "devices (a collective over the axis)" + off + ".")
     if np.isclose(value, blocks.sum(), rtol=1e-4):
         return "the loss is 8 times the mean: the blocks' losses were added across the devices, not averaged."
+    rows = len(X_WIDE) // len(blocks)
+    if np.isclose(value, rows * blocks.mean(), rtol=1e-4):
+        return (f"the loss is {rows} times the mean, the number of rows in a block: each device summed its "
+                "block's squared errors where their mean was asked.")
     return "each device's block gives a mean squared error; the devices average those into one loss."
 
 
@@ -524,13 +541,13 @@ def _parallel_loss_hint(got, eqns):
 def test_data_parallel_loss_and_its_grad(ex):
     mesh = Mesh(np.array(_cpu8()), ("batch",))
     f = lambda w, x, y: ex.data_parallel_loss(w, x, y, mesh)  # noqa: E731
-    call = expect.call("data_parallel_loss", W, X, Y, _Label("mesh"))
-    got = _run("data_parallel_loss", jax.jit(jax.value_and_grad(f)), W, X, Y)
-    r = X.astype(np.float64) @ W - Y
-    want = (np.float32(np.mean(r ** 2)), (2 / N * X.T @ r).astype(np.float32))
+    call = expect.call("data_parallel_loss", W, X_WIDE, Y_WIDE, _Label("mesh"))
+    got = _run("data_parallel_loss", jax.jit(jax.value_and_grad(f)), W, X_WIDE, Y_WIDE)
+    r = X_WIDE.astype(np.float64) @ W - Y_WIDE
+    want = (np.float32(np.mean(r ** 2)), (2 / len(r) * X_WIDE.T @ r).astype(np.float32))
     if _close(got, want):
         return
-    eqns = list(_shard_map_eqns(jax.make_jaxpr(f)(W, X, Y).jaxpr))
+    eqns = list(_shard_map_eqns(jax.make_jaxpr(f)(W, X_WIDE, Y_WIDE).jaxpr))
     expect.close(got, want, **TOL, call=f"jax.value_and_grad of {call}", hint=_parallel_loss_hint(got, eqns))
 
 
@@ -538,30 +555,32 @@ def test_data_parallel_loss_and_its_grad(ex):
 def test_data_parallel_loss_splits_the_batch(ex):
     mesh = Mesh(np.array(_cpu8()), ("batch",))
     f = lambda w, x, y: ex.data_parallel_loss(w, x, y, mesh)  # noqa: E731
-    call = expect.call("data_parallel_loss", W, X, Y, _Label("mesh"))
-    eqns = list(_shard_map_eqns(_run("data_parallel_loss", jax.make_jaxpr(f), W, X, Y).jaxpr))
+    call = expect.call("data_parallel_loss", W, X_WIDE, Y_WIDE, _Label("mesh"))
+    eqns = list(_shard_map_eqns(_run("data_parallel_loss", jax.make_jaxpr(f), W, X_WIDE, Y_WIDE).jaxpr))
     expect.that(bool(eqns), call=call, expected="a jax.shard_map in the traced program",
                 returned="a program without shard_map",
                 hint="the whole batch was computed in one piece: shard_map runs a function on each device's block "
                      "of the inputs, as the mesh and the PartitionSpecs lay them out.")
-    batch_inputs = []  # (spec, local shape) of each shard_map input with the batch's leading size
+    batch_inputs = []  # (spec, shape, local shape) of each shard_map input as big as the batch (x, y; not w)
     for eqn in eqns:
         specs = eqn.params.get("in_specs") or eqn.params.get("in_names") or ()
         inner = eqn.params["jaxpr"]
         inner = getattr(inner, "jaxpr", inner)
         for var, spec, local in zip(eqn.invars, specs, inner.invars):
             shape = _shape(var.aval)
-            if shape and shape[0] == N:
+            if int(np.prod(shape)) >= len(X_WIDE):
                 batch_inputs.append((spec, shape, _shape(local.aval)))
-    split = [item for item in batch_inputs if item[2][0] < N]
+    split = [item for item in batch_inputs if item[2] != item[1]]
     seen = "; ".join(f"an input of shape {s} with spec {spec} reached each device as {local}"
-                     for spec, s, local in batch_inputs) or "no input with the batch's leading size"
+                     for spec, s, local in batch_inputs) or "no input as big as the batch"
     expect.that(bool(batch_inputs) and len(split) == len(batch_inputs), call=call,
-                expected=f"x and y split over the mesh axis along their first axis: blocks of {N // 8} rows per device",
+                expected=f"x and y split over the mesh axis along their first axis: blocks of {len(X_WIDE) // 8} rows "
+                         "per device",
                 returned=seen,
-                hint="x and y reached every device whole (replicated), so every device computed the whole batch: "
-                     "data parallelism gives each device its own block, with a PartitionSpec that names the mesh "
-                     "axis for the batch dimension.")
+                hint=("x and y reached every device whole (replicated), so every device computed the whole batch"
+                      if not split else "part of the batch reached every device whole (replicated)")
+                + ": data parallelism gives each device its own block, with a PartitionSpec that names the mesh "
+                  "axis for the batch dimension.")
 
 
 # ---------------------------------------------------------------------------------------------
