@@ -36,9 +36,17 @@ class CNN(nnx.Module):
         dense1 -> relu -> dropout                          -> (b, 64)
         dense2                                             -> (b, 10) logits
 
+    Flatten each image's (2, 2, 32) features in the order they are stored, as
+    `x.reshape(x.shape[0], -1)` does. Return dense2's output as it is: logits, no softmax (the loss
+    applies the softmax itself).
+
     Pool with `nnx.max_pool(x, window_shape=(2, 2), strides=(2, 2))`; activate with `nnx.relu`.
     That is 13,802 trainable parameters (`nnx.Param`) and 96 batch statistics (`nnx.BatchStat`).
     Call BatchNorm and Dropout with no mode arguments: `model.train()` and `model.eval()` switch them.
+
+    The tests also set every layer's weights to fixed values (finding the layers by type and size, so
+    other attribute names work too) and compare your eval-mode logits with this forward pass computed
+    by hand.
     """
 
     def __init__(self, *, rngs: nnx.Rngs):
@@ -54,10 +62,13 @@ class CNN(nnx.Module):
 def train_step(model, optimizer, x, y):
     """One optimizer step on a batch; updates `model` and `optimizer` in place and returns the loss.
 
-    `model` is a `CNN`; `optimizer` is `nnx.Optimizer(model, tx, wrt=nnx.Param)`. `x` holds images of
-    shape `(batch, 8, 8, 1)`, float32; `y` the labels, shape `(batch,)`, int32, in 0..9.
+    `model` is a `CNN`, or any model with the same kinds of layers (the tests also use a small one of
+    their own), in whatever mode it was left; `optimizer` is `nnx.Optimizer(model, tx, wrt=nnx.Param)`.
+    `x` holds images of shape `(batch, 8, 8, 1)`, float32; `y` the labels, shape `(batch,)`, int32,
+    in 0..9.
 
-    1. Put the model in training mode with `model.train()` (dropout on, BatchNorm on batch statistics).
+    1. Put the model in training mode with `model.train()` (dropout on, BatchNorm on batch statistics),
+       even if it was handed to you in evaluation mode.
     2. Split it: `graphdef, params, rest = nnx.split(model, nnx.Param, ...)`. `params` holds the
        trainable weights, `rest` everything else (batch statistics, dropout's random state).
     3. Write `loss_fn(params, rest)`: rebuild the model with `nnx.merge(graphdef, params, rest)`, call
@@ -79,7 +90,8 @@ def train_step(model, optimizer, x, y):
 def eval_step(model, x, y):
     """The loss and the accuracy of `model` on a batch, in evaluation mode.
 
-    Call `model.eval()` first, whatever mode the model was in: dropout off, BatchNorm on its running
+    `model` is a `CNN` or any model with the same kinds of layers (the tests use a small one of their
+    own). Call `model.eval()` first, whatever mode the model was in: dropout off, BatchNorm on its running
     averages (which then stay as they are). Then return the pair `(loss, accuracy)`, both float32
     scalars: the mean `optax.softmax_cross_entropy_with_integer_labels(logits, y)`, and the fraction of
     images whose largest logit is at the true label. `x` and `y` are as in `train_step`.

@@ -1,8 +1,10 @@
 """Tests for lesson 07: a CNN with Flax NNX.
 
-The training run (10 epochs of the digits, batches of 64) happens once per test session; several tests
-check its result. Every forward pass the tests make goes through one small jitted function, on batches
-of 64 images, so the whole file compiles only a handful of programs.
+The training run (10 epochs of the digits, batches of 64) happens once per test session; two tests
+check its result. The other tests judge each exercise on its own: CNN's forward pass on fixed weights,
+computed again here in NumPy; train_step and eval_step on a small model of the tests' own. Every forward
+pass the tests make goes through one small jitted function, so the whole file compiles only a handful
+of programs.
 """
 import functools
 import traceback
@@ -151,19 +153,203 @@ EXPECTED_LAYERS = [
 ]
 
 
+# ---------------------------------------------------------------- a forward pass on fixed weights
+
+# The seven layers, found by type and size (so any attribute names work): role -> (type, test).
+LAYER_ROLES = {
+    "conv1": (nnx.Conv, lambda m: (m.in_features, m.out_features) == (1, 16)),
+    "bn1": (nnx.BatchNorm, lambda m: m.num_features == 16),
+    "conv2": (nnx.Conv, lambda m: (m.in_features, m.out_features) == (16, 32)),
+    "bn2": (nnx.BatchNorm, lambda m: m.num_features == 32),
+    "dense1": (nnx.Linear, lambda m: (m.in_features, m.out_features) == (128, 64)),
+    "dense2": (nnx.Linear, lambda m: (m.in_features, m.out_features) == (64, 10)),
+}
+N_FIXED = 6  # images in the fixed-weights forward pass
+
+
+def _find_layers(model) -> tuple[dict, list[str]]:
+    """({role: module}, [roles not found exactly once]) for the layers of LAYER_ROLES."""
+    found: dict[str, list] = {role: [] for role in LAYER_ROLES}
+    for module in _modules(model):
+        for role, (kind, fits) in LAYER_ROLES.items():
+            if isinstance(module, kind) and fits(module):
+                found[role].append(module)
+    return {r: m[0] for r, m in found.items() if len(m) == 1}, [r for r, m in found.items() if len(m) != 1]
+
+
+def _np_conv(x, kernel, bias):
+    """A 3x3 convolution with SAME padding (no kernel flip, as nnx.Conv), channels last, in NumPy."""
+    h, w = x.shape[1:3]
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    return sum(padded[:, i:i + h, j:j + w, :] @ kernel[i, j] for i in range(3) for j in range(3)) + bias
+
+
+def _np_pool(x, how="max"):
+    n, h, w, c = x.shape
+    patches = x.reshape(n, h // 2, 2, w // 2, 2, c)
+    return patches.max(axis=(2, 4)) if how == "max" else patches.mean(axis=(2, 4))
+
+
+def _np_batchnorm(x, bn):
+    return (x - bn["mean"]) / np.sqrt(bn["var"] + 1e-5) * bn["scale"] + bn["bias"]
+
+
+def _relu(x):
+    return np.maximum(x, 0)
+
+
+def _np_block(x, conv, bn, order=("conv", "bn", "relu", "pool"), pool="max"):
+    steps = {"conv": lambda z: _np_conv(z, conv["kernel"], conv["bias"]), "bn": lambda z: _np_batchnorm(z, bn),
+             "relu": _relu, "pool": lambda z: _np_pool(z, pool)}
+    for step in order:
+        x = steps[step](x)
+    return x
+
+
+def _fixed_weights(x):
+    """Fixed weights for every layer. The running averages are the statistics of these very images,
+    so BatchNorm gives the same output whether it normalizes with its running averages or the batch's:
+    the check judges the order of the layers, not their mode."""
+    rng = np.random.default_rng(7)
+
+    def layer(kernel_shape, fan_in):
+        return {"kernel": rng.normal(0, 1.5 / np.sqrt(fan_in), kernel_shape), "bias": rng.normal(0, 0.2, kernel_shape[-1])}
+
+    def batchnorm(h):
+        c = h.shape[-1]
+        return {"scale": rng.uniform(0.5, 1.5, c) * rng.choice([-1.0, 1.0], c), "bias": rng.normal(0, 0.5, c),
+                "mean": h.mean(axis=(0, 1, 2)), "var": h.var(axis=(0, 1, 2))}
+
+    w = {"conv1": layer((3, 3, 1, 16), 9)}
+    h = _np_conv(x, **w["conv1"])
+    w["bn1"] = batchnorm(h)
+    w["conv2"] = layer((3, 3, 16, 32), 144)
+    h = _np_conv(_np_pool(_relu(_np_batchnorm(h, w["bn1"]))), **w["conv2"])
+    w["bn2"] = batchnorm(h)
+    w["dense1"], w["dense2"] = layer((128, 64), 128), layer((64, 10), 64)
+    return {role: {k: v.astype(np.float32) for k, v in arrays.items()} for role, arrays in w.items()}
+
+
+def _np_cnn(x, w, order=("conv", "bn", "relu", "pool"), pool="max", channels_first=False, hidden_relu=True,
+            last=None):
+    """The docstring's forward pass in float64 NumPy; the keywords give the usual slips instead."""
+    w = {role: {k: np.asarray(v, np.float64) for k, v in arrays.items()} for role, arrays in w.items()}
+    h = np.asarray(x, np.float64)
+    for i in (1, 2):
+        h = _np_block(h, w[f"conv{i}"], w[f"bn{i}"], order, pool)
+    if channels_first:
+        h = h.transpose(0, 3, 1, 2)
+    h = h.reshape(h.shape[0], -1) @ w["dense1"]["kernel"] + w["dense1"]["bias"]
+    h = _relu(h) if hidden_relu else h
+    out = h @ w["dense2"]["kernel"] + w["dense2"]["bias"]
+    if last == "relu":
+        out = _relu(out)
+    return out
+
+
+def _log_softmax(z):
+    z = np.asarray(z, np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def _same_logits(got, want) -> bool:
+    """Logits are fixed only up to a constant per row (softmax ignores it): compare log-softmaxes."""
+    got = np.asarray(got, np.float64)
+    return got.shape == want.shape and np.allclose(_log_softmax(got), _log_softmax(want), rtol=1e-4, atol=2e-4)
+
+
+# (what the model computed, how _np_cnn computes it): the usual slips, each said as observed.
+FORWARD_SLIPS = [
+    ("a ReLU after dense2, so no logit is ever negative", {"last": "relu"}),
+    ("the (2, 2, 32) features flattened channels first; flatten them in the order they are stored, (height, "
+     "width, channel), to (batch, 128)", {"channels_first": True}),
+    ("no ReLU between dense1 and dense2", {"hidden_relu": False}),
+    ("each BatchNorm after its ReLU (conv -> relu -> BatchNorm -> pool)", {"order": ("conv", "relu", "bn", "pool")}),
+    ("max pooling before BatchNorm (conv -> pool -> BatchNorm -> relu)", {"order": ("conv", "pool", "bn", "relu")}),
+    ("BatchNorm built but never applied in the conv blocks", {"order": ("conv", "relu", "pool")}),
+    ("no ReLU in the conv blocks", {"order": ("conv", "bn", "pool")}),
+    ("average pooling where the docstring asks for max pooling", {"pool": "avg"}),
+]
+
+
+def _probabilities(logits) -> bool:
+    """True when every row is positive and sums to 1: the model returned probabilities, not logits."""
+    z = np.asarray(logits, np.float64)
+    return z.ndim == 2 and np.all(z >= -1e-6) and np.allclose(z.sum(axis=-1), 1, atol=1e-3)
+
+
+def _forward_slip(out, x, w) -> str:
+    """What the model's output shows about its forward pass, for the hint."""
+    out = np.asarray(out, np.float64)
+    if _probabilities(out):
+        return ("every row of the output is positive and sums to 1: the model returns probabilities, a softmax at "
+                "the end. Return dense2's logits; the cross-entropy applies the softmax itself.")
+    for what, slip in FORWARD_SLIPS:
+        if _same_logits(out, _np_cnn(x, w, **slip)):
+            return f"the output is the docstring's forward pass with {what}."
+    return ("none of the usual slips (a softmax at the end, another flatten order, BatchNorm or ReLU moved) explains "
+            "the difference: compare your __call__ with the docstring's forward pass, layer by layer.")
+
+
+# ---------------------------------------------------------------- a small model for train_step and eval_step
+
+class _SmallNet(nnx.Module):
+    """The tests' own small model: one conv block, BatchNorm, dropout, two dense layers.
+
+    train_step's one-step tests and eval_step's tests run on it, so a mistake in your CNN doesn't cost
+    their points (the training run uses your CNN). The conv has no bias: before BatchNorm its gradient is rounding noise, which Adam's
+    first step would blow up to a full step."""
+
+    def __init__(self, *, rngs: nnx.Rngs):
+        self.conv = nnx.Conv(1, 4, kernel_size=(3, 3), padding="SAME", use_bias=False, rngs=rngs)
+        self.bn = nnx.BatchNorm(4, momentum=0.9, rngs=rngs)
+        self.dense1 = nnx.Linear(64, 16, rngs=rngs)
+        self.dropout = nnx.Dropout(0.3, rngs=rngs)
+        self.dense2 = nnx.Linear(16, 10, rngs=rngs)
+
+    def __call__(self, x):
+        x = nnx.max_pool(nnx.relu(self.bn(self.conv(x))), window_shape=(2, 2), strides=(2, 2))
+        x = self.dropout(nnx.relu(self.dense1(x.reshape(x.shape[0], -1))))
+        return self.dense2(x)
+
+
+SMALL_BATCH = 16
+SMALL_CALL = "a small model of the tests' own (conv -> BatchNorm -> relu -> pool, dense -> relu -> dropout -> dense)"
+
+
+def _small_model(running_averages: bool = False):
+    """A new _SmallNet; with `running_averages`, BatchNorm's running mean and variance are set away from
+    their start (0 and 1), so evaluation mode and training mode give clearly different logits."""
+    model = _build(_SmallNet, jax.random.key(SEED, impl="rbg"))
+    if running_averages:
+        rng = np.random.default_rng(3)
+        model.bn.mean.set_value(jnp.asarray(rng.normal(0, 0.3, 4), jnp.float32))
+        model.bn.var.set_value(jnp.asarray(rng.uniform(0.3, 2.0, 4), jnp.float32))
+    return model
+
+
+def _small_batch():
+    x, y = _data()[:2]
+    return x[:SMALL_BATCH], y[:SMALL_BATCH]
+
+
 # ---------------------------------------------------------------- the training run, once per session
 
 class Trained:
-    def __init__(self, model, losses, test_logits):
+    def __init__(self, model, losses, test_logits, params_moved, stats_moved, optimizer):
         self.model = model  # left in eval mode
         self.losses = losses  # (EPOCHS, STEPS_PER_EPOCH)
         self.test_logits = test_logits  # eval-mode logits of the test images, computed by the tests
+        self.params_moved = params_moved  # did training change the parameters at all?
+        self.stats_moved = stats_moved  # did training change BatchNorm's running averages?
+        self.optimizer = optimizer
 
 
-def _check_loss(loss):
+def _check_loss(loss, call=TRAIN_CALL + ", the first step"):
     __tracebackhide__ = True
     ok = isinstance(loss, jax.Array) and loss.shape == () and loss.dtype == jnp.float32
-    expect.that(ok, call=TRAIN_CALL + ", the first step", expected="the loss, a float32 scalar",
+    expect.that(ok, call=call, expected="the loss, a float32 scalar",
                 returned=expect.show(loss), hint="return the loss that nnx.value_and_grad gave you.")
 
 
@@ -171,6 +357,7 @@ def _train(ex) -> Trained:
     x, y, x_test, _ = _data()
     model = _new_model(ex)
     optimizer = _new_optimizer(model)
+    params, stats = _leaves(model, nnx.Param), _leaves(model, nnx.BatchStat)
     order = np.random.default_rng(SEED)
     losses = []
     for _ in range(EPOCHS):
@@ -182,8 +369,32 @@ def _train(ex) -> Trained:
                 _check_loss(loss)
             losses.append(loss)
     losses = np.array(jax.device_get(losses), np.float32).reshape(EPOCHS, STEPS_PER_EPOCH)
+    params_moved = not _same(params, _leaves(model, nnx.Param))
+    stats_moved = bool(stats) and not _same(stats, _leaves(model, nnx.BatchStat))
     model.eval()
-    return Trained(model, losses, _predict(model, x_test))
+    return Trained(model, losses, _predict(model, x_test), params_moved, stats_moved, optimizer)
+
+
+def _training_diagnosis(run: Trained, model_layers: list[str]) -> str | None:
+    """What the training run showed went wrong, if it shows something specific."""
+    if not np.all(np.isfinite(run.losses)):
+        step = int(np.argmax(~np.isfinite(run.losses.ravel())))
+        return f"the loss became NaN or infinite at step {step}; the loss must be the mean cross-entropy of logits."
+    if not run.params_moved:
+        return "the parameters never changed in the whole run, so nothing was learned: " + _no_update_cause(run.optimizer)
+    if _probabilities(run.test_logits):
+        return ("the trained model returns probabilities (each row positive, summing to 1), not logits: with a "
+                "softmax inside CNN the cross-entropy applies a second softmax to numbers between 0 and 1, which "
+                "can never be confident, so the loss can't fall below about 1.46. Return dense2's output "
+                "(test_cnn_forward_fixed_weights checks the forward pass).")
+    if not run.stats_moved:
+        return ("BatchNorm's running averages never moved during training: the steps ran BatchNorm in evaluation "
+                "mode, so evaluation normalizes with the starting statistics (mean 0, variance 1).")
+    differences = [layer for layer in model_layers if layer not in EXPECTED_LAYERS]
+    if differences:
+        return ("the model's layers differ from the docstring's (test_cnn_layers says how): " + ", ".join(differences)
+                + " - fix that first.")
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -310,38 +521,128 @@ def test_batchnorm_updates_only_in_training(ex):
                      "able to switch BatchNorm to its running averages.")
 
 
+@pytest.mark.exercise("CNN", points=2)
+@_concise
+def test_cnn_forward_fixed_weights(ex):
+    x = _data()[2][:N_FIXED]
+    model = _new_model(ex)
+    layers, missing = _find_layers(model)
+    expect.that(not missing, call=f"{MODEL_CALL}, looking for its layers by type and size",
+                expected="exactly one each of Conv(1 -> 16), BatchNorm(16), Conv(16 -> 32), BatchNorm(32), "
+                         "Linear(128 -> 64) and Linear(64 -> 10)",
+                returned="no single layer for " + ", ".join(missing),
+                hint="build the layers the docstring lists (test_cnn_layers compares them one by one); this test "
+                     "sets their weights to fixed values and checks the forward pass.")
+    weights = _fixed_weights(np.asarray(x, np.float64))
+    for role, module in layers.items():
+        for name, value in weights[role].items():
+            variable = getattr(module, name, None)
+            expect.that(variable is not None, call=f"{MODEL_CALL}, setting the {role} layer's {name}",
+                        expected=f"the {role} layer to have its {name}", returned="none",
+                        hint="leave every other argument at its default (the conv and dense layers keep their biases).")
+            variable.set_value(jnp.asarray(value))
+    for module in _modules(model):
+        if isinstance(module, nnx.Dropout):
+            module.rate = 0.0  # so the check doesn't depend on dropout's mode either
+    model.eval()
+    out = np.asarray(_forward(model, x))
+    want = _np_cnn(x, weights)
+    call = (f"model(x) on {N_FIXED} test digits, with every weight, bias, BatchNorm scale and running average set to "
+            "fixed values by the test, in eval mode, dropout's rate set to 0")
+    if _same_logits(out, want):
+        return
+    expect.close(out, want.astype(np.float32), call=call, rtol=1e-4, atol=2e-4, hint=_forward_slip(out, x, weights))
+
+
 # ---------------------------------------------------------------- the training step
 
 @pytest.mark.exercise("train_step", points=2)
 @_concise
 def test_train_step_updates_model(ex):
-    x, y = _data()[0][:BATCH], _data()[1][:BATCH]
-    model = _new_model(ex)
+    x, y = _small_batch()
+    model = _small_model()
     optimizer = _new_optimizer(model)
     model.train()
     twin = nnx.clone(model)  # same weights and the same dropout randomness
     want = _np_cross_entropy(_forward(twin, x), y)
     params = _leaves(model, nnx.Param)
-    call = f"train_step(model, optimizer, x, y) with a new model and a batch of {BATCH} digits"
+    call = f"train_step(model, optimizer, x, y) with model = {SMALL_CALL}, new, and {SMALL_BATCH} digits"
     loss = ex.train_step(model, optimizer, x, y)
-    _check_loss(loss)
-    expect.close(loss, np.float32(want), call=call, rtol=1e-4, atol=1e-5,
-                 hint="return the mean softmax cross-entropy of the batch, computed before the update, with the "
-                      "model called once, in training mode.")
+    _check_loss(loss, call)
+    expect.close(loss, np.float32(want), call=call, rtol=1e-4, atol=1e-5, hint=_loss_slip(float(loss), want, x, y))
     expect.that(not _same(params, _leaves(model, nnx.Param)), call=call,
                 expected="the model's parameters to change", returned="the same parameters",
-                hint="after nnx.value_and_grad, call optimizer.update(model, grads): it updates the model in place.")
+                hint="the loss was right, but the parameters stayed as they were: " + _no_update_cause(optimizer))
+
+
+def _no_update_cause(optimizer) -> str:
+    """Why the parameters didn't move, from the optimizer's step counter."""
+    if int(np.asarray(optimizer.step[...])) > 0:
+        return ("the optimizer did take its steps, so the gradients it got were all zero. The loss function must "
+                "compute the logits from the parameters it is differentiated with respect to (its argument), not "
+                "from parameters or a model taken from outside it.")
+    return ("the optimizer's step counter is still 0, so no step applied the gradients to the model. The optimizer "
+            "updates the model it is given, in place.")
+
+
+def _loss_slip(loss, want, x, y) -> str:
+    """What a wrong training loss shows, for the hint."""
+    if np.isclose(loss, want * len(y), rtol=1e-4):
+        return f"the loss is {len(y)} times the right one: the sum over the batch, not the mean."
+    return ("the loss must be the mean softmax cross-entropy of the batch's logits, computed before the update, "
+            "with the model called once, in training mode.")
+
+
+@pytest.mark.exercise("train_step", points=2)
+@_concise
+def test_train_step_sets_training_mode(ex):
+    x, y = _small_batch()
+    model = _small_model(running_averages=True)
+    optimizer = _new_optimizer(model)
+    twin = nnx.clone(model)
+    twin_optimizer = _new_optimizer(twin)
+    start = _leaves(model, nnx.BatchStat)
+    call = f"train_step(model, optimizer, x, y) with model = {SMALL_CALL}"
+    model.train()
+    loss = ex.train_step(model, optimizer, x, y)
+    _check_loss(loss, call + ", handed in training mode")
+    stats = _leaves(model, nnx.BatchStat)
+    expect.that(not _same(start, stats), call=call + ", handed in training mode",
+                expected="BatchNorm's running averages to move towards the batch's statistics",
+                returned="the same running averages as before",
+                hint="the step ran BatchNorm in evaluation mode: training runs the model in training mode.")
+    twin.eval()
+    eval_loss = _np_cross_entropy(_forward(nnx.clone(twin), x), y)
+    twin_loss = ex.train_step(twin, twin_optimizer, x, y)
+    twin_stats = _leaves(twin, nnx.BatchStat)
+    same = (np.allclose(twin_loss, loss, rtol=1e-5, atol=1e-6)
+            and all(np.allclose(a, b, rtol=1e-5, atol=1e-6) for a, b in zip(twin_stats, stats)))
+    if _same(start, twin_stats) and np.isclose(twin_loss, eval_loss, rtol=1e-4, atol=1e-5):
+        observed = ("BatchNorm's running averages did not move and the loss is the evaluation-mode loss (dropout "
+                    "off, BatchNorm on its running averages): the step ran in the mode it was handed. Switch the "
+                    "model to training mode inside train_step, whatever mode it comes in.")
+    else:
+        observed = ("a model handed in evaluation mode must be trained exactly as one handed in training mode: "
+                    "switch it to training mode at the start of train_step.")
+    expect.that(same, call=call + ", handed once in training mode and once, the same model, in evaluation mode",
+                expected="the same loss and the same new running averages both times",
+                returned=f"loss {float(loss):.6g} in training mode, {float(twin_loss):.6g} in evaluation mode; "
+                         f"running averages {'the same' if _same(stats, twin_stats) else 'different'}",
+                hint=observed)
 
 
 @pytest.mark.exercise("train_step", points=1)
 @_concise
 def test_loss_falls(ex, trained):
-    losses = trained(ex).losses
-    first, last = float(losses[0].mean()), float(losses[-1].mean())
+    run = trained(ex)
+    first, last = float(run.losses[0].mean()), float(run.losses[-1].mean())
+    model_layers = [d for d in map(_describe, _modules(run.model)) if d is not None]
     expect.that(np.isfinite(last) and last < 0.25 * first, call=TRAIN_CALL,
                 expected="the mean loss of the last epoch under a quarter of the first epoch's",
                 returned=f"first epoch {first:.4g}, last epoch {last:.4g}",
-                hint="each step must call optimizer.update(model, grads), with grads from nnx.value_and_grad.")
+                hint=_training_diagnosis(run, model_layers) or
+                "the loss fell, but not enough: each step must apply the gradients of the mean cross-entropy "
+                "(one optimizer update per step, learning rate from the optimizer, no extra scaling).")
 
 
 @pytest.mark.exercise("train_step", points=3)
@@ -351,55 +652,84 @@ def test_test_accuracy(ex, trained):
     y_test = _data()[3]
     predicted = np.argmax(run.test_logits, axis=-1)
     accuracy = float(np.mean(predicted == y_test))
+    model_layers = [d for d in map(_describe, _modules(run.model)) if d is not None]
     expect.that(accuracy >= MIN_ACCURACY, call=TRAIN_CALL + ", then model.eval() on the test images",
                 expected=f"test accuracy >= {MIN_ACCURACY:.0%}",
                 returned=f"test accuracy {accuracy:.2%} ({int(np.sum(predicted != y_test))} of {len(y_test)} wrong)",
-                hint="if the other tests pass, compare your forward pass with the docstring once more: the order "
-                     "conv -> BatchNorm -> relu -> pool in each block, and relu before dropout.")
+                hint=_training_diagnosis(run, model_layers) or
+                "if the other tests pass, compare your forward pass with the docstring once more: the order "
+                "conv -> BatchNorm -> relu -> pool in each block, and relu before dropout.")
 
 
 # ---------------------------------------------------------------- the evaluation step
 
+def _eval_case():
+    """The small model in eval mode with running averages away from their start, a batch, and labels that
+    match the model's own predictions for the first 9 images and miss them for the other 7."""
+    x, _ = _small_batch()
+    model = _small_model(running_averages=True)
+    model.eval()
+    logits = np.asarray(_forward(model, x))
+    predicted = np.argmax(logits, axis=-1)
+    y = np.where(np.arange(len(x)) < 9, predicted, (predicted + 1 + np.arange(len(x)) % 9) % 10).astype(np.int32)
+    return model, x, y, logits
+
+
+EVAL_CALL = f"eval_step(model, x, y) with model = {SMALL_CALL}, in evaluation mode, and {SMALL_BATCH} digits"
+
+
+def _metric_slip(what, got, want, n) -> str:
+    got = np.asarray(got, np.float64)
+    if got.shape == () and want and np.isclose(got, want * n, rtol=1e-4):
+        return (f"the {what} is {n} times the right one: " +
+                ("the sum over the batch, not the mean." if what == "loss" else "the number right, not the fraction."))
+    if what == "accuracy" and got.shape == () and np.isclose(got, 100 * want, rtol=1e-4):
+        return "the accuracy is in percent: return the fraction right, between 0 and 1."
+    if what == "accuracy":
+        return ("the fraction of images whose largest logit (over the class axis, the last) is at the true label, "
+                "a float32 scalar.")
+    return ("the loss is the softmax cross-entropy of each image's logits against its integer label, averaged over "
+            "the batch, a float32 scalar; the logits come from the model in evaluation mode.")
+
+
 @pytest.mark.exercise("eval_step", points=2)
 @_concise
-def test_eval_step_metrics(ex, trained):
-    run = trained(ex)
-    _, _, x_test, y_test = _data()
-    model = nnx.clone(run.model)
-    model.train()
-    call = "eval_step(model, x_test, y_test) with the trained model, left in training mode"
-    result = ex.eval_step(model, x_test, y_test)
-    expect.that(isinstance(result, (tuple, list)) and len(result) == 2, call=call,
+def test_eval_step_metrics(ex):
+    model, x, y, logits = _eval_case()
+    result = ex.eval_step(model, x, y)
+    expect.that(isinstance(result, (tuple, list)) and len(result) == 2, call=EVAL_CALL,
                 expected="a pair (loss, accuracy)", returned=expect.show(result),
                 hint="return loss, accuracy: two float32 scalars.")
     loss, accuracy = result
-    want_loss = _np_cross_entropy(run.test_logits, y_test)
-    want_accuracy = float(np.mean(np.argmax(run.test_logits, axis=-1) == y_test))
-    expect.close(loss, np.float32(want_loss), call=call + ": the loss", rtol=1e-4, atol=1e-5,
-                 hint="call model.eval() first, then the mean of optax.softmax_cross_entropy_with_integer_labels.")
-    expect.close(accuracy, np.float32(want_accuracy), call=call + ": the accuracy", rtol=0, atol=1.5 / len(y_test),
-                 hint="jnp.mean(jnp.argmax(logits, axis=-1) == y): the fraction right, between 0 and 1.")
+    want_loss = _np_cross_entropy(logits, y)
+    want_accuracy = float(np.mean(np.argmax(logits, axis=-1) == y))
+    expect.close(loss, np.float32(want_loss), call=EVAL_CALL + ": the loss", rtol=1e-4, atol=1e-5,
+                 hint=_metric_slip("loss", loss, want_loss, len(y)))
+    expect.close(accuracy, np.float32(want_accuracy), call=EVAL_CALL + ": the accuracy", rtol=0, atol=1.5 / len(y),
+                 hint=_metric_slip("accuracy", accuracy, want_accuracy, len(y)))
 
 
 @pytest.mark.exercise("eval_step", points=2)
 @_concise
-def test_eval_step_is_deterministic(ex, trained):
-    run = trained(ex)
-    _, _, x_test, y_test = _data()
-    model = nnx.clone(run.model)
-    model.train()
+def test_eval_step_is_deterministic(ex):
+    model, x, y, _ = _eval_case()
     stats = _leaves(model, nnx.BatchStat)
-    first = ex.eval_step(model, x_test, y_test)
-    after_first = _leaves(model, nnx.BatchStat)
-    model.train()
-    second = ex.eval_step(model, x_test, y_test)
-    call = "eval_step(model, x_test, y_test) twice, each time on a model left in training mode"
-    first, second = jax.tree.map(np.asarray, (first, second))
-    expect.that(_same(jax.tree.leaves(first), jax.tree.leaves(second)), call=call,
-                expected="the same (loss, accuracy) both times",
-                returned=f"{expect.show(first)}, then {expect.show(second)}",
-                hint="start eval_step with model.eval(): dropout off, BatchNorm on its running averages.")
-    expect.that(_same(stats, after_first), call=call,
-                expected="BatchNorm's running averages left as they were",
-                returned="changed batch statistics",
-                hint="start eval_step with model.eval(): evaluation must not change the model.")
+    in_eval = jax.tree.map(np.asarray, ex.eval_step(model, x, y))
+    results = []
+    for _ in range(2):
+        model.train()
+        results.append(jax.tree.map(np.asarray, ex.eval_step(model, x, y)))
+    after = _leaves(model, nnx.BatchStat)
+    call = (f"eval_step(model, x, y) with model = {SMALL_CALL}: once in evaluation mode, then twice more, "
+            "each time on the model switched to training mode")
+    leaves = [jax.tree.leaves(r) for r in [in_eval] + results]
+    same = all(len(r) == len(leaves[0]) and all(np.allclose(a, b, rtol=1e-6, atol=1e-7) for a, b in zip(r, leaves[0]))
+               for r in leaves[1:])
+    changed = not _same(stats, after)
+    expect.that(same and not changed, call=call,
+                expected="the same (loss, accuracy) every time, and BatchNorm's running averages left as they were",
+                returned=f"{expect.show(in_eval)}, then {expect.show(results[0])}, then {expect.show(results[1])}; "
+                         f"running averages {'changed' if changed else 'unchanged'}",
+                hint=("BatchNorm's running averages changed: evaluation ran in training mode. " if changed else
+                      "the answers changed with the mode the model was handed: evaluation ran in it. ")
+                + "eval_step must switch the model to evaluation mode itself, whatever mode it comes in.")
