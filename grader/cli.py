@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import devcheck, notebooks, points, progress, runs, stubs, targets
+from grader import devcheck, limits, notebooks, points, progress, runs, stubs, targets
 
 
 def _lessons(numbers: list[str]) -> list[targets.Lesson]:
@@ -202,12 +202,6 @@ def _check_charges(planted: list[Path]) -> int:
     return problems
 
 
-def _size(text: str) -> int:
-    units = {"K": 10, "M": 20, "G": 30}
-    text = text.strip().upper().rstrip("B").rstrip("I")
-    return int(float(text[:-1]) * (1 << units[text[-1]])) if text[-1:] in units else int(text)
-
-
 def _shard(text: str) -> tuple[int, int]:
     try:
         index, count = (int(x) for x in text.split("/"))
@@ -236,7 +230,7 @@ def cmd_grade(args) -> int:
                          "course's submitted/ID/lessonNN/*.ipynb.")
     settings = grading.Settings(
         out=out, lessons=lessons, secret=grading.secret_for(out, args.secret),
-        jobs=args.jobs, timeout=args.timeout, memory=_size(args.memory), platform=platform,
+        jobs=args.jobs, timeout=args.timeout, memory=limits.parse_size(args.memory), platform=platform,
         regrade=args.regrade, shard=_shard(args.shard), keep_sandboxes=args.keep_sandboxes,
         progress=not args.quiet)
     summary = grading.grade_class(path, settings)

@@ -5,13 +5,15 @@ every lesson test's outcome and points as JSON (what the progress report and the
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
-from grader import jax_setup, targets
+from grader import jax_setup, limits, targets
 
 try:
     jax_setup.configure()
@@ -23,6 +25,9 @@ from grader import jax_errors  # noqa: E402
 
 _EX_PATH = pytest.StashKey[Path]()
 _RESULTS = pytest.StashKey[dict]()
+_BOUNDS = pytest.StashKey[limits.Bounds]()
+_ABANDONED = pytest.StashKey[bool]()
+_EXIT_STATUS = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser):
@@ -34,6 +39,11 @@ def pytest_addoption(parser):
     )
     group.addoption("--results", default=None, metavar="FILE",
                     help="write each lesson test's outcome and points to FILE as JSON")
+    group.addoption("--time-limit", type=float, default=float(os.environ.get("JAX_LESSONS_TIME_LIMIT", 60)),
+                    metavar="SECONDS", help="stop a lesson test once it has run this many seconds, both of "
+                                            "wall time and of CPU time (default 60; 0: no limit)")
+    group.addoption("--memory-limit", default=os.environ.get("JAX_LESSONS_MEMORY_LIMIT", "4G"), metavar="SIZE",
+                    help="stop a lesson test when the process holds more memory than this (default 4G; 0: no limit)")
     group.addoption("--stream", action="store_true", default=False,
                     help="send each lesson test's start and result through the class grader's channel "
                          "(only inside its sandbox, which must say the test a crash happened in)")
@@ -42,6 +52,22 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "exercise(name, points=1): the exercise a lesson test grades, and its points")
     config.stash[_RESULTS] = {}
+    cpu, memory = config.getoption("time_limit"), limits.parse_size(config.getoption("memory_limit"))
+    if (cpu or memory) and not config.getoption("stream"):
+        in_kernel = config.getoption("target") == targets.IN_PROCESS
+        capture = config.pluginmanager.getplugin("capturemanager")
+        uncaptured = capture.global_and_fixture_disabled if capture is not None else contextlib.nullcontext
+        config.stash[_BOUNDS] = limits.Bounds(cpu, memory, may_end_process=not in_kernel, uncaptured=uncaptured)
+
+
+def pytest_unconfigure(config):
+    bounds = config.stash.get(_BOUNDS, None)
+    if bounds is not None:
+        bounds.close()
+    if config.stash.get(_ABANDONED, False) and config.getoption("target") != targets.IN_PROCESS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config.stash.get(_EXIT_STATUS, 1))
 
 
 def _lesson_of(item) -> targets.Lesson | None:
@@ -106,7 +132,9 @@ def pytest_runtest_makereport(item, call):
     report = yield
     excinfo = call.excinfo
     if report.failed and excinfo is not None:
-        if excinfo.errisinstance(NotImplementedError):
+        if excinfo.errisinstance(limits.LimitExceeded):
+            report.longrepr = str(excinfo.value) + _stop_if_still_busy(item)
+        elif excinfo.errisinstance(NotImplementedError):
             report.longrepr = _not_written_line(item, excinfo)
         elif excinfo.errisinstance(targets.MissingExercise):
             report.longrepr = str(excinfo.value)
@@ -116,6 +144,34 @@ def pytest_runtest_makereport(item, call):
                 report.longrepr = concise
     _record(item, report)
     return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A lesson test runs inside the kit's bounds (`grader.limits`); inside the class grader's
+    sandbox the grader's own clocks bound it instead."""
+    bounds = item.config.stash.get(_BOUNDS, None)
+    if bounds is None or _lesson_of(item) is None:
+        return (yield)
+    exercise = exercise_info(item)[0]
+
+    def describe(kind: str, amount: float) -> str:
+        return limits.stopped_message(exercise, item.name, kind, amount)
+
+    _write_results(item.config)
+    with bounds.watch(describe, _new_result(item), item.config.getoption("results")):
+        return (yield)
+
+
+def _stop_if_still_busy(item) -> str:
+    """After a test stopped at its bound: when what it started still runs in the background, the
+    run ends after this test (and its process does not wait for that work when it exits)."""
+    if not limits.busy_in_background():
+        return ""
+    item.session.shouldstop = "a test went past its bounds and its work still runs in the background"
+    item.config.stash[_ABANDONED] = True
+    return ("\n  The rest of this run was skipped: the stopped work (a compile) still runs in the background. "
+            "Fix this exercise, then run the tests again.")
 
 
 def _target_frames(item, excinfo) -> tuple[Path | None, list]:
@@ -265,11 +321,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    path = session.config.getoption("results")
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+    _write_results(session.config)
+
+
+def _write_results(config) -> None:
+    path = config.getoption("results")
     if not path:
         return
-    results = [r for r in session.config.stash[_RESULTS].values() if r is not None]
-    payload = {"target": session.config.getoption("target"), "tests": results}
+    results = [r for r in config.stash[_RESULTS].values() if r is not None]
+    payload = {"target": config.getoption("target"), "tests": results}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
