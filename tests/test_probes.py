@@ -23,6 +23,8 @@ CONCEPT_ONLY = {
     "06/library_log_softmax.py",  # the right numbers from jax.nn.log_softmax
     "06/predict_python_loop.py",  # right predictions, one example at a time instead of vmap
     "06/step_jits_each_call.py",  # right updates, recompiled on every call
+    "06/step_loss_twice.py",  # right updates, the loss evaluated twice in one trace
+    "06/step_rewraps_jit.py",  # right updates, a step that is not itself the jitted function
 }
 
 
