@@ -296,6 +296,39 @@ def _step(nodeid: str) -> str | None:
 
 
 @pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    """An unwritten exercise costs nothing: its tests are reported failed at once, before any
+    fixture builds data, models or programs (not in the class grader's sandbox, which streams
+    every step)."""
+    message = _unwritten_message(item)
+    if message is None:
+        return None
+    ihook = item.ihook
+    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    keywords = {name: 1 for name in item.keywords}
+    for when, outcome, longrepr in (("setup", "passed", None), ("call", "failed", message),
+                                    ("teardown", "passed", None)):
+        report = pytest.TestReport(item.nodeid, item.location, keywords, outcome, longrepr, when)
+        _record(item, report)
+        ihook.pytest_runtest_logreport(report=report)
+    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+def _unwritten_message(item) -> str | None:
+    lesson = _lesson_of(item)
+    target = item.config.getoption("target")
+    if lesson is None or target == targets.IN_PROCESS or item.config.getoption("stream"):
+        return None
+    try:
+        path = lesson.module_in(targets.resolve_target(target, item.config.invocation_params.dir))
+    except targets.TargetError:
+        return None
+    part = targets.unwritten(path, exercise_info(item)[0])
+    return f"`ex.{part}` in {targets.display(path)} is not written yet." if part else None
+
+
 def pytest_runtest_setup(item):
     step = _step(item.nodeid)
     if step:

@@ -5,6 +5,8 @@ A *target* is a folder laid out like ``lessons/``: ``TARGET/03/transforms.py``. 
 """
 from __future__ import annotations
 
+import ast
+
 import hashlib
 import importlib.util
 import os
@@ -103,6 +105,37 @@ class TargetError(Exception):
 
 class MissingExercise(AttributeError):
     pass
+
+
+def _is_placeholder(body: list) -> bool:
+    """A function body that is only the stub's `raise NotImplementedError()` (after a docstring)."""
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    exc = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+def unwritten(path: Path, exercise: str) -> str | None:
+    """The name of the part of `exercise` in the module file at `path` that is still the stub's
+    placeholder (the function, or a method of the class), read from the source without running it;
+    None when it is written, missing, or the file can't be parsed (the test itself says why)."""
+    try:
+        tree = ast.parse(Path(path).read_text())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if getattr(node, "name", None) != exercise:
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return exercise if _is_placeholder(node.body) else None
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_placeholder(item.body):
+                    return f"{exercise}.{item.name}"
+        return None
+    return None
 
 
 class ExerciseModule:
