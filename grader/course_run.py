@@ -3,6 +3,7 @@ and by the example class (``python -m grader grade-example``)."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
 import shutil
@@ -29,6 +30,9 @@ def make_course(root: Path, lessons: list[targets.Lesson]) -> Path:
 def nbgrader(root: Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
     """Run an nbgrader command in the course folder, with this Python's scripts on PATH (nbgrader
     calls alembic, and its kernel must be this environment's)."""
+    if importlib.util.find_spec("nbgrader") is None:
+        raise ValueError("nbgrader is part of the instructor's install, not the learner's: "
+                         "pip install -e '.[instructor]' adds it.")
     bin_dir = str(Path(sys.executable).parent)
     env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,

@@ -13,7 +13,11 @@ from pathlib import Path
 
 def write(course: Path, records: list[dict]) -> list[str]:
     """Record every student's points; returns notes about what could not be written."""
-    from nbgrader.api import Gradebook, MissingEntry
+    try:
+        from nbgrader.api import Gradebook, MissingEntry
+    except ImportError:
+        raise ValueError("--gradebook needs nbgrader, part of the instructor's install: "
+                         "pip install -e '.[instructor]' adds it.") from None
 
     notes: list[str] = []
     url = f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
