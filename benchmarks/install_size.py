@@ -30,8 +30,10 @@ def measure(spec: str, keep_cache: bool) -> tuple[float, list[str]]:
         pip = [str(venv / "bin" / "python"), "-m", "pip"]
         cache = [] if keep_cache else ["--no-cache-dir"]
         start = time.perf_counter()
-        subprocess.run(pip + ["install", "-q", *cache, "-e", spec], cwd=ROOT, check=True)
+        proc = subprocess.run(pip + ["install", "-q", *cache, "-e", spec], cwd=ROOT, capture_output=True, text=True)
         elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"pip install -e {spec} failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
         listed = subprocess.run(pip + ["list", "--format", "json"], capture_output=True, text=True, check=True)
         names = sorted(p["name"].lower() for p in json.loads(listed.stdout))
     return elapsed, names
