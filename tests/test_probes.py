@@ -13,6 +13,10 @@ LESSONS = targets.all_lessons()
 
 # Planted mistakes whose values are right: only the public concept checks catch them.
 CONCEPT_ONLY = {
+    "01/set_first_numpy_copy.py",  # right values from NumPy; only jit sees it
+    "01/zero_negatives_python_if.py",  # right values eagerly; a Python if fails under jit
+    "01/clamp_slice_python_loop.py",  # right values eagerly; a Python loop over values fails under jit
+    "01/count_labels_boolean_mask.py",  # right counts eagerly; a boolean mask fails under jit
     "02/python_loop_pi.py",  # the reference's numbers, from a loop traced once per sample
     "02/python_loop_pi_jitted.py",  # the same, under jit
     "05/parent_key_after_split.py",  # every statistic right; only jax.debug_key_reuse sees the reuse
