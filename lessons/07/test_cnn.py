@@ -493,7 +493,7 @@ def test_dropout_only_in_training(ex):
     expect.that(not np.array_equal(first, second), call=f"model(x) with model = CNN(rngs=...), twice after model.train(), x of shape {x.shape}",
                 expected="different logits: dropout draws a new mask on each call",
                 returned="the same logits both times",
-                hint="apply self.dropout (nnx.Dropout(0.1, rngs=rngs)) after dense1's ReLU; model.train() "
+                hint="apply the dropout layer (rate 0.1) after dense1's ReLU; model.train() "
                      "turns it on.")
 
 
