@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from grader import learner, stubs, targets
+from grader import learner, points, stubs, targets
 
 
 def _grader(*args, cwd=None):
@@ -17,7 +17,7 @@ def test_check_lists_each_exercise_with_its_message(tmp_path):
         "return jax.tree.map(lambda p, g: p - lr * g, params, grads)", "return params"))
     proc = _grader("check", "4", "--target", str(tmp_path))
     assert proc.returncode == 1
-    assert "lesson 04 pytrees: 17 / 19 points" in proc.stdout
+    assert "lesson 04 pytrees: 20 / 22 points" in proc.stdout
     assert "+ scale" in proc.stdout and "- sgd_step" in proc.stdout
     assert "Called sgd_step(params, grads, lr=0.1)." in proc.stdout
     assert "next: `sgd_step`" in proc.stdout
@@ -94,4 +94,5 @@ def test_watch_reruns_when_the_file_is_saved(tmp_path):
     saver.join()
     texts = [r for r in reports if "--- " in r]
     assert runs == 2 and len(texts) == 2
-    assert "0 / 19 points" in texts[0] and "19 / 19 points" in texts[1]
+    total = sum(t.points for t in points.graded_tests(lesson.test_file))
+    assert f"0 / {total} points" in texts[0] and f"{total} / {total} points" in texts[1]

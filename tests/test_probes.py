@@ -13,6 +13,7 @@ LESSONS = targets.all_lessons()
 
 # Planted mistakes whose values are right: only the public concept checks catch them.
 CONCEPT_ONLY = {
+    "02/noise_python_loop.py",  # right noise, a program that grows with the number of ids
     "01/set_first_numpy_copy.py",  # right values from NumPy; only jit sees it
     "01/zero_negatives_python_if.py",  # right values eagerly; a Python if fails under jit
     "01/clamp_slice_python_loop.py",  # right values eagerly; a Python loop over values fails under jit
