@@ -66,7 +66,7 @@ def forget(lesson: targets.Lesson, state_file: Path = STATE_FILE) -> None:
 
 def first_unfinished(lesson: targets.Lesson) -> str | None:
     """The first exercise that does not pass yet (from the status cache, or a fresh run)."""
-    from grader import points, progress, runs, status
+    from grader import progress, runs, status
 
     results = status.cached_results(lesson)
     if results is None:

@@ -3,7 +3,6 @@ leaf in NumPy, so no test trusts a tree function to check a tree function."""
 import collections
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
