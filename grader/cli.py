@@ -133,6 +133,16 @@ def cmd_reset(args) -> int:
     from grader import learner
 
     lesson = targets.find_lesson(args.lesson)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(f"reset replaces {targets.display(lesson.stub_file)} with the untouched stub (your file is "
+                  "kept in a backups/ folder beside it). Add --yes to go ahead.", file=sys.stderr)
+            return 2
+        answer = input(f"Replace {targets.display(lesson.stub_file)} with the untouched stub? "
+                       "Your file is kept in backups/. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing changed.")
+            return 1
     backup = learner.reset(lesson)
     print(f"{targets.display(lesson.stub_file)} is back to the untouched stub.")
     if backup is not None:
@@ -316,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_plot)
     p = sub.add_parser("reset", help="put a lesson's stub back (your file is kept in lessons/NN/backups/)")
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
+    p.add_argument("--yes", action="store_true", help="don't ask first")
     p.set_defaults(func=cmd_reset)
     p = sub.add_parser("points", help="each lesson's total points, read from its tests")
     p.set_defaults(func=cmd_points)

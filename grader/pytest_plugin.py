@@ -49,7 +49,22 @@ def pytest_addoption(parser):
                          "(only inside its sandbox, which must say the test a crash happened in)")
 
 
+def _did_you_mean_lesson(config) -> None:
+    """`pytest lessons/3` names no folder: lesson folders have two digits. Say which one was meant."""
+    import re
+
+    for arg in config.args:
+        path = arg.split("::")[0]
+        match = re.fullmatch(r"(.*?lessons[/\\])(\d)([/\\].*)?", path)
+        if match and not Path(path).exists():
+            meant = f"{match.group(1)}0{match.group(2)}{match.group(3) or ''}"
+            if Path(meant).exists():
+                raise pytest.UsageError(f"There is no {path}: lesson folders have two digits. Did you mean "
+                                        f"pytest {meant}?")
+
+
 def pytest_configure(config):
+    _did_you_mean_lesson(config)
     config.addinivalue_line("markers", "exercise(name, points=1): the exercise a lesson test grades, and its points")
     config.stash[_RESULTS] = {}
     cpu, memory = config.getoption("time_limit"), limits.parse_size(config.getoption("memory_limit"))

@@ -96,3 +96,19 @@ def test_watch_reruns_when_the_file_is_saved(tmp_path):
     assert runs == 2 and len(texts) == 2
     total = sum(t.points for t in points.graded_tests(lesson.test_file))
     assert f"0 / {total} points" in texts[0] and f"{total} / {total} points" in texts[1]
+
+
+def test_a_one_digit_lesson_folder_gets_a_did_you_mean():
+    proc = subprocess.run([sys.executable, "-m", "pytest", "lessons/3", "-q", "-p", "no:cacheprovider"],
+                          cwd=targets.KIT_ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "Did you mean pytest lessons/03?" in proc.stdout + proc.stderr
+
+
+def test_reset_asks_before_replacing_the_file():
+    lesson = targets.find_lesson("01")
+    before = lesson.stub_file.read_text()
+    proc = subprocess.run([sys.executable, "-m", "grader", "reset", "01"], cwd=targets.KIT_ROOT,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and "--yes" in proc.stderr
+    assert lesson.stub_file.read_text() == before
