@@ -13,6 +13,10 @@ LESSONS = targets.all_lessons()
 
 # Planted mistakes whose values are right: only the public concept checks catch them.
 CONCEPT_ONLY = {
+    "03/loss_twice_value_then_grad.py",  # right loss and gradients, the loss computed twice
+    "03/preds_outside_value_and_grad.py",  # right values, the predictions computed twice
+    "03/pmap_default_devices.py",  # right totals, on the default devices instead of the given ones
+    "03/shard_map_replicated.py",  # right loss, every device given the whole batch
     "02/noise_python_loop.py",  # right noise, a program that grows with the number of ids
     "01/set_first_numpy_copy.py",  # right values from NumPy; only jit sees it
     "01/zero_negatives_python_if.py",  # right values eagerly; a Python if fails under jit

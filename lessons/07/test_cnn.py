@@ -547,7 +547,7 @@ def test_cnn_forward_fixed_weights(ex):
     model.eval()
     out = np.asarray(_forward(model, x))
     want = _np_cnn(x, weights)
-    call = (f"model(x) on {N_FIXED} test digits, with every weight, bias, BatchNorm scale and running average set to "
+    call = (f"model(x), model = CNN(rngs=...), on {N_FIXED} test digits, with every weight, bias, BatchNorm scale and running average set to "
             "fixed values by the test, in eval mode, dropout's rate set to 0")
     if _same_logits(out, want):
         return
