@@ -6,6 +6,8 @@ The floor is `python -c "import jax, flax, optax, chex"`, measured in the same r
 machines are noisy. Each lesson runs `pytest lessons/NN --target solutions` once with an empty
 compilation cache ("cold", a learner's first run) and then --repeat times with it filled ("warm",
 every run after); medians are printed. Targets: lessons 01-05 <= 2x the floor, 06-07 <= 5x.
+It also times the untouched stub (`pytest lessons/NN` on a fresh copy of the generated stub, warm):
+an unwritten lesson should cost little more than the import, <= 1.3x the floor.
 """
 from __future__ import annotations
 
@@ -21,17 +23,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import targets  # noqa: E402
+from grader import stubs, targets  # noqa: E402
 
 TARGET_RATIO = {"06": 5.0, "07": 5.0}
 DEFAULT_RATIO = 2.0
+STUB_RATIO = 1.3
 
 
-def timed(cmd: list[str], env: dict) -> float:
+def timed(cmd: list[str], env: dict, returncode: int = 0) -> float:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
+    if proc.returncode != returncode:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
     return elapsed
 
@@ -50,16 +53,22 @@ def main() -> int:
         floors = [timed(floor_cmd, env) for _ in range(args.repeat)]
         floor = statistics.median(floors)
         print(f"floor (import jax, flax, optax, chex): {floor:.2f} s  (runs: {', '.join(f'{t:.2f}' for t in floors)})")
-        print(f"{'lesson':<22}{'cold s':>8}{'warm s':>8}{'cold/floor':>12}{'warm/floor':>12}{'target':>8}  verdict")
+        print(f"{'lesson':<22}{'cold s':>8}{'warm s':>8}{'cold/floor':>12}{'warm/floor':>12}{'target':>8}"
+              f"{'stub/floor':>12}  verdict")
+        stub_dir = Path(cache) / "stubs"
+        stubs.write_stubs(stub_dir, lessons)
         for lesson in lessons:
             cmd = [sys.executable, "-m", "pytest", f"lessons/{lesson.number}", "--target", "solutions",
                    "-q", "-p", "no:cacheprovider"]
             cold = timed(cmd, env)
             warm = statistics.median(timed(cmd, env) for _ in range(args.repeat))
+            stub_cmd = cmd[:5] + [str(stub_dir)] + cmd[6:]
+            stub = statistics.median(timed(stub_cmd, env, returncode=1) for _ in range(args.repeat))
             goal = TARGET_RATIO.get(lesson.number, DEFAULT_RATIO)
             verdict = "ok" if warm / floor <= goal else "over target"
+            verdict += "" if stub / floor <= STUB_RATIO else ", stub over target"
             print(f"{lesson.number + ' ' + lesson.topic:<22}{cold:>8.2f}{warm:>8.2f}{cold / floor:>12.2f}"
-                  f"{warm / floor:>12.2f}{'<= ' + str(goal):>8}  {verdict}", flush=True)
+                  f"{warm / floor:>12.2f}{'<= ' + str(goal):>8}{stub / floor:>12.2f}  {verdict}", flush=True)
     return 0
 
 
