@@ -116,6 +116,14 @@ def cmd_hint(args) -> int:
     return 0
 
 
+def cmd_solution(args) -> int:
+    from grader import remember
+
+    text, shown = remember.solution(targets.find_lesson(args.lesson), args.target)
+    print(text, file=sys.stdout if shown else sys.stderr)
+    return 0 if shown else 1
+
+
 def cmd_plot(args) -> int:
     from grader import plots
 
@@ -319,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("exercise", nargs="?", help="the exercise's name, e.g. td_loss")
     p.add_argument("--reset", action="store_true", help="start this lesson's hints again from level 1")
     p.set_defaults(func=cmd_hint)
+    p = sub.add_parser("solution", help="the reference solution of a lesson, once your lesson passes")
+    p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
+    p.add_argument("--target", default="lessons", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_solution)
     p = sub.add_parser("plot", help="draw a lesson's pictures (05, 06, 07) as PNG files")
     p.add_argument("lesson", help="lesson number: 05, 06 or 07")
     p.add_argument("--out", default="plots", help="folder for the PNG files (default: plots/)")

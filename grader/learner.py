@@ -5,7 +5,7 @@ import shutil
 import time
 from pathlib import Path
 
-from grader import progress, stubs, targets
+from grader import progress, remember, stubs, targets
 
 
 def check_report(lesson: targets.Lesson, target: str = "lessons") -> tuple[str, bool]:
@@ -13,6 +13,10 @@ def check_report(lesson: targets.Lesson, target: str = "lessons") -> tuple[str, 
     scores, run = progress.measure(target, [lesson])
     if not run.tests:
         return run.output[-3000:] + "\nThe lesson's tests did not run; the output above says why.", False
+    if target == "lessons":  # so that `status` and `solution` right after need no second run
+        from grader import status
+
+        status.store(lesson, run.tests)
     score = scores[0]
     lines = [f"lesson {lesson.number} {lesson.topic}: {score.earned} / {score.total} points", ""]
     for ex in score.exercises:
@@ -21,8 +25,10 @@ def check_report(lesson: targets.Lesson, target: str = "lessons") -> tuple[str, 
             lines.extend("      " + line for line in message.splitlines()[:6])
     todo = next((ex for ex in score.exercises if not ex.done), None)
     lines.append("")
-    lines.append("Every exercise passes. On to the next lesson!" if todo is None else
-                 f"next: `{todo.name}` in lessons/{lesson.number}/{lesson.topic}.py")
+    if todo is None:
+        lines += ["Every exercise passes. On to the next lesson!", "", remember.after_passing(lesson)]
+    else:
+        lines.append(f"next: `{todo.name}` in lessons/{lesson.number}/{lesson.topic}.py")
     return "\n".join(lines), todo is None
 
 

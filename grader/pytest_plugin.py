@@ -363,9 +363,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not scores:
         return
     target = config.getoption("target")
+    from grader import points
+
     terminalreporter.section(f"points ({target})", sep="-")
     for (number, topic), (earned, total) in scores.items():
         terminalreporter.write_line(f"lesson {number} {topic:<14} {earned:>3} / {total} points")
+        if target == "lessons" and earned == total == points.lesson_total(targets.Lesson(number, topic)):
+            terminalreporter.write_line(f"All passed: python -m grader check {number} shows what to remember.")
 
 
 def pytest_sessionfinish(session, exitstatus):
