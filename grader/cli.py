@@ -92,8 +92,11 @@ def cmd_check(args) -> int:
 def cmd_watch(args) -> int:
     from grader import learner
 
+    def clear():
+        print("\033[2J\033[H", end="")
+
     learner.watch(targets.find_lesson(args.lesson), args.target, args.interval, args.max_runs,
-                  out=lambda text: print(text, flush=True))
+                  out=lambda text: print(text, flush=True), clear=clear if sys.stdout.isatty() else None)
     return 0
 
 
@@ -316,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.add_argument("--target", default="lessons", help="lessons (yours), solutions, or a folder like lessons/")
     p.set_defaults(func=cmd_check)
-    p = sub.add_parser("watch", help="rerun a lesson's tests each time its file is saved")
+    p = sub.add_parser("watch", help="rerun a lesson's tests each time its file is saved, redrawn; on to the next lesson once it passes")
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.add_argument("--target", default="lessons", help=argparse.SUPPRESS)
     p.add_argument("--interval", type=float, default=0.5, help="seconds between looks at the file")

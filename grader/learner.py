@@ -52,27 +52,41 @@ def reset(lesson: targets.Lesson, now: float | None = None) -> Path | None:
 
 
 def watch(lesson: targets.Lesson, target: str = "lessons", interval: float = 0.5,
-          max_runs: int | None = None, out=print) -> int:
-    """Run the lesson's tests now and again each time its module (or test file) is saved.
+          max_runs: int | None = None, out=print, clear=None) -> int:
+    """Run the lesson's tests now and again each time its module (or test file) is saved; once the
+    lesson passes, go on to the next one. `clear()`, if given, wipes the screen before each report.
     Stops after ``max_runs`` runs, or on Ctrl-C. Returns the number of runs."""
-    module = lesson.module_in(targets.resolve_target(target))
-    watched = [module, lesson.test_file]
-
-    def stamp():
-        return tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in watched)
-
     runs_done = 0
     try:
         while max_runs is None or runs_done < max_runs:
-            seen = stamp()
-            report, _ = check_report(lesson, target)
+            module = lesson.module_in(targets.resolve_target(target))
+            watched = [module, lesson.test_file]
+            seen = _stamp(watched)
+            report, passed = check_report(lesson, target)
             runs_done += 1
+            if clear is not None:
+                clear()
             out(f"\n--- {time.strftime('%H:%M:%S')} run {runs_done} ---\n{report}")
             if max_runs is not None and runs_done >= max_runs:
                 break
+            following = _next_lesson(lesson) if passed else None
+            if following is not None:
+                lesson = following
+                out(f"On to lesson {lesson.number}: watching {targets.display(lesson.module_in(targets.resolve_target(target)))}.")
+                continue
             out(f"(watching {targets.display(module)}; save it to run again, Ctrl-C to stop)")
-            while stamp() == seen:
+            while _stamp(watched) == seen:
                 time.sleep(interval)
     except KeyboardInterrupt:
         out("\nStopped watching.")
     return runs_done
+
+
+def _stamp(paths: list[Path]) -> tuple:
+    return tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)
+
+
+def _next_lesson(lesson: targets.Lesson) -> targets.Lesson | None:
+    numbers = [l.number for l in targets.all_lessons()]
+    later = [n for n in numbers if n > lesson.number]
+    return targets.find_lesson(later[0]) if later else None

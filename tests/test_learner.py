@@ -112,3 +112,11 @@ def test_reset_asks_before_replacing_the_file():
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert proc.returncode == 2 and "--yes" in proc.stderr
     assert lesson.stub_file.read_text() == before
+
+
+def test_watch_goes_on_to_the_next_lesson_once_one_passes():
+    reports = []
+    runs = learner.watch(targets.find_lesson("04"), "solutions", interval=0.05, max_runs=2, out=reports.append)
+    texts = [r for r in reports if "--- " in r]
+    assert runs == 2 and "lesson 04" in texts[0] and "lesson 05" in texts[1]
+    assert any(r.startswith("On to lesson 05") for r in reports)
