@@ -107,7 +107,7 @@ def _quiet_short_summary(config, items) -> None:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     explicit = any(a.startswith("-r") for a in config.invocation_params.args)
     if reporter is not None and not explicit and items and all(_lesson_of(i) for i in items):
-        reporter.reportchars = ""
+        reporter.reportchars = "w"  # the warnings summary stays
 
 
 def exercise_info(item) -> tuple[str, int]:
