@@ -63,6 +63,39 @@ def _did_you_mean_lesson(config) -> None:
                                         f"pytest {meant}?")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session):
+    """A lesson test named wrong (`::test_swapp`) gets the closest names of that lesson's tests."""
+    try:
+        return (yield)
+    except pytest.UsageError as err:
+        hint = _did_you_mean_test(session.config)
+        if hint:
+            raise pytest.UsageError(f"{err}\n{hint}") from None
+        raise
+
+
+def _did_you_mean_test(config) -> str | None:
+    import difflib
+
+    from grader import points
+
+    for arg in config.args:
+        path, _, rest = arg.partition("::")
+        lesson = targets.lesson_of_test_file(Path(path)) if rest else None
+        if lesson is None:
+            continue
+        names = [t.name for t in points.graded_tests(lesson.test_file)]
+        wanted = rest.split("::")[0].split("[")[0]
+        if wanted in names:
+            continue
+        close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.6)
+        if close:
+            return "Did you mean " + " or ".join(f"{path}::{name}" for name in close) + "?"
+        return f"Lesson {lesson.number}'s tests: {', '.join(names)}."
+    return None
+
+
 def pytest_configure(config):
     _did_you_mean_lesson(config)
     config.addinivalue_line("markers", "exercise(name, points=1): the exercise a lesson test grades, and its points")

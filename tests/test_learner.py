@@ -120,3 +120,10 @@ def test_watch_goes_on_to_the_next_lesson_once_one_passes():
     texts = [r for r in reports if "--- " in r]
     assert runs == 2 and "lesson 04" in texts[0] and "lesson 05" in texts[1]
     assert any(r.startswith("On to lesson 05") for r in reports)
+
+
+def test_a_misspelt_test_name_gets_a_did_you_mean():
+    proc = subprocess.run([sys.executable, "-m", "pytest", "lessons/01/test_immutability.py::test_swapp", "-q",
+                           "-p", "no:cacheprovider"], cwd=targets.KIT_ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "Did you mean lessons/01/test_immutability.py::test_swap?" in proc.stdout + proc.stderr
