@@ -344,6 +344,46 @@ def _step(nodeid: str) -> str | None:
 
 
 @pytest.hookimpl(tryfirst=True)
+class _UnwrittenLesson(pytest.File):
+    """A lesson test file whose target has not written any exercise yet: its graded tests, read from
+    the file without importing it (nor the flax or optax it imports), each reported not written."""
+
+    def collect(self):
+        from grader import points
+
+        for test in points.graded_tests(self.path):
+            item = _UnwrittenTest.from_parent(self, name=test.name)
+            item.add_marker(pytest.mark.exercise(test.exercise, points=test.points))
+            yield item
+
+
+class _UnwrittenTest(pytest.Item):
+    def runtest(self):  # never reached: pytest_runtest_protocol reports it before it runs
+        raise NotImplementedError(_unwritten_message(self))
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+def pytest_pycollect_makemodule(module_path, parent):
+    """Collect an untouched lesson without importing its test module (see `_UnwrittenLesson`)."""
+    lesson = targets.lesson_of_test_file(Path(module_path))
+    config = parent.config
+    target = config.getoption("target")
+    if lesson is None or target == targets.IN_PROCESS or config.getoption("stream"):
+        return None
+    try:
+        path = lesson.module_in(targets.resolve_target(target, config.invocation_params.dir))
+        from grader import points
+
+        exercises = {t.exercise for t in points.graded_tests(Path(module_path))}
+    except (targets.TargetError, ValueError, OSError, SyntaxError):
+        return None
+    if exercises and all(targets.unwritten(path, name) for name in exercises):
+        return _UnwrittenLesson.from_parent(parent, path=Path(module_path))
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item, nextitem):
     """An unwritten exercise costs nothing: its tests are reported failed at once, before any
