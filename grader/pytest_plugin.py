@@ -343,7 +343,6 @@ def _step(nodeid: str) -> str | None:
     return f"test:{lesson.number}:{nodeid.split('::', 1)[1]}" if lesson and "::" in nodeid else None
 
 
-@pytest.hookimpl(tryfirst=True)
 class _UnwrittenLesson(pytest.File):
     """A lesson test file whose target has not written any exercise yet: its graded tests, read from
     the file without importing it (nor the flax or optax it imports), each reported not written."""
@@ -367,17 +366,14 @@ class _UnwrittenTest(pytest.Item):
 
 def pytest_pycollect_makemodule(module_path, parent):
     """Collect an untouched lesson without importing its test module (see `_UnwrittenLesson`)."""
-    lesson = targets.lesson_of_test_file(Path(module_path))
-    config = parent.config
-    target = config.getoption("target")
-    if lesson is None or target == targets.IN_PROCESS or config.getoption("stream"):
+    from grader import points
+
+    path = _module_read_ahead(parent.config, targets.lesson_of_test_file(Path(module_path)))
+    if path is None:
         return None
     try:
-        path = lesson.module_in(targets.resolve_target(target, config.invocation_params.dir))
-        from grader import points
-
         exercises = {t.exercise for t in points.graded_tests(Path(module_path))}
-    except (targets.TargetError, ValueError, OSError, SyntaxError):
+    except (ValueError, OSError, SyntaxError):
         return None
     if exercises and all(targets.unwritten(path, name) for name in exercises):
         return _UnwrittenLesson.from_parent(parent, path=Path(module_path))
@@ -404,19 +400,27 @@ def pytest_runtest_protocol(item, nextitem):
     return True
 
 
-def _unwritten_message(item) -> str | None:
-    lesson = _lesson_of(item)
-    target = item.config.getoption("target")
-    if lesson is None or target == targets.IN_PROCESS or item.config.getoption("stream"):
+def _module_read_ahead(config, lesson: targets.Lesson | None) -> Path | None:
+    """The target's module file, where it may be read before the tests run to report unwritten
+    exercises at once: not for a notebook's functions, nor in the class grader's sandbox."""
+    target = config.getoption("target")
+    if lesson is None or target == targets.IN_PROCESS or config.getoption("stream"):
         return None
     try:
-        path = lesson.module_in(targets.resolve_target(target, item.config.invocation_params.dir))
+        return lesson.module_in(targets.resolve_target(target, config.invocation_params.dir))
     except targets.TargetError:
+        return None
+
+
+def _unwritten_message(item) -> str | None:
+    path = _module_read_ahead(item.config, _lesson_of(item))
+    if path is None:
         return None
     part = targets.unwritten(path, exercise_info(item)[0])
     return f"`ex.{part}` in {targets.display(path)} is not written yet." if part else None
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     step = _step(item.nodeid)
     if step:
