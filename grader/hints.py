@@ -66,13 +66,8 @@ def forget(lesson: targets.Lesson, state_file: Path = STATE_FILE) -> None:
 
 def first_unfinished(lesson: targets.Lesson) -> str | None:
     """The first exercise that does not pass yet (from the status cache, or a fresh run)."""
-    from grader import progress, runs, status
+    from grader import status
 
-    results = status.cached_results(lesson)
-    if results is None:
-        results = runs.run_lessons([f"lessons/{lesson.number}"], "lessons").tests
-        if results:
-            status.store(lesson, results)
-    score = progress.score([lesson], results)[0]
+    score = status.lesson_score(lesson)
     todo = next((e for e in score.exercises if not e.done), None)
     return todo.name if todo else None

@@ -7,7 +7,7 @@ target that passes the whole lesson: it is earned, not looked up.
 """
 from __future__ import annotations
 
-from grader import progress, runs, stubs, targets
+from grader import progress, stubs, targets
 
 HEADING = "## What to remember"
 
@@ -61,12 +61,7 @@ def lesson_score(lesson: targets.Lesson, target: str = "lessons") -> progress.Le
 
     if target != "lessons":
         return progress.measure(target, [lesson])[0][0]
-    results = status.cached_results(lesson)
-    if results is None:
-        results = runs.run_lessons([f"lessons/{lesson.number}"], "lessons").tests
-        if results:
-            status.store(lesson, results)
-    return progress.score([lesson], results)[0]
+    return status.lesson_score(lesson)
 
 
 def reference_text(lesson: targets.Lesson) -> str:

@@ -36,6 +36,17 @@ def store(lesson: targets.Lesson, tests: list[dict], cache_dir: Path = CACHE_DIR
     tmp.replace(path)
 
 
+def lesson_score(lesson: targets.Lesson, cache_dir: Path = CACHE_DIR) -> progress.LessonScore:
+    """One lesson's score on the learner's files: from the cache while they are unchanged since their
+    last run, else from a fresh run, which is cached."""
+    results = cached_results(lesson, cache_dir)
+    if results is None:
+        results = runs.run_lessons([f"lessons/{lesson.number}"], "lessons").tests
+        if results:
+            store(lesson, results, cache_dir)
+    return progress.score([lesson], results)[0]
+
+
 def status(use_cache: bool = True, cache_dir: Path = CACHE_DIR) -> tuple[list[progress.LessonScore], list[str]]:
     """Scores of every lesson, and the numbers of the lessons that had to be run."""
     lessons = targets.all_lessons()

@@ -6,7 +6,6 @@ A *target* is a folder laid out like ``lessons/``: ``TARGET/03/transforms.py``. 
 from __future__ import annotations
 
 import ast
-
 import hashlib
 import importlib.util
 import os
