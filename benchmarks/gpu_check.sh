@@ -14,7 +14,7 @@ python3 -m venv "$out/venv"
 py="$out/venv/bin/python"
 platform=${GPU_CHECK_PLATFORM:-cuda}
 if [ "$platform" = cuda ]; then
-  "$py" -m pip install -q -e ".[instructor]" "jax[cuda12]"
+  "$py" -m pip install -q -e ".[instructor,cuda12]"  # the CUDA build within the kit's bounds
 else
   "$py" -m pip install -q -e ".[instructor]"
 fi
