@@ -19,10 +19,19 @@ SOURCE_DIR = COURSE_DIR / "source"
 
 SETUP = '''# Set-up (run this first). JAX gets 8 CPU devices and "highest" float32 matmul precision, as in
 # the lessons' pytest runs; the platform follows JAX_PLATFORMS (cpu or cuda) if it is set.
-from grader import jax_setup
+try:
+    from grader import jax_setup
+except ModuleNotFoundError:
+    raise ModuleNotFoundError(
+        "The check cells need the JAX lessons kit. Install the student package your course gives "
+        "(in a cell: %pip install <its file or address>), then restart the kernel and run this cell again."
+    ) from None
 
-jax_setup.configure()
-from grader.nbcheck import check'''
+jax_setup.configure()'''
+
+TOTAL = '''# Your lesson total: the points of the check cells you have run (it runs nothing again).
+import grader.nbcheck as _grading
+_grading.total("{number}")'''
 
 
 def grade_cell_source(number: str, exercise: str) -> str:
@@ -33,6 +42,9 @@ def grade_cell_source(number: str, exercise: str) -> str:
 
 
 LEGACY_GRADE_CELL = 'check("{number}", "{exercise}", globals())'  # in notebooks released before
+LEGACY_SETUP = ('# Set-up (run this first). JAX gets 8 CPU devices and "highest" float32 matmul precision, as in\n'
+                "# the lessons' pytest runs; the platform follows JAX_PLATFORMS (cpu or cuda) if it is set.\n"
+                "from grader import jax_setup\n\njax_setup.configure()\nfrom grader.nbcheck import check")
 
 
 def assignment_name(lesson: targets.Lesson) -> str:
@@ -97,6 +109,7 @@ def build(lesson: targets.Lesson) -> dict:
         else:
             given += 1
             cells.append(_cell("code", text, f"given-{given}", locked=True))
+    cells.append(_cell("code", TOTAL.format(number=lesson.number), "total", locked=True))
     return {"cells": cells, "metadata": {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}

@@ -181,7 +181,7 @@ def pytest_runtest_makereport(item, call):
     excinfo = call.excinfo
     if report.failed and excinfo is not None:
         if excinfo.errisinstance(limits.LimitExceeded):
-            report.longrepr = str(excinfo.value) + _stop_if_still_busy(item)
+            report.longrepr = str(excinfo.value) + _stop_after_bound(item)
         elif excinfo.errisinstance(NotImplementedError):
             report.longrepr = _not_written_line(item, excinfo)
         elif excinfo.errisinstance(targets.MissingExercise):
@@ -209,6 +209,16 @@ def pytest_runtest_call(item):
     _write_results(item.config)
     with bounds.watch(describe, _new_result(item), item.config.getoption("results")):
         return (yield)
+
+
+def _stop_after_bound(item) -> str:
+    """In a notebook's check cell, a stopped test ends the check: the cell's time stays within about
+    one bound however many of the exercise's tests would loop. Elsewhere the run goes on, unless
+    the stopped work still runs in the background."""
+    if item.config.getoption("target") == targets.IN_PROCESS:
+        item.session.shouldstop = "a test went past its bounds"
+        return ""
+    return _stop_if_still_busy(item)
 
 
 def _stop_if_still_busy(item) -> str:

@@ -51,6 +51,8 @@ def tamper_report(notebook: dict, lesson: targets.Lesson) -> list[str]:
             continue
         what = "the set-up cell" if grade_id == "setup" else f"the grade cell `{grade_id}`"
         accepted = {cell_source(cell).strip()}
+        if grade_id == "setup":
+            accepted.add(notebooks.LEGACY_SETUP)
         if grade_id.endswith("-tests"):
             accepted.add(notebooks.LEGACY_GRADE_CELL.format(number=lesson.number, exercise=grade_id[:-len("-tests")]))
         if grade_id not in submitted:

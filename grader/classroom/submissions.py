@@ -27,7 +27,7 @@ from grader.classroom import notebook_checks
 MAX_FILE_BYTES = 2 << 20
 MAX_ENTRIES = 2000  # files and folders looked at in one student's folder
 MAX_NOTEBOOK_DEPTH = 64
-_SKIPPED_CELLS = {"setup"}
+_SKIPPED_CELLS = {"setup", "total"}  # the kit's own cells, not the student's code
 
 
 @dataclass

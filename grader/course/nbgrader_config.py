@@ -11,8 +11,12 @@ c = get_config()  # noqa: F821 (nbgrader provides it)
 c.CourseDirectory.course_id = "jax-lessons"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
-# JAX compiles on first use: give a whole notebook time to compile and train (lesson 07 trains a CNN).
-c.Execute.timeout = 600
+# A cell's time bound. An honest check cell takes seconds (lesson 07's training check about 2 s warm,
+# tens of seconds with a cold compile cache); inside a check each test is stopped after 60 s and the
+# exercise's other tests then don't run (grader.limits), so a student's endless loop costs about a
+# minute, not nbgrader's default ten. This bound catches what runs outside a check: code at the top
+# level of a solution cell that never ends.
+c.Execute.timeout = 180
 c.Execute.startup_timeout = 120
 c.Execute.kernel_name = "python3"
 c.Execute.interrupt_on_timeout = True
