@@ -72,6 +72,10 @@ def reference_text(lesson: targets.Lesson) -> str:
 
 def solution(lesson: targets.Lesson, target: str = "lessons") -> tuple[str, bool]:
     """The reference for a target that passes the lesson, else a kind refusal; and whether it was shown."""
+    if not lesson.solution_file.is_file():
+        return (f"This install of the kit carries the lessons without their reference solutions, so there is "
+                f"no reference of lesson {lesson.number} to show. Your course may hand them out once the "
+                "lesson is due."), False
     score = lesson_score(lesson, target)
     if score.total and score.earned == score.total:
         where = targets.display(lesson.solution_file)

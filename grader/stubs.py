@@ -56,7 +56,16 @@ def answer_lines(source: str) -> list[str]:
 
 
 def stub_for(lesson: Lesson) -> str:
-    return make_stub(lesson.solution_file.read_text(), str(lesson.solution_file))
+    """The lesson's untouched stub: made from the reference, or, where the references are not at hand
+    (a workspace of the student package), the copy the package carries."""
+    if lesson.solution_file.is_file():
+        return make_stub(lesson.solution_file.read_text(), str(lesson.solution_file))
+    from grader import student_package
+
+    stub = student_package.pristine_stub(lesson.number, lesson.topic)
+    if stub is None:
+        raise FileNotFoundError(f"There is no untouched copy of lesson {lesson.number}'s stub here.")
+    return stub
 
 
 def write_stubs(target_dir: Path | None = None, lessons: list[Lesson] | None = None) -> list[Path]:

@@ -66,7 +66,9 @@ class Run:
         env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONPATH": str(self.kit),
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "PYTHONHASHSEED": "0",
                "LANG": "C.UTF-8", "JAX_PLATFORMS": self.settings.platform, "TF_CPP_MIN_LOG_LEVEL": "2",
-               "OPENBLAS_NUM_THREADS": "1"}
+               "OPENBLAS_NUM_THREADS": "1",
+               # the kit's copy holds the lessons: no marker file in the student's folder can say otherwise
+               "JAX_LESSONS_HOME": str(self.kit)}
         if self.settings.platform == "cpu":
             # A sandbox compiles every program afresh and runs each a few times on tiny inputs, so
             # LLVM's optimizations cost more than they save (a fifth of lesson 06's and 07's time)
