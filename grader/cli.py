@@ -161,6 +161,32 @@ def cmd_reset(args) -> int:
     return 0
 
 
+def cmd_init(args) -> int:
+    from grader import student_package
+
+    folder = Path(args.folder)
+    try:
+        written = student_package.init_workspace(folder)
+    except student_package.PackageError as err:
+        raise ValueError(str(err)) from None
+    lessons = sorted({p.parent.name for p in written if p.parent.parent.name == "lessons" and p.parent.name.isdigit()})
+    print(f"Made a workspace in {folder} with lessons {', '.join(lessons)}. Start with:\n"
+          f"    cd {folder}\n    pytest lessons/{lessons[0] if lessons else '01'}")
+    return 0
+
+
+def cmd_package(args) -> int:
+    from grader import student_package
+
+    try:
+        path = student_package.build_wheel(Path(args.out))
+    except student_package.PackageError as err:
+        raise ValueError(str(err)) from None
+    print(f"wrote {targets.display(path)} ({path.stat().st_size // 1024} KiB): the lessons and the checks, "
+          f"no reference solutions. Students install it with: pip install {path.name}")
+    return 0
+
+
 def cmd_points(args) -> int:
     for number, total in points.course_totals().items():
         print(f"lesson {number}: {total} points")
@@ -343,6 +369,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.add_argument("--yes", action="store_true", help="don't ask first")
     p.set_defaults(func=cmd_reset)
+    p = sub.add_parser("init", help="make a workspace of your own with every lesson, ready for pytest")
+    p.add_argument("folder", help="a new folder, e.g. jax-lessons")
+    p.set_defaults(func=cmd_init)
+    p = sub.add_parser("package", help="build the student package: a wheel with the lessons and checks, no answers")
+    p.add_argument("--out", default="dist", help="folder for the wheel (default: dist/)")
+    p.set_defaults(func=cmd_package)
     p = sub.add_parser("points", help="each lesson's total points, read from its tests")
     p.set_defaults(func=cmd_points)
     p = sub.add_parser("progress", help="run every lesson's tests and print points per lesson")
