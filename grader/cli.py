@@ -410,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="folder for the merged students/ and grades.csv")
     p.add_argument("--lessons", nargs="*", default=[], help="lesson numbers (default: the lessons the shards graded)")
     p.set_defaults(func=cmd_merge)
+    from grader import gradescope
+
+    gradescope.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
