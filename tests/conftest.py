@@ -13,3 +13,20 @@ def lesson_runs(tmp_path_factory):
 @pytest.fixture(scope="session")
 def planted_runs(tmp_path_factory):
     return runs.run_many(devcheck.planted_jobs(tmp_path_factory.mktemp("planted")))
+
+
+# The fixtures that cost minutes: every planted mistake run, the hostile class graded twice, a class
+# through stock nbgrader. A test that uses one is marked `slow`, so `pytest tests -m "not slow"` is a
+# quick pass for a developer; CI runs everything.
+SLOW_FIXTURES = {"planted_runs", "hostile_class", "graded_class"}
+SLOW_TESTS = {
+    "test_every_lesson_grades_the_reference_full_and_the_stub_zero_in_the_sandbox",
+    "test_work_that_ignores_signals_ends_the_run_with_the_results_so_far",
+    "test_scores_can_go_into_the_nbgrader_gradebook",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.originalname in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
