@@ -225,15 +225,14 @@ def test_replicate(ex):
     call = expect.call("replicate", _Label("params (MLP 3 -> 8 -> 1)"), N_DEV)
     got = _run("replicate", jax.jit(ex.replicate, static_argnums=1), params, N_DEV)
     want = jax.tree.map(lambda p: np.stack([p] * N_DEV), params)
-    shapes = jax.tree.map(np.shape, got)
     if _close(got, want, 0, 0):
         return
     hint = ("every leaf gets a new leading axis of length 8, and each row along it is a whole copy of the leaf: "
             "(8, 3, 8) for a (3, 8) weight.")
-    if jax.tree.structure(got) == jax.tree.structure(want):
-        first = jax.tree.leaves(shapes)[0]
-        if first == (N_DEV * 3, 8):
-            hint = ("the copies were joined end to end along the leaf's own first axis, (24, 8) for a (3, 8) "
+    joined = [(N_DEV * np.shape(p)[0],) + np.shape(p)[1:] for p in jax.tree.leaves(params)]
+    if jax.tree.structure(got) == jax.tree.structure(want) and \
+            [np.shape(a) for a in jax.tree.leaves(got)] == joined:
+        hint = ("the copies were joined end to end along the leaf's own first axis, (24, 8) for a (3, 8) "
                     "weight: they go along a NEW leading axis, one row per device.")
     expect.close(got, want, rtol=0, atol=0, call=call, hint=hint)
 
@@ -296,7 +295,7 @@ def _pmap_one_step(ex, kind):
     return call, one_step
 
 
-_PMAP_SUMMED = "psum where pmean was asked"
+_PMAP_SUMMED = "a sum across the devices, such as lax.psum, is n times their mean"
 
 
 @pytest.mark.exercise("make_pmap_step", points=2)
@@ -542,7 +541,8 @@ def _jit_one_step(ex, kind, axis):
     return call, one_step
 
 
-_JIT_SUMMED = "the gradient of a sum over the examples, or a loss multiplied by the number of devices"
+_JIT_SUMMED = ("under jit the compiler already combines the blocks into the gradient of the mean over the whole "
+               "batch: nothing needs scaling by the number of devices")
 
 
 @pytest.mark.exercise("make_jit_step", points=2)
