@@ -118,8 +118,8 @@ def _close(got, want, rtol=1e-4, atol=1e-5) -> bool:
 
 _HINTS = {
     "unbound_axis": "a collective (psum, pmean, ppermute) named an axis that no enclosing pmap or shard_map "
-                    "defined: the name given to the collective must be the mapped axis's name (for a mesh, "
-                    "mesh.axis_names[0]).",
+                    "defined: the name given to the collective must be the mapped axis's name (for a mesh, the "
+                    "name the mesh gives its axis, read from the mesh).",
     "not_replicated": "shard_map could not show that an output with out_specs P() is the same on every device: "
                       "a value computed from each device's own block (its loss, say) differs between devices "
                       "until a collective over the axis combines it.",
