@@ -34,6 +34,11 @@ CONCEPT_ONLY = {
     "06/step_jits_each_call.py",  # right updates, recompiled on every call
     "06/step_loss_twice.py",  # right updates, the loss evaluated twice in one trace
     "06/step_rewraps_jit.py",  # right updates, a step that is not itself the jitted function
+    "10/pmap_default_devices.py",  # right steps, on the default devices instead of the given ones
+    "10/shard_map_replicated_batch.py",  # right steps, every device given the whole batch
+    "10/jit_without_shardings.py",  # right steps, all of it on one device
+    "10/jit_batch_replicated.py",  # right steps, every device computing the whole batch
+    "10/conv_all_gather.py",  # the right convolution, every device gathering the whole signal
 }
 
 

@@ -1,0 +1,687 @@
+"""Lesson 10 tests: data-parallel training with pmap, shard_map and jit over shardings, and a
+convolution split across devices.
+
+Every test runs on 8 CPU devices (`jax.devices("cpu")`). The expected values come from NumPy in
+float64: one device training on the whole batch. Beyond the numbers, the concept checks read where
+the results live (`.sharding`, the devices of their shards), the traced program (`jax.make_jaxpr`:
+shard_map's blocks, psum, ppermute) and the compiled program (the all-reduce XLA adds for jit).
+"""
+import chex
+import jax
+import numpy as np
+import pytest
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from grader import expect
+
+N_DEV = 8
+N, D = 32, 3          # 32 examples, 4 per device
+ROWS = N // N_DEV
+MLP_SIZES = (3, 8, 1)
+LRS = (0.1, 0.05)      # two steps: a new batch and a new learning rate
+TOL = {"rtol": 1e-4, "atol": 1e-5}
+
+RNG = np.random.default_rng(10)
+
+
+def _normal(*shape, scale=1.0):
+    return (scale * RNG.normal(size=shape)).astype(np.float32)
+
+
+X_STEPS = [_normal(N, D), _normal(N, D)]
+START = {
+    "linear": {"w": _normal(D), "b": np.float32(0.3)},
+    "mlp": [{"w": _normal(3, 8, scale=np.sqrt(2 / 3)), "b": _normal(8, scale=0.3)},
+            {"w": _normal(8, 1, scale=np.sqrt(2 / 8)), "b": _normal(1, scale=0.3)}],
+}
+BATCHES = {
+    "linear": [(x, _normal(N)) for x in X_STEPS],
+    "mlp": [(x, _normal(N, 1)) for x in X_STEPS],
+}
+LOSS_NAME = {"linear": "linear_loss", "mlp": "mlp_loss"}
+WHAT = {"linear": "linear regression", "mlp": "the MLP 3 -> 8 -> 1"}
+SIGNAL = _normal(N)
+KERNELS = [np.array([0.5, -1.0, 2.0], np.float32), np.array([1.0, 0.25, -0.5, 2.0, -1.5], np.float32)]
+
+
+def _cpu8():
+    return jax.devices("cpu")[:N_DEV]
+
+
+def _mesh(name):
+    return Mesh(np.array(_cpu8()), (name,))
+
+
+class _Label(str):
+    """Text that shows up as written (no quotes) in a failure message's call line."""
+
+    def __repr__(self):
+        return str(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# one device on the whole batch, in NumPy float64
+# ---------------------------------------------------------------------------------------------
+
+def _f64(tree):
+    return jax.tree.map(lambda a: np.asarray(a, np.float64), tree)
+
+
+def _np_value_and_grad(kind, params, batch):
+    params, (x, y) = _f64(params), _f64(batch)
+    if kind == "linear":
+        r = x @ params["w"] + params["b"] - y
+        return np.mean(r ** 2), {"w": 2 / len(r) * x.T @ r, "b": 2 * np.mean(r)}
+    inputs, pre, h = [], [], x
+    for i, layer in enumerate(params):
+        inputs.append(h)
+        pre.append(h @ layer["w"] + layer["b"])
+        h = np.maximum(pre[-1], 0.0) if i < len(params) - 1 else pre[-1]
+    diff = h - y
+    upstream, grads = 2 * diff / diff.size, [None] * len(params)
+    for i in reversed(range(len(params))):
+        grads[i] = {"w": inputs[i].T @ upstream, "b": upstream.sum(axis=0)}
+        if i > 0:
+            upstream = (upstream @ params[i]["w"].T) * (pre[i - 1] > 0)
+    return np.mean(diff ** 2), grads
+
+
+def _block(batch, i):
+    return jax.tree.map(lambda a: a[i * ROWS:(i + 1) * ROWS], batch)
+
+
+def _np_step(kind, params, batch, lr, grad_scale=1.0, block=None):
+    """One SGD step: on the whole batch, or on one device's block; with the gradient scaled."""
+    loss, grads = _np_value_and_grad(kind, params, batch if block is None else _block(batch, block))
+    new = jax.tree.map(lambda p, g: p - lr * grad_scale * g, _f64(params), grads)
+    return new, loss
+
+
+def _as_f32(tree):
+    return jax.tree.map(lambda a: np.asarray(a, np.float32), tree)
+
+
+def _close(got, want, rtol=1e-4, atol=1e-5) -> bool:
+    try:
+        chex.assert_trees_all_equal_structs(jax.tree.map(np.asarray, got), jax.tree.map(np.asarray, want))
+        chex.assert_trees_all_close(jax.tree.map(lambda a: np.asarray(a, np.float64), got),
+                                    jax.tree.map(lambda a: np.asarray(a, np.float64), want), rtol=rtol, atol=atol)
+        return True
+    except (AssertionError, ValueError, TypeError):
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# JAX's own errors, told as what happened in the exercise
+# ---------------------------------------------------------------------------------------------
+
+_HINTS = {
+    "unbound_axis": "a collective (psum, pmean, ppermute) named an axis that no enclosing pmap or shard_map "
+                    "defined: the name given to the collective must be the mapped axis's name (for a mesh, the "
+                    "name the mesh gives its axis, read from the mesh).",
+    "not_replicated": "shard_map could not show that an output with out_specs P() is the same on every device: "
+                      "a value computed from each device's own block (its loss, say) differs between devices "
+                      "until a collective over the axis combines it.",
+    "mapped_scalar": "pmap was asked to map an argument that has no device axis: lr is one float shared by every "
+                     "device, so it is not mapped (in_axes None for it).",
+    "not_divisible": "an array was split over the 8 devices along an axis whose length 8 does not divide: only the "
+                     "batch's first axis is split; the params stay whole on every device.",
+    "if_on_tracer": "a Python `if` (or bool()) met a traced value: under jit and shard_map it has no concrete value.",
+    "numpy_on_tracer": "NumPy was called on a traced value: under jit only jax.numpy and jax.lax work on tracers.",
+}
+
+
+def _error_kind(err) -> str | None:
+    text = str(err)
+    if isinstance(err, jax.errors.TracerArrayConversionError):
+        return "numpy_on_tracer"
+    if isinstance(err, jax.errors.ConcretizationTypeError):
+        return "if_on_tracer"
+    if isinstance(err, NameError) and "unbound axis name" in text:
+        return "unbound_axis"
+    if isinstance(err, ValueError) and "out_specs" in text and "replicat" in text:
+        return "not_replicated"
+    if isinstance(err, ValueError) and "pmap" in text and "rank" in text:
+        return "mapped_scalar"
+    if isinstance(err, ValueError) and ("divisible" in text or "evenly divide" in text):
+        return "not_divisible"
+    return None
+
+
+def _run(name, fn, *args, hints=None):
+    """fn(*args), turning the JAX errors this lesson is about into messages that say what happened."""
+    __tracebackhide__ = True
+    try:
+        return fn(*args)
+    except (TypeError, ValueError, NameError) as err:
+        kind = _error_kind(err)
+        if kind is None:
+            raise
+        problem, hint = err, {**_HINTS, **(hints or {})}[kind]
+    first = str(problem).strip().splitlines()[0] if str(problem).strip() else ""
+    raise expect.failure(f"{name} (under a JAX transformation)", "a result",
+                         f"{type(problem).__name__}: {first[:300]}", hint) from None
+
+
+def _pair(got, call):
+    expect.that(isinstance(got, (tuple, list)) and len(got) == 2, call=call, expected="a pair (params, loss)",
+                returned=expect.show(got), hint="the step returns the new params and the loss, as a pair.")
+    return got
+
+
+# ---------------------------------------------------------------------------------------------
+# judging a step: the same as one device on the whole batch, or what went wrong
+# ---------------------------------------------------------------------------------------------
+
+def _step_hint(kind, params, batch, lr, got, summed_why):
+    """What a wrong step did, read from its new params and its loss (one copy of each)."""
+    new, loss = got
+    right, full_loss = _np_step(kind, params, batch, lr)
+    if not _close(new, right):
+        if _close(new, _np_step(kind, params, batch, lr, grad_scale=N_DEV)[0]):
+            return (f"the params moved {N_DEV} times as far as one device's step on the whole batch: the devices' "
+                    f"gradients were added up, not averaged ({summed_why}).")
+        if _close(new, _np_step(kind, params, batch, lr, block=0)[0]):
+            return ("the params took the step of the first device's block alone: the gradients of the devices' "
+                    "blocks were not combined across devices (a collective over the axis).")
+        if _close(new, params):
+            return "the params came back unchanged: return the params after the SGD step."
+        return ("the new params are not one SGD step with the full-batch gradient: the mean of the devices' "
+                "gradients, which for blocks of equal size is the gradient of the whole batch.")
+    loss = np.asarray(loss, np.float64)
+    block_losses = [_np_value_and_grad(kind, params, _block(batch, i))[0] for i in range(N_DEV)]
+    if loss.shape == () and np.isclose(loss, block_losses[0], rtol=1e-4):
+        return ("the loss is the first device's block loss alone: the devices' losses were not combined across "
+                "devices.")
+    if loss.shape == () and np.isclose(loss, N_DEV * full_loss, rtol=1e-4):
+        return f"the loss is {N_DEV} times the full-batch loss: the devices' losses were added up, not averaged."
+    if loss.shape == () and np.isclose(loss, _np_value_and_grad(kind, right, batch)[0], rtol=1e-4):
+        return "that is the loss of the UPDATED params; the step returns the loss at the params it was given."
+    return "the loss is the mean over the whole batch at the params the step was given."
+
+
+def _train(kind, call, one_step, summed_why):
+    """Runs len(LRS) steps of `one_step(params, batch, lr) -> (params, loss)` from START[kind], each
+    on a new batch, and compares every step with one device on the whole batch."""
+    params = START[kind]
+    for i, (batch, lr) in enumerate(zip(BATCHES[kind], LRS)):
+        got = one_step(params, batch, lr)
+        right, loss = _np_step(kind, params, batch, lr)
+        want = (_as_f32(right), np.float32(loss))
+        if not _close(got, want):
+            expect.close(got, want, **TOL, call=f"{call}, step {i + 1} of {len(LRS)} (lr={lr})",
+                         hint=_step_hint(kind, params, batch, lr, got, summed_why))
+        params = want[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# replicate and shard_batch: the layout pmap wants
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.exercise("replicate", points=1)
+def test_replicate(ex):
+    params = START["mlp"]
+    call = expect.call("replicate", _Label("params (MLP 3 -> 8 -> 1)"), N_DEV)
+    got = _run("replicate", jax.jit(ex.replicate, static_argnums=1), params, N_DEV)
+    want = jax.tree.map(lambda p: np.stack([p] * N_DEV), params)
+    if _close(got, want, 0, 0):
+        return
+    hint = ("every leaf gets a new leading axis of length 8, and each row along it is a whole copy of the leaf: "
+            "(8, 3, 8) for a (3, 8) weight.")
+    joined = [(N_DEV * np.shape(p)[0],) + np.shape(p)[1:] for p in jax.tree.leaves(params)]
+    if jax.tree.structure(got) == jax.tree.structure(want) and \
+            [np.shape(a) for a in jax.tree.leaves(got)] == joined:
+        hint = ("the copies were joined end to end along the leaf's own first axis, (24, 8) for a (3, 8) "
+                    "weight: they go along a NEW leading axis, one row per device.")
+    expect.close(got, want, rtol=0, atol=0, call=call, hint=hint)
+
+
+@pytest.mark.exercise("shard_batch", points=2)
+def test_shard_batch(ex):
+    batch = BATCHES["mlp"][0]
+    call = expect.call("shard_batch", _Label(f"(x of shape {batch[0].shape}, y of shape {batch[1].shape})"), N_DEV)
+    got = _run("shard_batch", jax.jit(ex.shard_batch, static_argnums=1), batch, N_DEV)
+    want = tuple(a.reshape((N_DEV, ROWS) + a.shape[1:]) for a in batch)
+    if _close(got, want, 0, 0):
+        return
+    interleaved = tuple(np.swapaxes(a.reshape((ROWS, N_DEV) + a.shape[1:]), 0, 1) for a in batch)
+    if _close(got, interleaved, 0, 0):
+        hint = (f"device 0 got rows 0, {N_DEV}, {2 * N_DEV}, ... (every {N_DEV}th row): the batch was dealt out "
+                f"like cards. Each device gets a block of {ROWS} consecutive rows.")
+    elif jax.tree.structure(got) == jax.tree.structure(want) and \
+            [np.shape(a) for a in jax.tree.leaves(got)] != [a.shape for a in want]:
+        hint = (f"the blocks had shapes {[np.shape(a) for a in jax.tree.leaves(got)]}: one block per device along "
+                f"a new leading axis, (8, {ROWS}, ...), and every leaf of the batch split the same way.")
+    else:
+        hint = f"block i holds rows {ROWS}*i ... {ROWS}*i+{ROWS - 1} of every leaf, along a new leading axis."
+    expect.close(got, want, rtol=0, atol=0, call=call, hint=hint)
+
+
+# ---------------------------------------------------------------------------------------------
+# pmap
+# ---------------------------------------------------------------------------------------------
+
+def _pmap_devices():
+    return _cpu8()[::-1]
+
+
+def _pmap_one_step(ex, kind):
+    """A step function on one copy of params and a whole batch, through the learner's pmap step."""
+    step = ex.make_pmap_step(getattr(ex, LOSS_NAME[kind]), _pmap_devices())
+    call = f"step = make_pmap_step({LOSS_NAME[kind]}, devices); step(params, batch, lr) on {WHAT[kind]}"
+
+    def one_step(params, batch, lr):
+        rep = jax.tree.map(lambda p: np.stack([p] * N_DEV), params)
+        split = jax.tree.map(lambda a: a.reshape((N_DEV, ROWS) + a.shape[1:]), batch)
+        got = _pair(_run("make_pmap_step", step, rep, split, lr), call)
+        new, losses = jax.tree.map(np.asarray, got[0]), np.asarray(got[1])
+        leaves = jax.tree.leaves(new)
+        expect.that(all(a.ndim >= 1 and a.shape[0] == N_DEV for a in leaves) and losses.shape == (N_DEV,),
+                    call=call, expected=f"params and loss with a leading device axis of {N_DEV}",
+                    returned=f"params shapes {[a.shape for a in leaves]}, loss shape {losses.shape}",
+                    hint="pmap returns one value per device, stacked along a leading axis.")
+        diverged = [i for i in range(1, N_DEV) if not _close([a[i] for a in leaves], [a[0] for a in leaves])]
+        expect.that(not diverged, call=call, expected="the same new params on every device",
+                    returned=f"device copies {diverged} differ from device 0's",
+                    hint="each device stepped with the gradient of its own block: the gradients were not "
+                         "averaged across devices before the step, so the copies drifted apart.")
+        spread = [i for i in range(1, N_DEV) if not np.isclose(losses[i], losses[0], rtol=1e-5)]
+        expect.that(not spread, call=call, expected="the same loss on every device",
+                    returned=f"losses {losses}",
+                    hint="each device returned its own block's loss: average the losses across devices too.")
+        return jax.tree.map(lambda a: a[0], new), losses[0]
+
+    return call, one_step
+
+
+_PMAP_SUMMED = "a sum across the devices, such as lax.psum, is n times their mean"
+
+
+@pytest.mark.exercise("make_pmap_step", points=2)
+def test_pmap_step_trains_like_one_device(ex):
+    call, one_step = _pmap_one_step(ex, "linear")
+    _train("linear", call, one_step, _PMAP_SUMMED)
+
+
+@pytest.mark.exercise("make_pmap_step", points=1)
+def test_pmap_step_trains_the_mlp(ex):
+    call, one_step = _pmap_one_step(ex, "mlp")
+    _train("mlp", call, one_step, _PMAP_SUMMED)
+
+
+def _op_names(jaxpr):
+    """Every primitive name in a jaxpr, nested ones included."""
+    jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
+    names = []
+    for eqn in jaxpr.eqns:
+        names.append(eqn.primitive.name)
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, (tuple, list)) else (value,):
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns"):
+                    names.extend(_op_names(inner))
+    return names
+
+
+def _reductions(names):
+    return sorted({n for n in names if "psum" in n or "pmean" in n or n == "all_reduce"})
+
+
+@pytest.mark.exercise("make_pmap_step", points=1)
+def test_pmap_step_averages_on_the_given_devices(ex):
+    devices = _pmap_devices()
+    params, batch = START["linear"], BATCHES["linear"][0]
+    rep = jax.tree.map(lambda p: np.stack([p] * N_DEV), params)
+    split = jax.tree.map(lambda a: a.reshape((N_DEV, ROWS) + a.shape[1:]), batch)
+    step = ex.make_pmap_step(ex.linear_loss, devices)
+    call = (f"step = make_pmap_step(linear_loss, devices = jax.devices('cpu')[:8][::-1] (ids "
+            f"{[d.id for d in devices]})); step(params, batch, lr)")
+    program = _run("make_pmap_step", jax.make_jaxpr(step), rep, split, 0.1)
+    found = _reductions(_op_names(program))
+    expect.that(bool(found), call=call, expected="a collective (pmean / psum) in the traced step",
+                returned="a program without any collective",
+                hint="the devices never combined anything: each device computed on its own block alone. A "
+                     "collective inside the pmapped function averages across devices.")
+    new, _ = _pair(_run("make_pmap_step", step, rep, split, 0.1), call)
+    leaf = jax.tree.leaves(new)[0]
+    placed = [s.device.id for s in getattr(leaf, "addressable_shards", None) or []]
+    want = [d.id for d in devices]
+    expect.that(placed == want, call=call, expected=f"copy i of the params computed on devices[i]: devices {want}",
+                returned=f"copies on devices {placed}",
+                hint="the step ran on JAX's default devices, not on the devices it was given: pmap takes the "
+                     "devices to run on (on a GPU runner the defaults are not these CPUs at all).")
+
+
+# ---------------------------------------------------------------------------------------------
+# shard_map
+# ---------------------------------------------------------------------------------------------
+
+_SHARD_MAP_SUMMED = ("inside shard_map, the gradient of each device's own loss with respect to params that came in "
+                     "replicated (P()) is already summed over the devices, so averaging those gradients afterwards "
+                     "changes nothing")
+
+
+def _shard_map_one_step(ex, kind, axis):
+    mesh = _mesh(axis)
+    step = jax.jit(ex.make_shard_map_step(getattr(ex, LOSS_NAME[kind]), mesh))
+    call = (f"step = make_shard_map_step({LOSS_NAME[kind]}, mesh with axis {axis!r}); jax.jit(step)(params, batch, "
+            f"lr) on {WHAT[kind]}")
+
+    def one_step(params, batch, lr):
+        return _pair(_run("make_shard_map_step", step, params, batch, lr), call)
+
+    return call, one_step
+
+
+@pytest.mark.exercise("make_shard_map_step", points=2)
+def test_shard_map_step_trains_like_one_device(ex):
+    call, one_step = _shard_map_one_step(ex, "linear", "batch")
+    _train("linear", call, one_step, _SHARD_MAP_SUMMED)
+
+
+@pytest.mark.exercise("make_shard_map_step", points=1)
+def test_shard_map_step_trains_the_mlp(ex):
+    call, one_step = _shard_map_one_step(ex, "mlp", "data")
+    _train("mlp", call, one_step, _SHARD_MAP_SUMMED)
+
+
+def _shard_map_eqns(jaxpr):
+    """The shard_map operations of a program, those inside nested programs (an inner jit) too."""
+    jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name == "shard_map":
+            yield eqn
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, (tuple, list)) else (value,):
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns"):
+                    yield from _shard_map_eqns(inner)
+
+
+def _shard_map_inputs(eqns):
+    """(global shape, spec, local shape) of every input of every shard_map."""
+    seen = []
+    for eqn in eqns:
+        specs = eqn.params.get("in_specs") or eqn.params.get("in_names") or ()
+        inner = getattr(eqn.params["jaxpr"], "jaxpr", eqn.params["jaxpr"])
+        for var, spec, local in zip(eqn.invars, specs, inner.invars):
+            seen.append((tuple(var.aval.shape), spec, tuple(local.aval.shape)))
+    return seen
+
+
+def _describe(shape, inputs):
+    found = [f"{spec} -> {local}" for s, spec, local in inputs if s == shape]
+    return f"{shape} reached each device as {found[0]}" if found else f"no input of shape {shape}"
+
+
+def _replicated_on_mesh(value) -> bool:
+    sharding = getattr(value, "sharding", None)
+    return sharding is not None and sharding.is_fully_replicated and len(sharding.device_set) == N_DEV
+
+
+def _where(value) -> str:
+    sharding = getattr(value, "sharding", None)
+    if sharding is None:
+        return f"a {type(value).__name__}, not a jax.Array"
+    return f"{sharding} over {len(sharding.device_set)} device(s)"
+
+
+@pytest.mark.exercise("make_shard_map_step", points=2)
+def test_shard_map_step_splits_the_batch_and_averages(ex):
+    mesh = _mesh("batch")
+    params, batch = START["linear"], BATCHES["linear"][0]
+    step = ex.make_shard_map_step(ex.linear_loss, mesh)
+    call = "step = make_shard_map_step(linear_loss, mesh); jax.jit(step)(params, (x, y), lr)"
+    program = _run("make_shard_map_step", jax.make_jaxpr(step), params, batch, 0.1)
+    eqns = list(_shard_map_eqns(program))
+    expect.that(bool(eqns), call=call, expected="a jax.shard_map in the traced step",
+                returned="a program without shard_map",
+                hint="the step ran as one piece: shard_map runs a function on each device's block of the inputs, "
+                     "as the mesh and the PartitionSpecs lay them out.")
+    inputs = _shard_map_inputs(eqns)
+    x_shape, y_shape = batch[0].shape, batch[1].shape
+    split = [any(s == shape and local != s for s, _, local in inputs) for shape in (x_shape, y_shape)]
+    expect.that(all(split), call=call, expected=f"x and y split along their first axis: blocks of {ROWS} rows",
+                returned=f"x of shape {_describe(x_shape, inputs)}; y of shape {_describe(y_shape, inputs)}",
+                hint="the batch reached every device whole (replicated), so every device computed the whole "
+                     "batch: data parallelism gives each device its own block, with a PartitionSpec that names "
+                     "the mesh axis for the batch's first axis.")
+    inside = [n for eqn in eqns for n in _op_names(eqn.params["jaxpr"])]
+    expect.that(bool(_reductions(inside)), call=call,
+                expected="a collective (pmean / psum) inside the shard_map",
+                returned=f"none among its operations {sorted(set(inside))[:12]}",
+                hint="nothing combined the devices' blocks: each device's result came from its own block alone "
+                     "(check_vma=False only switches off JAX's check that would have caught it).")
+    new, loss = _pair(_run("make_shard_map_step", jax.jit(step), params, batch, 0.1), call)
+    leaves = jax.tree.leaves(new) + [loss]
+    scattered = [_where(a) for a in leaves if not _replicated_on_mesh(a)]
+    expect.that(not scattered, call=call, expected="new params and loss replicated on all 8 devices of the mesh",
+                returned="; ".join(scattered),
+                hint="the outputs are not whole on every device of the mesh: the new params and the loss are the "
+                     "same everywhere, which out_specs P() says.")
+
+
+# ---------------------------------------------------------------------------------------------
+# jit over NamedShardings
+# ---------------------------------------------------------------------------------------------
+
+def _blocks(value):
+    """[(device id, shard shape)] of a jax.Array, in device order."""
+    shards = getattr(value, "addressable_shards", None) or []
+    return sorted((s.device.id, tuple(s.data.shape)) for s in shards)
+
+
+def _layout(value) -> str:
+    blocks = _blocks(value)
+    if not blocks:
+        return f"a {type(value).__name__}, not a jax.Array placed on devices"
+    shapes = sorted({shape for _, shape in blocks})
+    return f"{len(blocks)} device(s) holding blocks of shape {shapes[0] if len(shapes) == 1 else shapes}"
+
+
+def _equivalent(value, sharding) -> bool:
+    own = getattr(value, "sharding", None)
+    try:
+        return own is not None and own.is_equivalent_to(sharding, np.ndim(value))
+    except Exception:
+        return False
+
+
+@pytest.mark.exercise("place_on_mesh", points=1)
+def test_place_on_mesh_replicates_the_params(ex):
+    mesh = _mesh("rows")
+    params, batch = START["mlp"], BATCHES["mlp"][0]
+    call = expect.call("place_on_mesh", _Label("params (MLP 3 -> 8 -> 1)"), _Label("(x, y)"),
+                       _Label("mesh (8 devices, axis 'rows')"))
+    got = _pair(ex.place_on_mesh(params, batch, mesh), call)
+    expect.close(got[0], params, rtol=0, atol=0, call=call + ": the params",
+                 hint="placing arrays on devices moves them; it doesn't change their values.")
+    bad = [(i, a) for i, a in enumerate(jax.tree.leaves(got[0])) if not _equivalent(a, NamedSharding(mesh, P()))]
+    expect.that(not bad, call=call + ": the params", expected="every leaf whole on each of the 8 devices (P())",
+                returned="; ".join(f"leaf {i}: {_layout(a)}" for i, a in bad[:2]),
+                hint="the params were not replicated over the mesh: every device trains with the whole params, so "
+                     "each needs its own full copy (a NamedSharding on the mesh with an empty PartitionSpec).")
+
+
+@pytest.mark.exercise("place_on_mesh", points=2)
+def test_place_on_mesh_splits_the_batch(ex):
+    mesh = _mesh("rows")
+    params, batch = START["mlp"], BATCHES["mlp"][0]
+    call = expect.call("place_on_mesh", _Label("params"), _Label(f"(x of shape {batch[0].shape}, y of shape "
+                                                                 f"{batch[1].shape})"), _Label("mesh (axis 'rows')"))
+    got = _pair(ex.place_on_mesh(params, batch, mesh), call)
+    expect.close(got[1], batch, rtol=0, atol=0, call=call + ": the batch",
+                 hint="placing arrays on devices moves them; it doesn't change their values.")
+    split = NamedSharding(mesh, P("rows"))
+    bad = [(name, a) for name, a in zip(("x", "y"), jax.tree.leaves(got[1])) if not _equivalent(a, split)]
+    if not bad:
+        return
+    name, value = bad[0]
+    blocks = _blocks(value)
+    if blocks and all(shape == np.shape(value) for _, shape in blocks):
+        hint = (f"{name} was whole on {'every' if len(blocks) > 1 else 'one'} device: the batch is split, each "
+                "device holding its own block of rows (the mesh axis named for the first axis).")
+    else:
+        hint = (f"device i of the mesh holds rows {ROWS}*i ... {ROWS}*i+{ROWS - 1} of {name}: a NamedSharding whose "
+                "PartitionSpec names the mesh axis for the first axis.")
+    expect.that(False, call=call + ": the batch", expected=f"x and y split in blocks of {ROWS} rows, one per device",
+                returned=f"{name}: {_layout(value)} ({_where(value)})", hint=hint)
+
+
+def _jit_one_step(ex, kind, axis):
+    mesh = _mesh(axis)
+    step = ex.make_jit_step(getattr(ex, LOSS_NAME[kind]), mesh)
+    call = (f"step = make_jit_step({LOSS_NAME[kind]}, mesh with axis {axis!r}); step(params, batch, lr) on "
+            f"{WHAT[kind]}, with NumPy arrays")
+
+    def one_step(params, batch, lr):
+        return _pair(_run("make_jit_step", step, params, batch, lr), call)
+
+    return call, one_step
+
+
+_JIT_SUMMED = ("under jit the compiler already combines the blocks into the gradient of the mean over the whole "
+               "batch: nothing needs scaling by the number of devices")
+
+
+@pytest.mark.exercise("make_jit_step", points=2)
+def test_jit_step_trains_like_one_device(ex):
+    call, one_step = _jit_one_step(ex, "linear", "data")
+    _train("linear", call, one_step, _JIT_SUMMED)
+
+
+@pytest.mark.exercise("make_jit_step", points=1)
+def test_jit_step_trains_the_mlp(ex):
+    call, one_step = _jit_one_step(ex, "mlp", "batch")
+    _train("mlp", call, one_step, _JIT_SUMMED)
+
+
+@pytest.mark.exercise("make_jit_step", points=2)
+def test_jit_step_splits_the_batch_and_all_reduces(ex):
+    mesh = _mesh("data")
+    params, batch = START["linear"], BATCHES["linear"][0]
+    step = ex.make_jit_step(ex.linear_loss, mesh)
+    call = "step = make_jit_step(linear_loss, mesh); step(params, (x, y), lr) with NumPy arrays"
+    expect.that(callable(getattr(step, "lower", None)), call=call, expected="the jax.jit-wrapped step (it has .lower)",
+                returned=f"a {type(step).__name__} without .lower",
+                hint="make_jit_step returns the function jax.jit made, with its shardings.")
+    new, loss = _pair(_run("make_jit_step", step, params, batch, 0.1), call)
+    compiled = _run("make_jit_step", lambda: step.lower(params, batch, 0.1).compile().as_text())
+    reduces = "all-reduce" in compiled
+    outputs = jax.tree.leaves(new) + [loss]
+    on_one = all(len(getattr(getattr(a, "sharding", None), "device_set", ())) <= 1 for a in outputs)
+    if on_one:
+        hint = ("the whole step ran on one device: the NumPy inputs were never placed on the mesh. in_shardings "
+                "tell jit where each argument lives, and it puts plain arrays there.")
+    else:
+        hint = ("no all-reduce in the compiled step, so no device needed another's gradient: every device "
+                "computed the whole batch, which came in replicated instead of split over the mesh axis.")
+    expect.that(reduces, call=call + ": step.lower(...).compile().as_text()",
+                expected="an all-reduce in the compiled program (the gradients summed across devices)",
+                returned="no all-reduce", hint=hint)
+    scattered = [_where(a) for a in outputs if not _replicated_on_mesh(a)]
+    expect.that(not scattered, call=call, expected="new params and loss replicated on all 8 devices of the mesh",
+                returned="; ".join(scattered),
+                hint="the outputs are not whole on every device: the next step needs the new params replicated "
+                     "again (out_shardings).")
+
+
+# ---------------------------------------------------------------------------------------------
+# a convolution split across devices: halos with ppermute
+# ---------------------------------------------------------------------------------------------
+
+def _np_correlate(x, kernel, mode="zeros"):
+    """out[i] = sum_j kernel[j] * x[i + j - h], with x beyond the ends as `mode` says: "zeros" (the
+    definition), "wrap" (cyclic), or "blocks" (each device's block padded with zeros on its own)."""
+    x, kernel = np.asarray(x, np.float64), np.asarray(kernel, np.float64)
+    h = len(kernel) // 2
+    if mode == "blocks":
+        return np.concatenate([_np_correlate(b, kernel) for b in x.reshape(N_DEV, -1)])
+    padded = np.concatenate([x[-h:], x, x[:h]]) if mode == "wrap" else np.pad(x, h)
+    return np.array([padded[i:i + len(kernel)] @ kernel for i in range(len(x))])
+
+
+def _np_swapped(x, kernel):
+    """The halos taken from the wrong neighbours: the left one from the next device's first values,
+    the right one from the previous device's last values."""
+    blocks = np.asarray(x, np.float64).reshape(N_DEV, -1)
+    h, out = len(kernel) // 2, []
+    for i, b in enumerate(blocks):
+        left = blocks[i + 1][:h] if i + 1 < N_DEV else np.zeros(h)
+        right = blocks[i - 1][-h:] if i > 0 else np.zeros(h)
+        padded = np.concatenate([left, b, right])
+        out.append([padded[j:j + len(kernel)] @ kernel for j in range(len(b))])
+    return np.concatenate(out)
+
+
+def _conv_hint(got, x, kernel):
+    got = np.asarray(got, np.float64)
+    if got.shape != x.shape:
+        return f"the output had shape {got.shape}: one value per value of x, {x.shape}, split like x."
+    want = _np_correlate(x, kernel)
+    wrong = np.flatnonzero(~np.isclose(got, want, rtol=1e-4, atol=1e-5))
+    h = len(kernel) // 2
+    near_edges = {int(i) for b in range(1, N_DEV) for i in range(b * ROWS - h, b * ROWS + h)}
+    if np.allclose(got, _np_correlate(x, kernel, "blocks"), rtol=1e-4, atol=1e-5):
+        return (f"wrong only next to the boundaries between devices' blocks (positions {wrong.tolist()[:6]}...): "
+                "each block was padded with zeros on its own, as if it were the whole signal; its halo, the edge "
+                "values of the neighbouring blocks, never arrived.")
+    if np.allclose(got, _np_correlate(x, kernel, "wrap"), rtol=1e-4, atol=1e-5):
+        return (f"wrong only at the two ends of the signal (positions {wrong.tolist()}): the signal wrapped around, "
+                "the first device received the last device's values and the other way round. Beyond the ends x is "
+                "0: no device sends to the first device from the left, or to the last from the right.")
+    if np.allclose(got, _np_swapped(x, kernel), rtol=1e-4, atol=1e-5):
+        return ("the halos came from the wrong neighbours: each block's left halo held the next block's first "
+                "values, and its right halo the previous block's last values.")
+    if np.allclose(got, _np_correlate(x, kernel[::-1]), rtol=1e-4, atol=1e-5):
+        return ("this is the convolution with the kernel flipped: out[i] pairs kernel[j] with x[i + j - K // 2], "
+                "as numpy.correlate does, no flip.")
+    if set(wrong.tolist()) <= near_edges:
+        return (f"wrong only next to the boundaries between devices' blocks (positions {wrong.tolist()[:6]}...): "
+                f"the halo on each side is the K // 2 = {h} nearest values of the neighbouring block.")
+    return "out[i] = sum_j kernel[j] * x[i + j - K // 2], with x = 0 beyond both ends of the whole signal."
+
+
+@pytest.mark.exercise("conv1d_halo", points=3)
+def test_conv1d_halo(ex):
+    mesh = _mesh("shards")
+    conv = jax.jit(lambda x, k: ex.conv1d_halo(x, k, mesh))
+    for kernel in KERNELS:
+        call = expect.call("conv1d_halo", SIGNAL, kernel, _Label("mesh (8 devices)"))
+        got = _run("conv1d_halo", conv, SIGNAL, kernel)
+        want = _np_correlate(SIGNAL, kernel).astype(np.float32)
+        if not _close(got, want):
+            expect.close(got, want, **TOL, call=call, hint=_conv_hint(got, SIGNAL, kernel))
+
+
+@pytest.mark.exercise("conv1d_halo", points=2)
+def test_conv1d_halo_trades_only_the_edges(ex):
+    mesh = _mesh("shards")
+    kernel = KERNELS[1]
+    call = expect.call("conv1d_halo", SIGNAL, kernel, _Label("mesh (8 devices)"))
+    program = _run("conv1d_halo", jax.make_jaxpr(lambda x, k: ex.conv1d_halo(x, k, mesh)), SIGNAL, kernel)
+    eqns = list(_shard_map_eqns(program))
+    expect.that(bool(eqns), call=call, expected="a jax.shard_map in the traced program",
+                returned="a program without shard_map",
+                hint="the signal was convolved in one piece: shard_map runs a function on each device's block.")
+    inputs = _shard_map_inputs(eqns)
+    split = any(s == SIGNAL.shape and local == (ROWS,) for s, _, local in inputs)
+    expect.that(split, call=call, expected=f"x split over the mesh: a block of {ROWS} values per device",
+                returned=f"x of shape {_describe(SIGNAL.shape, inputs)}",
+                hint="every device got the whole signal (replicated): each device holds only its own block.")
+    ops = [n for eqn in eqns for n in _op_names(eqn.params["jaxpr"])]
+    gathers = sorted({n for n in ops if "all_gather" in n or n == "all_to_all" or "psum" in n})
+    expect.that("ppermute" in ops and not gathers, call=call,
+                expected="ppermute between neighbours, and no collective that gathers the signal",
+                returned=f"collectives {sorted({n for n in ops if n == 'ppermute'} | set(gathers)) or 'none'}",
+                hint=("each device collected the whole signal from all the others, where it needs only K // 2 "
+                      "values from each neighbour" if gathers else
+                      "no values moved between devices, so no block saw its neighbours' edges")
+                + ": lax.ppermute sends a block's edge to the next (or previous) device.")
+    out = _run("conv1d_halo", jax.jit(lambda x, k: ex.conv1d_halo(x, k, mesh)), SIGNAL, kernel)
+    expect.that(_equivalent(out, NamedSharding(mesh, P("shards"))), call=call,
+                expected=f"the output split over the mesh like x: {N_DEV} devices holding blocks of shape ({ROWS},)",
+                returned=f"{_layout(out)} ({_where(out)})",
+                hint="the output did not stay split: each device keeps the output of its own block "
+                     "(out_specs with the mesh axis).")
