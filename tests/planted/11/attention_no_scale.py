@@ -1,5 +1,6 @@
-"""attention forgets the 1 / sqrt(d) scale on the scores."""
-MUST_FAIL = ["test_attention", "test_attention_causal_mask", "test_attention_large_scores"]
+"""attention forgets the 1 / sqrt(d) scale on the scores. (With scores in the thousands the softmax is one-hot
+either way, so the large-scores test, which checks stability, rightly passes.)"""
+MUST_FAIL = ["test_attention", "test_attention_causal_mask"]
 MUST_SAY = {"test_attention": ["not scaled"]}
 
 
