@@ -34,6 +34,7 @@ CONCEPT_ONLY = {
     "06/step_jits_each_call.py",  # right updates, recompiled on every call
     "06/step_loss_twice.py",  # right updates, the loss evaluated twice in one trace
     "06/step_rewraps_jit.py",  # right updates, a step that is not itself the jitted function
+    "11/mha_python_loop_over_heads.py",  # right outputs, a program that grows with the number of heads
 }
 
 
