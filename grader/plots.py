@@ -3,6 +3,7 @@
 05: activation scale by depth, He init against std=1 and std=0.01.
 06: the fit of sin(3x) and its training loss.
 07: the CNN's training loss and a grid of test digits with their predictions, wrong ones in red.
+11: the transformer's loss on the reversing task, and where each head of its trained block attends.
 Written as PNG files with matplotlib's Agg backend, so no display is needed.
 """
 from __future__ import annotations
@@ -116,7 +117,37 @@ def plot_07(ex, out: Path, epochs: int = 3) -> list[Path]:
     return paths
 
 
-PLOTS = {"05": plot_05, "06": plot_06, "07": plot_07}
+def plot_11(ex, out: Path, steps: int = 300) -> list[Path]:
+    import jax
+    import jax.numpy as jnp
+
+    plt = _pyplot()
+    model, losses, accuracy = _call("Transformer", ex.train_reverse, steps)
+    tokens = np.arange(8, dtype=np.int32)[None] % 10  # 0 1 2 ... 7: its reverse is 7 6 ... 0
+    block = model.block
+
+    def weights(model, tokens):
+        x = model.token_embed(tokens) + model.position_embed(jnp.arange(tokens.shape[-1]))
+        h = block.norm1(x)
+        q, k = block.attention.query(h), block.attention.key(h)  # (1, length, heads, head_dim)
+        scores = jnp.einsum("bqhd,bkhd->bhqk", q, k) / jnp.sqrt(q.shape[-1])
+        return jax.nn.softmax(scores, axis=-1)[0]
+
+    attn = np.asarray(_call("Transformer", weights, model, tokens))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.semilogy(np.asarray(losses))
+    ax.set(xlabel="step", ylabel="cross-entropy", title=f"Reversing 8 digits: {accuracy:.1%} right after {steps} steps")
+    paths = [_save(fig, out / "11_training_curve.png")]
+    fig, axes = plt.subplots(1, len(attn), figsize=(3.2 * len(attn), 3.4))
+    for h, axis in enumerate(np.atleast_1d(axes)):
+        axis.imshow(attn[h], cmap="viridis", vmin=0, vmax=1)
+        axis.set(title=f"head {h}", xlabel="key position", ylabel="query position")
+    fig.suptitle("Attention weights of the trained block on 0 1 2 ... 7 (reversing reads the anti-diagonal)")
+    paths.append(_save(fig, out / "11_attention.png"))
+    return paths
+
+
+PLOTS = {"05": plot_05, "06": plot_06, "07": plot_07, "11": plot_11}
 
 
 def _save(fig, path: Path) -> Path:
