@@ -41,6 +41,8 @@ CONCEPT_ONLY = {
     "08/confusion_one_hot_product.py",  # right counts from a matrix product, no scatter-add
     "08/step_loss_twice.py",  # right updates, the loss evaluated twice in one trace
     "08/step_not_jitted.py",  # right updates, a step that is never compiled
+    "08/sgd_from_optax.py",  # Optax's own SGD: the right updates, no optimizer of one's own
+    "08/adam_from_optax_scale_by_adam.py",  # Adam's rule from optax.scale_by_adam
 }
 
 

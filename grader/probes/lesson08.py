@@ -46,9 +46,12 @@ def mae(ex, pred, target):
 
 
 def _huber_inputs(rng):
-    inputs = _pair(rng)
-    inputs["delta"] = float(rng.uniform(0.3, 2.5))
-    return inputs
+    """Errors from 0 to three deltas: both pieces of the loss are used."""
+    shape, delta = _shape(rng), float(rng.uniform(0.3, 2.5))
+    target = _normal(rng, *shape)
+    errors = rng.uniform(-3.0, 3.0, size=shape) * delta
+    errors.flat[0], errors.flat[-1] = 0.5 * delta, -2.5 * delta
+    return {"pred": (target + errors).astype(np.float32), "target": target, "delta": delta}
 
 
 @PROBES("huber", make=_huber_inputs, guards=("test_huber",))
