@@ -131,7 +131,8 @@ def sgd_momentum(learning_rate, momentum):
     ``init(params)`` returns the starting state: a velocity of zeros for every leaf. ``update(grads,
     state, params=None)`` returns ``(updates, new_state)``: the velocity becomes
     ``g + momentum * velocity`` leaf by leaf, and the update is ``-learning_rate * velocity``.
-    Works on any pytree (use jax.tree.map); the tests run update under jax.jit.
+    Works on any pytree (use jax.tree.map); the tests run update under jax.jit. Write the rule
+    yourself: the tests refuse optax.sgd and optax.trace here.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -149,7 +150,8 @@ def adam(learning_rate, b1=0.9, b2=0.999, eps=1e-8):
         update = -learning_rate * mu_hat / (sqrt(nu_hat) + eps)
 
     Everything that changes from step to step lives in the state: the tests run update under
-    jax.jit, where a Python counter kept beside it would be read once, when jit traced it.
+    jax.jit, where a Python counter kept beside it would be read once, when jit traced it. Write the
+    rule yourself: the tests refuse optax.adam, optax.adamw and optax.scale_by_adam here.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
