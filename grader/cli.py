@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.add_argument("--target", default="lessons", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_solution)
-    p = sub.add_parser("plot", help="draw a lesson's pictures (05, 06, 07) as PNG files")
+    p = sub.add_parser("plot", help="draw a lesson's pictures (05, 06, 07, 08) as PNG files")
     p.add_argument("lesson", help="lesson number: 05, 06 or 07")
     p.add_argument("--out", default="plots", help="folder for the PNG files (default: plots/)")
     p.add_argument("--target", default="lessons", help="lessons (yours), solutions, or a folder like lessons/")

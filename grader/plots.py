@@ -3,6 +3,7 @@
 05: activation scale by depth, He init against std=1 and std=0.01.
 06: the fit of sin(3x) and its training loss.
 07: the CNN's training loss and a grid of test digits with their predictions, wrong ones in red.
+08: the classifier's decision regions over the blobs and the ring, and its training loss.
 11: the transformer's loss on the reversing task, and where each head of its trained block attends.
 Written as PNG files with matplotlib's Agg backend, so no display is needed.
 """
@@ -117,6 +118,40 @@ def plot_07(ex, out: Path, epochs: int = 3) -> list[Path]:
     return paths
 
 
+def plot_08(ex, out: Path, steps: int = 150) -> list[Path]:
+    import jax
+    import jax.numpy as jnp
+
+    from grader.datasets import blobs_ring
+
+    plt = _pyplot()
+    d = blobs_ring()
+    params = ex.init_classifier(jax.random.key(0), [2, 32, 32, 3])
+    optimizer = _call("make_optimizer", ex.make_optimizer, 0.05, 15, steps, 1.0)
+    step = _call("make_train_step", ex.make_train_step, optimizer, ex.softmax_cross_entropy)
+    params, _, losses = _call("fit", ex.fit, step, params, optimizer.init(params), d["x_train"], d["y_train"], steps)
+    test_acc = float(np.mean(np.argmax(np.asarray(ex.forward(params, d["x_test"])), axis=-1) == d["y_test"]))
+    lim = float(np.abs(d["x_train"]).max()) + 0.5
+    grid = np.linspace(-lim, lim, 200, dtype=np.float32)
+    gx, gy = np.meshgrid(grid, grid)
+    points = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    regions = np.asarray(jnp.argmax(ex.forward(params, points), axis=-1)).reshape(gx.shape)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5))
+    colors = ["tab:blue", "tab:orange", "tab:green"]
+    from matplotlib.colors import ListedColormap
+
+    left.contourf(gx, gy, regions, levels=[-0.5, 0.5, 1.5, 2.5], cmap=ListedColormap(colors), alpha=0.25)
+    for label, color in enumerate(colors):
+        mine = d["y_test"] == label
+        left.scatter(d["x_test"][mine, 0], d["x_test"][mine, 1], s=8, color=color, label=f"class {label}")
+    left.set(aspect="equal", title=f"Decision regions, test points ({test_acc:.1%} right)")
+    left.legend(loc="upper right", fontsize=8)
+    right.semilogy(np.asarray(losses))
+    right.set(xlabel="step", ylabel="softmax cross-entropy",
+              title="Training loss (clipped Adam, warm-up + cosine)")
+    return [_save(fig, out / "08_decision_boundary.png")]
+
+
 def plot_11(ex, out: Path, steps: int = 300) -> list[Path]:
     import jax
     import jax.numpy as jnp
@@ -147,7 +182,7 @@ def plot_11(ex, out: Path, steps: int = 300) -> list[Path]:
     return paths
 
 
-PLOTS = {"05": plot_05, "06": plot_06, "07": plot_07, "11": plot_11}
+PLOTS = {"05": plot_05, "06": plot_06, "07": plot_07, "08": plot_08, "11": plot_11}
 
 
 def _save(fig, path: Path) -> Path:

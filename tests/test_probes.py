@@ -34,6 +34,15 @@ CONCEPT_ONLY = {
     "06/step_jits_each_call.py",  # right updates, recompiled on every call
     "06/step_loss_twice.py",  # right updates, the loss evaluated twice in one trace
     "06/step_rewraps_jit.py",  # right updates, a step that is not itself the jitted function
+    "08/huber_from_optax.py",  # the right numbers from optax.huber_loss instead of the learner's own
+    "08/bce_from_optax.py",  # the right numbers from optax.sigmoid_binary_cross_entropy
+    "08/sce_from_optax.py",  # the right numbers from optax's softmax cross-entropy
+    "08/confusion_python_loop.py",  # right counts, a program that grows with the batch
+    "08/confusion_one_hot_product.py",  # right counts from a matrix product, no scatter-add
+    "08/step_loss_twice.py",  # right updates, the loss evaluated twice in one trace
+    "08/step_not_jitted.py",  # right updates, a step that is never compiled
+    "08/sgd_from_optax.py",  # Optax's own SGD: the right updates, no optimizer of one's own
+    "08/adam_from_optax_scale_by_adam.py",  # Adam's rule from optax.scale_by_adam
     "10/pmap_default_devices.py",  # right steps, on the default devices instead of the given ones
     "10/shard_map_replicated_batch.py",  # right steps, every device given the whole batch
     "10/jit_without_shardings.py",  # right steps, all of it on one device

@@ -1,0 +1,350 @@
+"""Lesson 08 probes: every loss and metric on fresh random inputs of random shapes, under `jax.jit` as the
+public tests run them, compared with the reference at the tests' tolerances. The stable losses also get
+logits in the hundreds and thousands, with their gradients; `macro_scores` gets confusion matrices where
+every class is predicted and present, and others with empty classes. The hand-made optimizers run a few
+jitted steps on a pytree that is not an MLP with hidden hyperparameters and gradients (their first step
+with the defaults, as the first-step tests do). `make_optimizer` runs with hidden settings: its schedule
+on gradients the clipping never touches, and its clipping as the public test judges it, by feeding the
+same optimizer the gradients already clipped (a different schedule is the schedule test's mistake).
+`make_train_step` takes one step with AdamW (hidden weight decay) on the probe's own loss; `fit` runs the
+probe's own step for a few steps. The concept checks (written by hand, one scatter-add, one trace) have
+no hidden-input form: the public tests are their judges.
+"""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from grader.probes import Probes, compare, concerns
+
+PROBES = Probes("08")
+
+
+def _normal(rng, *shape, scale=1.0):
+    return (scale * rng.normal(size=shape)).astype(np.float32)
+
+
+def _shape(rng):
+    return (int(rng.integers(2, 7)), int(rng.integers(1, 6)))
+
+
+# -- regression losses ----------------------------------------------------------------------------
+
+def _pair(rng):
+    shape = _shape(rng)
+    return {"pred": _normal(rng, *shape, scale=2.0), "target": _normal(rng, *shape)}
+
+
+@PROBES("mse", make=_pair)
+def mse(ex, pred, target):
+    return jax.jit(ex.mse)(pred, target)
+
+
+@PROBES("mae", make=_pair)
+def mae(ex, pred, target):
+    return jax.jit(ex.mae)(pred, target)
+
+
+def _huber_inputs(rng):
+    """Errors from 0 to three deltas: both pieces of the loss are used."""
+    shape, delta = _shape(rng), float(rng.uniform(0.3, 2.5))
+    target = _normal(rng, *shape)
+    errors = rng.uniform(-3.0, 3.0, size=shape) * delta
+    errors.flat[0], errors.flat[-1] = 0.5 * delta, -2.5 * delta
+    return {"pred": (target + errors).astype(np.float32), "target": target, "delta": delta}
+
+
+@PROBES("huber", make=_huber_inputs, guards=("test_huber",))
+def huber(ex, pred, target, delta):
+    return jax.jit(lambda p, t: ex.huber(p, t, delta=delta))(pred, target)
+
+
+# -- classification losses ------------------------------------------------------------------------
+
+def _bce_inputs(rng):
+    shape = _shape(rng)
+    labels = rng.uniform(0, 1, size=shape)
+    hard = rng.random(shape) < 0.5
+    labels[hard] = np.round(labels[hard])
+    return {"logits": _normal(rng, *shape, scale=2.0), "labels": labels.astype(np.float32)}
+
+
+@PROBES("binary_cross_entropy", make=_bce_inputs, guards=("test_binary_cross_entropy",))
+def binary_cross_entropy(ex, logits, labels):
+    return jax.jit(ex.binary_cross_entropy)(logits, labels)
+
+
+def _bce_huge_inputs(rng):
+    n = int(rng.integers(6, 12))
+    magnitude = rng.uniform(100, 2000, size=n) * rng.choice([-1, 1], size=n)
+    magnitude[: n // 3] = rng.uniform(0.5, 5, size=n // 3) * rng.choice([-1, 1], size=n // 3)  # some moderate ones
+    return {"logits": magnitude.astype(np.float32), "labels": rng.integers(0, 2, size=n).astype(np.float32)}
+
+
+@PROBES("binary_cross_entropy", make=_bce_huge_inputs, rtol=1e-4, atol=1e-6,
+        guards=("test_binary_cross_entropy_large_logits",))
+def binary_cross_entropy_huge_logits(ex, logits, labels):
+    return jax.jit(jax.value_and_grad(ex.binary_cross_entropy))(logits, labels)
+
+
+def _labelled(rng, scale):
+    batch, classes = int(rng.integers(3, 8)), int(rng.integers(2, 7))
+    logits = _normal(rng, batch, classes, scale=scale)
+    return {"logits": logits, "labels": rng.integers(0, classes, size=batch).astype(np.int32)}
+
+
+def _huge_labelled(rng):
+    inputs = _labelled(rng, 300.0)
+    offsets = rng.choice([-1, 1], size=(len(inputs["logits"]), 1)) * rng.uniform(800, 2000, size=(len(inputs["logits"]), 1))
+    inputs["logits"] = (inputs["logits"] + offsets).astype(np.float32)
+    return inputs
+
+
+@PROBES("softmax_cross_entropy", make=lambda rng: _labelled(rng, 2.0), guards=("test_softmax_cross_entropy",))
+def softmax_cross_entropy(ex, logits, labels):
+    return jax.jit(ex.softmax_cross_entropy)(logits, labels)
+
+
+@PROBES("softmax_cross_entropy", make=_huge_labelled, rtol=1e-5, atol=1e-5,
+        guards=("test_softmax_cross_entropy_large_logits",))
+def softmax_cross_entropy_huge_logits(ex, logits, labels):
+    return jax.jit(jax.value_and_grad(ex.softmax_cross_entropy))(logits, labels)
+
+
+# -- metrics --------------------------------------------------------------------------------------
+
+def _accuracy_inputs(rng):
+    inputs = _labelled(rng, 2.0)
+    right = rng.random(len(inputs["labels"])) < 0.5
+    inputs["labels"][right] = np.argmax(inputs["logits"][right], axis=-1)
+    return inputs
+
+
+@PROBES("accuracy", make=_accuracy_inputs)
+def accuracy(ex, logits, labels):
+    return jax.jit(ex.accuracy)(logits, labels)
+
+
+def _confusion_inputs(rng):
+    n = int(rng.integers(3, 7))
+    batch = int(rng.integers(10, 40))
+    labels = rng.integers(0, n, size=batch)
+    predictions = np.where(rng.random(batch) < 0.6, labels, rng.integers(0, n, size=batch))
+    return {"labels": labels.astype(np.int32), "predictions": predictions.astype(np.int32), "num_classes": n}
+
+
+@PROBES("confusion_matrix", make=_confusion_inputs, guards=("test_confusion_matrix",))
+def confusion_matrix(ex, labels, predictions, num_classes):
+    return jax.jit(ex.confusion_matrix, static_argnums=2)(labels, predictions, num_classes)
+
+
+def _full_confusion(rng):
+    """Every class predicted at least once and present at least once: no score divides by zero."""
+    n = int(rng.integers(3, 7))
+    return {"confusion": (rng.integers(0, 6, size=(n, n)) + np.eye(n, dtype=np.int64)).astype(np.int32)}
+
+
+def _sparse_confusion(rng):
+    """Some classes never predicted (a zero column), some never present (a zero row), one neither."""
+    n = int(rng.integers(4, 7))
+    confusion = rng.integers(0, 6, size=(n, n)) + np.eye(n, dtype=np.int64)
+    confusion[:, 0] = 0
+    confusion[1, :] = 0
+    confusion[2, :] = 0
+    confusion[:, 2] = 0
+    return {"confusion": confusion.astype(np.int32)}
+
+
+@PROBES("macro_scores", make=_full_confusion, guards=("test_macro_scores",))
+def macro_scores(ex, confusion):
+    return tuple(jax.jit(ex.macro_scores)(confusion))
+
+
+@PROBES("macro_scores", make=_sparse_confusion, guards=("test_macro_scores_zero_division",))
+def macro_scores_empty_classes(ex, confusion):
+    return tuple(jax.jit(ex.macro_scores)(confusion))
+
+
+# -- optimizers by hand ---------------------------------------------------------------------------
+
+def _tree(rng):
+    a, b = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    return {"pair": (_normal(rng, a, b), _normal(rng, b)), "inner": {"v": _normal(rng, a)},
+            "scale": np.float32(rng.normal())}
+
+
+def _grads_for(rng, tree, count):
+    return [jax.tree.map(lambda leaf: _normal(rng, *np.shape(leaf), scale=float(10 ** rng.uniform(-2, 0.5))), tree)
+            for _ in range(count)]
+
+
+def _run_pair(pair, params, grads):
+    init, update = pair
+    state, out = init(params), []
+    update = jax.jit(update)
+    for g in grads:
+        updates, state = update(g, state, params)
+        out.append(updates)
+    return out
+
+
+def _momentum_inputs(rng, steps):
+    tree = _tree(rng)
+    return {"params": tree, "grads": _grads_for(rng, tree, steps), "lr": float(rng.uniform(0.01, 0.3)),
+            "momentum": float(rng.uniform(0.5, 0.95))}
+
+
+@PROBES("sgd_momentum", make=lambda rng: _momentum_inputs(rng, 1), rtol=1e-5, atol=1e-7,
+        guards=("test_sgd_momentum_first_step",))
+def sgd_momentum_first_step(ex, params, grads, lr, momentum):
+    return _run_pair(ex.sgd_momentum(lr, momentum), params, grads)
+
+
+@PROBES("sgd_momentum", make=lambda rng: _momentum_inputs(rng, int(rng.integers(3, 6))), rtol=1e-4, atol=1e-7,
+        guards=("test_sgd_momentum_steps",))
+def sgd_momentum_steps(ex, params, grads, lr, momentum):
+    return _run_pair(ex.sgd_momentum(lr, momentum), params, grads)
+
+
+def _adam_first_inputs(rng):
+    tree = _tree(rng)
+    return {"params": tree, "grads": _grads_for(rng, tree, 1), "lr": float(rng.uniform(0.001, 0.1))}
+
+
+@PROBES("adam", make=_adam_first_inputs, rtol=1e-4, atol=1e-7, guards=("test_adam_first_step",))
+def adam_first_step(ex, params, grads, lr):
+    return _run_pair(ex.adam(lr), params, grads)
+
+
+def _adam_inputs(rng):
+    tree = _tree(rng)
+    return {"params": tree, "grads": _grads_for(rng, tree, int(rng.integers(4, 8))),
+            "lr": float(rng.uniform(0.001, 0.1)), "b1": float(rng.uniform(0.7, 0.95)),
+            "b2": float(rng.uniform(0.9, 0.99)), "eps": float(10 ** rng.uniform(-3.5, -2.5))}
+
+
+@PROBES("adam", make=_adam_inputs, rtol=1e-4, atol=1e-7, guards=("test_adam_steps",))
+def adam_steps(ex, params, grads, lr, b1, b2, eps):
+    return _run_pair(ex.adam(lr, b1=b1, b2=b2, eps=eps), params, grads)
+
+
+# -- Optax ----------------------------------------------------------------------------------------
+
+def _optax_run(tx, params, grads):
+    state, out = tx.init(params), []
+    update = jax.jit(tx.update)
+    for g in grads:
+        updates, state = update(g, state, params)
+        out.append(updates)
+    return out
+
+
+def _schedule_inputs(rng):
+    tree = _tree(rng)
+    warmup = int(rng.integers(2, 5))
+    total = warmup + int(rng.integers(4, 8))
+    grads = _grads_for(rng, tree, total)
+    return {"params": tree, "grads": grads, "peak_lr": float(rng.uniform(0.01, 0.3)), "warmup_steps": warmup,
+            "total_steps": total, "max_norm": 1000.0}
+
+
+@PROBES("make_optimizer", make=_schedule_inputs, rtol=1e-4, atol=1e-7, guards=("test_make_optimizer_schedule",))
+def make_optimizer_schedule(ex, params, grads, peak_lr, warmup_steps, total_steps, max_norm):
+    return _optax_run(ex.make_optimizer(peak_lr, warmup_steps, total_steps, max_norm), params, grads)
+
+
+def _clip(grads, max_norm):
+    norm = np.sqrt(sum(np.sum(np.asarray(leaf, np.float64) ** 2) for leaf in jax.tree.leaves(grads)))
+    factor = min(1.0, max_norm / norm)
+    return jax.tree.map(lambda leaf: (np.asarray(leaf, np.float64) * factor).astype(np.float32), grads)
+
+
+def _clip_inputs(rng):
+    tree = _tree(rng)
+    warmup = int(rng.integers(1, 4))
+    total = warmup + int(rng.integers(4, 7))
+    max_norm = float(rng.uniform(0.5, 2.0))
+    scales = [max_norm * float(10 ** rng.uniform(-1.5, 2)) for _ in range(total)]
+    grads = []
+    for s in scales:
+        g = jax.tree.map(lambda leaf: _normal(rng, *np.shape(leaf)), tree)
+        norm = np.sqrt(sum(np.sum(np.asarray(leaf, np.float64) ** 2) for leaf in jax.tree.leaves(g)))
+        grads.append(jax.tree.map(lambda leaf: (leaf * (s / max(norm, 1e-12))).astype(np.float32), g))
+    return {"params": tree, "grads": grads, "clipped": [_clip(g, max_norm) for g in grads],
+            "peak_lr": float(rng.uniform(0.01, 0.3)), "warmup_steps": warmup, "total_steps": total,
+            "max_norm": max_norm}
+
+
+def _check_clipping(got, want, inputs):
+    """Right like the reference's, or (as the public test judges it) the same optimizer gives the same
+    updates for raw gradients as for gradients already clipped to the global norm."""
+    if compare(got["raw"], want["raw"], rtol=1e-4, atol=1e-7) is None:
+        return None
+    reason = compare(got["raw"], got["clipped"], rtol=1e-4, atol=1e-7)
+    return None if reason is None else (
+        "gradients above max_norm did not act like the same gradients clipped to the global norm: " + reason)
+
+
+@PROBES("make_optimizer", make=_clip_inputs, check=_check_clipping,
+        guards=("test_make_optimizer_clips_the_global_norm",))
+def make_optimizer_clipping(ex, params, grads, clipped, peak_lr, warmup_steps, total_steps, max_norm):
+    raw = _optax_run(ex.make_optimizer(peak_lr, warmup_steps, total_steps, max_norm), params, grads)
+    fed = _optax_run(ex.make_optimizer(peak_lr, warmup_steps, total_steps, max_norm), params, clipped)
+    return {"raw": raw, "clipped": fed}
+
+
+# -- training -------------------------------------------------------------------------------------
+
+def _mlp(rng, sizes):
+    return [{"w": _normal(rng, m, n, scale=np.sqrt(2.0 / m)), "b": _normal(rng, n, scale=0.1)}
+            for m, n in zip(sizes[:-1], sizes[1:])]
+
+
+def _forward(params, x):
+    *hidden, last = params
+    for layer in hidden:
+        x = jax.nn.relu(x @ layer["w"] + layer["b"])
+    return x @ last["w"] + last["b"]
+
+
+def _loss(scale):
+    """The probes' loss: a hidden multiple of the softmax cross-entropy."""
+    def loss_fn(logits, labels):
+        return scale * optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+    return loss_fn
+
+
+def _train_inputs(rng):
+    classes, width, n = int(rng.integers(2, 5)), int(rng.integers(3, 7)), int(rng.integers(6, 14))
+    return {"params": _mlp(rng, (2, width, classes)), "x": _normal(rng, n, 2),
+            "y": rng.integers(0, classes, size=n).astype(np.int32), "lr": float(rng.uniform(0.01, 0.1)),
+            "weight_decay": float(rng.uniform(0.1, 1.0)), "scale": float(rng.uniform(0.5, 2.0))}
+
+
+@PROBES("make_train_step", make=_train_inputs, rtol=1e-4, atol=1e-6, guards=("test_train_step",))
+def make_train_step(ex, params, x, y, lr, weight_decay, scale):
+    tx = optax.adamw(lr, weight_decay=weight_decay)
+    new_params, state, loss = ex.make_train_step(tx, _loss(scale))(params, tx.init(params), x, y)
+    return {"params": new_params, "opt_state": jax.tree.leaves(state), "loss": loss}
+
+
+def _fit_inputs(rng):
+    inputs = _train_inputs(rng)
+    inputs["steps"] = int(rng.integers(2, 6))
+    return inputs
+
+
+@PROBES("fit", make=_fit_inputs, rtol=1e-4, atol=1e-6, guards=("test_fit_follows_the_step",))
+def fit(ex, params, x, y, lr, weight_decay, scale, steps):
+    tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(lr, weight_decay=weight_decay))
+    loss_fn = _loss(scale)
+
+    def step(params, opt_state, x, y):
+        loss, grads = jax.value_and_grad(lambda p: loss_fn(_forward(p, x), y))(params)
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    out = ex.fit(jax.jit(step), params, tx.init(params), x, y, steps)
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        return {"params": None, "opt_state": None, "losses": None}
+    return {"params": out[0], "opt_state": jax.tree.leaves(out[1]), "losses": out[2]}

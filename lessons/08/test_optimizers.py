@@ -1,0 +1,1029 @@
+"""Tests for lesson 08: losses, metrics and optimizers.
+
+Expected values come from Optax (the losses, the optimizers), from small NumPy versions written here
+in float64 (the metrics, SGD and Adam), and from the kit's own training step. Every function is called
+under jax.jit, as training calls it. The training run on the blobs-and-ring data happens once per test
+session and two tests read its result.
+"""
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from grader import expect
+from grader.datasets import blobs_ring
+
+TOY_SIZES = (2, 32, 32, 3)
+TOY_SEED = 0  # of the initial weights
+TOY_STEPS = 150
+TOY_PEAK_LR, TOY_WARMUP, TOY_MAX_NORM = 0.05, 15, 1.0
+TOY_MIN_ACCURACY = 0.99
+TOY_CALL = (f"fit(step, params, opt_state, x_train, y_train, steps={TOY_STEPS}) on the blobs and the ring, with "
+            f"the tests' own step: clip at global norm {TOY_MAX_NORM}, then Adam with a warm-up to {TOY_PEAK_LR} "
+            f"over {TOY_WARMUP} steps and a cosine decay")
+
+
+# ---------------------------------------------------------------- helpers
+
+def _floats(seed, shape, scale=1.0):
+    return (scale * np.random.default_rng(seed).standard_normal(shape)).astype(np.float32)
+
+
+def _matches(got, want, rtol=1e-5, atol=1e-6) -> bool:
+    """True when two pytrees have the same structure and shapes and close values (NaN matches NaN)."""
+    try:
+        if jax.tree.structure(got) != jax.tree.structure(want):
+            return False
+        return all(np.shape(g) == np.shape(w) and np.allclose(np.asarray(g, np.float64), np.asarray(w, np.float64),
+                                                              rtol=rtol, atol=atol, equal_nan=True)
+                   for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want)))
+    except Exception:
+        return False
+
+
+def _or_none(compute):
+    """compute(), or None if it raises."""
+    try:
+        return compute()
+    except Exception:
+        return None
+
+
+def _raised(err: BaseException) -> str:
+    text = str(err).strip()
+    return f"it raised {type(err).__name__}: {text.splitlines()[0][:200] if text else ''}"
+
+
+def _all_finite(tree) -> bool:
+    return all(bool(np.all(np.isfinite(np.asarray(leaf)))) for leaf in jax.tree.leaves(tree))
+
+
+def _jaxpr_ops(jaxpr):
+    """Every primitive name in a jaxpr, nested ones included (one entry per equation)."""
+    jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
+    names = []
+    for eqn in jaxpr.eqns:
+        names.append(eqn.primitive.name)
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, (tuple, list)) else (value,):
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns"):
+                    names.extend(_jaxpr_ops(inner))
+    return names
+
+
+def _softplus64(z):
+    z = np.asarray(z, np.float64)
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def _np_log_softmax(logits):
+    z = np.asarray(logits, np.float64)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _optax_used(ex, name, optax_names, *args, run=None):
+    """The Optax functions among `optax_names` that ex.<name> calls (or that the module imports): traced
+    with `args`, or called through `run(fn)`."""
+    modules = [m for m in (optax, getattr(optax, "losses", None)) if m is not None]
+    originals = {(m, n): getattr(m, n) for m in modules for n in optax_names if hasattr(m, n)}
+    used = []
+    for attr in dir(ex):
+        value = getattr(ex, attr, None)
+        for (_, n), fn in originals.items():
+            if value is fn:
+                used.append(f"optax.{n} (imported as `{attr}`)")
+                break
+
+    def spy(label, fn):
+        def spied(*a, **k):
+            used.append(label)
+            return fn(*a, **k)
+        return spied
+
+    try:
+        for (m, n), fn in originals.items():
+            setattr(m, n, spy(f"optax.{n}", fn))
+        if run is None:
+            jax.make_jaxpr(getattr(ex, name))(*args)
+        else:
+            run(getattr(ex, name))
+    finally:
+        for (m, n), fn in originals.items():
+            setattr(m, n, fn)
+    return sorted(set(used))
+
+
+def _by_hand(ex, name, optax_names, call, *args):
+    __tracebackhide__ = True
+    try:
+        used = _optax_used(ex, name, optax_names, *args)
+    except Exception as err:
+        raise expect.failure(call, "a loss written with jax.numpy", _raised(err),
+                             "it must run on inputs of any shape, under jax.jit.") from None
+    expect.that(not used, call=call, expected="a loss written with jax.numpy",
+                returned=f"one that uses {', '.join(used)}",
+                hint="the tests compare your loss with Optax's, so Optax's own loss can't be the answer: write "
+                     "the formula with jnp (jax.nn's building blocks are fine).")
+
+
+# ---------------------------------------------------------------- regression losses
+
+@pytest.mark.exercise("mse", points=1)
+def test_mse(ex):
+    pred, target = _floats(1, (4, 3)), _floats(2, (4, 3))
+    want = np.float32(optax.squared_error(pred, target).mean())
+    call = expect.call("mse", pred, target)
+    got = jax.jit(ex.mse)(pred, target)
+    expect.shape(got, (), call=call, hint="one number for all the elements: reduce over every axis.")
+    squares = (pred.astype(np.float64) - target) ** 2
+    expect.close(got, want, call=call, rtol=1e-5,
+                 hint="this is the SUM of the squared errors; the loss is their mean, which does not grow with "
+                      "the batch." if _matches(got, squares.sum()) else
+                 "the mean over every element of (pred - target) ** 2.")
+
+
+@pytest.mark.exercise("mae", points=1)
+def test_mae(ex):
+    pred, target = _floats(3, (5, 2)), _floats(4, (5, 2))
+    diff = pred.astype(np.float64) - target
+    call = expect.call("mae", pred, target)
+    got = jax.jit(ex.mae)(pred, target)
+    expect.shape(got, (), call=call, hint="one number for all the elements: reduce over every axis.")
+    if _matches(got, diff.mean()):
+        hint = ("this is the mean of the signed errors, where positive and negative ones cancel: take the "
+                "absolute value of each error first.")
+    elif _matches(got, np.abs(diff).sum()):
+        hint = "this is the SUM of the absolute errors; the loss is their mean."
+    elif _matches(got, (diff ** 2).mean()):
+        hint = "this is the mean SQUARED error; the mean ABSOLUTE error takes |pred - target|."
+    else:
+        hint = "the mean over every element of |pred - target|."
+    expect.close(got, np.float32(np.abs(diff).mean()), call=call, rtol=1e-5, hint=hint)
+
+
+HUBER_ERRORS = np.array([[-3.0, -1.2, -0.6, -0.1], [0.0, 0.3, 0.9, 2.5]], np.float32)
+
+
+def _np_huber(errors, delta, mistake=None):
+    e = np.abs(np.asarray(errors, np.float64))
+    if mistake == "no_half":
+        small, large = e ** 2, delta * (e - 0.5 * delta)
+    elif mistake == "no_offset":
+        small, large = 0.5 * e ** 2, delta * e
+    elif mistake == "delta_squared":
+        small, large = 0.5 * e ** 2, delta * (e - 0.5 * delta) * delta
+    else:
+        small, large = 0.5 * e ** 2, delta * (e - 0.5 * delta)
+    if mistake == "delta_one":
+        return _np_huber(errors, 1.0)
+    return np.mean(np.where(e <= delta, small, large))
+
+
+HUBER_MISTAKES = {
+    "no_half": "the quadratic part is e ** 2, without its 0.5: near 0 the Huber loss is 0.5 * e ** 2.",
+    "no_offset": "the linear part is delta * |e|, which jumps at |e| = delta: it is delta * (|e| - 0.5 * delta), "
+                 "so the two pieces meet.",
+    "delta_one": "these are the losses for delta = 1 whatever delta was passed: use the delta argument.",
+}
+
+
+@pytest.mark.exercise("huber", points=2)
+def test_huber(ex):
+    target = _floats(5, HUBER_ERRORS.shape)
+    pred = target + HUBER_ERRORS
+    for delta in (None, 0.5, 2.0):
+        kwargs = {} if delta is None else {"delta": delta}
+        d = 1.0 if delta is None else delta
+        call = expect.call("huber", pred, target, **kwargs)
+        try:
+            got = jax.jit(lambda p, t: ex.huber(p, t, **kwargs))(pred, target)
+        except TypeError as err:
+            raise expect.failure(call, "a float32 scalar", _raised(err),
+                                 "huber(pred, target, delta=1.0): delta has a default of 1.0 and may be passed by "
+                                 "name.") from None
+        want = np.float32(optax.huber_loss(pred, target, delta=d).mean())
+        expect.shape(got, (), call=call, hint="average the per-element losses into one number.")
+        hint = next((text for mistake, text in HUBER_MISTAKES.items()
+                     if _matches(got, _np_huber(HUBER_ERRORS, d, mistake), 1e-5, 1e-6)),
+                    "per element: 0.5 * e ** 2 where |e| <= delta, delta * (|e| - 0.5 * delta) beyond; then the mean.")
+        expect.close(got, want, call=call, rtol=1e-5, hint=hint)
+
+
+@pytest.mark.exercise("huber", points=1)
+def test_huber_is_written_by_hand(ex):
+    x = np.zeros((3, 7), np.float32)
+    _by_hand(ex, "huber", ("huber_loss",), "huber(pred, target) on inputs of shape (3, 7)", x, x)
+
+
+# ---------------------------------------------------------------- binary cross-entropy
+
+def _np_bce(logits, labels):
+    z, y = np.asarray(logits, np.float64), np.asarray(labels, np.float64)
+    return np.mean(_softplus64(z) - z * y)
+
+
+@pytest.mark.exercise("binary_cross_entropy", points=2)
+def test_binary_cross_entropy(ex):
+    logits = _floats(6, (4, 3), scale=2.0)
+    labels = np.array([[1, 0, 1], [0, 0, 1], [0.3, 1, 0.8], [1, 0.5, 0]], np.float32)  # soft labels too
+    call = expect.call("binary_cross_entropy", logits, labels)
+    got = jax.jit(ex.binary_cross_entropy)(logits, labels)
+    expect.shape(got, (), call=call, hint="one number: the mean over every element.")
+    want = np.float32(optax.sigmoid_binary_cross_entropy(logits, labels).mean())
+    hard = labels.copy()
+    hard[(labels > 0) & (labels < 1)] = 0.0
+    hint = "per element -(y * log(sigmoid(z)) + (1 - y) * log(1 - sigmoid(z))), then the mean over every element."
+    per_element = np.asarray(_softplus64(logits) - logits.astype(np.float64) * labels)
+    if _matches(got, per_element.sum()):
+        hint = "this is the SUM over the elements; the loss is their mean."
+    elif _matches(got, per_element.mean(axis=-1).sum()) or _matches(got, per_element.sum(axis=-1).mean()):
+        hint = "this averages over one axis only; the loss is the mean over every element."
+    elif _matches(jax.jit(ex.binary_cross_entropy)(logits[:2], labels[:2]), _np_bce(logits[:2], labels[:2])):
+        hint = ("right on the rows whose labels are all 0 or 1, wrong on the soft labels (0.3, 0.5, 0.8): the loss "
+                "weighs log(p) by y and log(1 - p) by 1 - y, for any y in [0, 1], not a choice between them.")
+    elif _matches(got, _np_bce(-logits, labels)):
+        hint = "these are the losses of the opposite logits: sigmoid(z) is the probability of label 1."
+    expect.close(got, want, call=call, rtol=1e-5, hint=hint)
+
+
+@pytest.mark.exercise("binary_cross_entropy", points=2)
+def test_binary_cross_entropy_large_logits(ex):
+    logits = np.array([-1000.0, -200.0, -40.0, -3.0, 0.5, 40.0, 200.0, 1000.0], np.float32)
+    labels = np.array([1, 0, 1, 0, 1, 0, 1, 0], np.float32)
+    call = expect.call("binary_cross_entropy", logits, labels)
+    loss, grad = jax.jit(jax.value_and_grad(ex.binary_cross_entropy))(logits, labels)
+    want = np.float32(_np_bce(logits, labels))
+    sig = 0.5 * (1.0 + np.tanh(0.5 * logits.astype(np.float64)))  # sigmoid, with no overflow
+    want_grad = ((sig - labels) / len(logits)).astype(np.float32)
+    if not _all_finite(loss):
+        hint = (f"the loss came out {float(loss)}: an exp or a log met a huge number. sigmoid(200.) is exactly 1.0 "
+                "in float32 and sigmoid(-200.) is 0, so log(p) or log(1 - p) overflows to -inf. Rewrite it as "
+                "max(z, 0) - z * y + log1p(exp(-|z|)), where no exp sees a large number.")
+    else:
+        hint = "the loss of logit 1000 with label 0 is 1000, of -1000 with label 1 is 1000: about |z| when wrong."
+    expect.close(loss, want, call=call, rtol=1e-5, hint=hint)
+    expect.close(grad, want_grad, call=f"jax.grad(binary_cross_entropy)({expect.show(logits)}, {expect.show(labels)})",
+                 rtol=1e-4, atol=1e-7,
+                 hint="the loss is finite but its gradient is not: a branch that jnp.where did not pick still "
+                      "computed an overflow, and its nan reached the gradient. Use a form with no overflow anywhere."
+                 if not _all_finite(grad) else "the gradient of the mean loss is (sigmoid(z) - y) / n.")
+
+
+@pytest.mark.exercise("binary_cross_entropy", points=1)
+def test_binary_cross_entropy_is_written_by_hand(ex):
+    x = np.zeros((3, 7), np.float32)
+    _by_hand(ex, "binary_cross_entropy", ("sigmoid_binary_cross_entropy",),
+             "binary_cross_entropy(logits, labels) on inputs of shape (3, 7)", x, x)
+
+
+# ---------------------------------------------------------------- softmax cross-entropy
+
+def _np_sce(logits, labels):
+    return -np.mean(_np_log_softmax(logits)[np.arange(len(labels)), np.asarray(labels)])
+
+
+def _sce_hint(got, logits, labels):
+    log_probs = _np_log_softmax(logits)
+    picked = log_probs[np.arange(len(labels)), labels]
+    if _matches(got, -picked.sum()):
+        return "this is the SUM over the batch; the loss is the mean over the batch."
+    if _matches(got, picked.mean()):
+        return "the sign is flipped: the loss is MINUS the mean log-probability of the true class (it is >= 0)."
+    if _matches(got, -log_probs[:, labels].mean()):
+        return ("this averages a (batch, batch) grid: every row with every label. Pair row i with its own label "
+                "labels[i] only.")
+    if _matches(got, -log_probs.mean()):
+        return "this averages the log-probabilities of every class; take only each row's true class."
+    return "the mean over the batch of logsumexp(logits[i]) - logits[i, labels[i]]."
+
+
+@pytest.mark.exercise("softmax_cross_entropy", points=2)
+def test_softmax_cross_entropy(ex):
+    logits = _floats(7, (4, 3), scale=2.0)
+    labels = np.array([2, 0, 1, 1], np.int32)
+    call = expect.call("softmax_cross_entropy", logits, labels)
+    got = jax.jit(ex.softmax_cross_entropy)(logits, labels)
+    expect.shape(got, (), call=call, hint="one number for the whole batch.")
+    want = np.float32(optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean())
+    expect.close(got, want, call=call, rtol=1e-5, hint=_sce_hint(got, logits, labels))
+
+
+@pytest.mark.exercise("softmax_cross_entropy", points=1)
+def test_softmax_cross_entropy_large_logits(ex):
+    logits = np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 0.0]], np.float32)
+    labels = np.array([1, 0], np.int32)
+    call = expect.call("softmax_cross_entropy", logits, labels)
+    loss, grad = jax.jit(jax.value_and_grad(ex.softmax_cross_entropy))(logits, labels)
+    want_grad = np.array([[0.5, -0.5, 0.0], [-0.5, 0.5, 0.0]], np.float32)  # (softmax - one_hot) / batch
+    expect.close(loss, np.float32(1500.0), call=call, rtol=1e-5,
+                 hint="exp(1000.) overflows float32: use logsumexp, or subtract each row's max before exp."
+                 if not _all_finite(loss) else "row 0 costs 1000 and row 1 costs 2000: the mean is 1500.")
+    expect.close(grad, want_grad, call=f"jax.grad(softmax_cross_entropy)({expect.show(logits)}, {expect.show(labels)})",
+                 atol=1e-5, hint="the gradient holds NaN or infinity: an exp overflowed, or a log met 0, on the way."
+                 if not _all_finite(grad) else "the gradient is (softmax(logits) - one_hot(labels)) / batch.")
+
+
+@pytest.mark.exercise("softmax_cross_entropy", points=1)
+def test_softmax_cross_entropy_is_written_by_hand(ex):
+    _by_hand(ex, "softmax_cross_entropy",
+             ("softmax_cross_entropy_with_integer_labels", "softmax_cross_entropy"),
+             "softmax_cross_entropy(logits, labels) on logits of shape (3, 7)",
+             np.zeros((3, 7), np.float32), np.zeros((3,), np.int32))
+
+
+# ---------------------------------------------------------------- metrics
+
+@pytest.mark.exercise("accuracy", points=1)
+def test_accuracy(ex):
+    logits = np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 5.0], [0.5, 0.2, 0.1], [0.0, 0.0, 1.0]],
+                      np.float32)
+    labels = np.array([0, 1, 0, 2, 2], np.int32)
+    square = np.array([[3.0, 0.0, 1.0], [2.0, 1.0, 0.0], [0.0, 0.0, 5.0]], np.float32)
+    square_labels = np.array([0, 0, 2], np.int32)  # every row right; argmax over axis 0 gives [0 1 2]
+    accuracy = jax.jit(ex.accuracy)
+    call = expect.call("accuracy", logits, labels)
+    try:
+        got = accuracy(logits, labels)
+    except Exception as err:
+        on_square = _or_none(lambda: accuracy(square, square_labels))
+        by_column = on_square is not None and _matches(on_square, 2 / 3)
+        raise expect.failure(call, "0.6 (3 of 5 rows right)", _raised(err),
+                             "the argmax ran over axis 0, across the batch, giving one entry per class (3) to "
+                             "compare with 5 labels: take each row's argmax (the last axis)." if by_column else
+                             "one predicted class per row (argmax over the last axis), compared with the labels, "
+                             "with jnp only so that it runs under jax.jit.") from None
+    expect.close(got, np.float32(0.6), call=call,
+                 hint="3 is the number of rows right; the accuracy is the fraction, 3 / 5."
+                 if _matches(got, 3.0) else "3 of these 5 rows have their largest logit at the label.")
+    got = accuracy(square, square_labels)
+    expect.close(got, np.float32(1.0), call=expect.call("accuracy", square, square_labels),
+                 hint="every row's largest logit is at its label; 2/3 is what an argmax over axis 0 (across the "
+                      "batch) gives: take each row's argmax (the last axis)." if _matches(got, 2 / 3) else
+                 "the fraction of rows whose argmax over the last axis equals the label.")
+
+
+CM_LABELS = np.array([0, 0, 1, 2, 2, 2, 1, 0, 2, 1, 3, 3], np.int32)
+CM_PREDICTIONS = np.array([0, 1, 1, 2, 0, 2, 2, 0, 1, 1, 3, 0], np.int32)
+CM_CLASSES = 5  # class 4 never appears: its row and column are zeros
+
+
+def _np_confusion(labels, predictions, n):
+    out = np.zeros((n, n), np.int32)
+    for t, p in zip(labels, predictions):
+        out[t, p] += 1
+    return out
+
+
+@pytest.mark.exercise("confusion_matrix", points=2)
+def test_confusion_matrix(ex):
+    call = (f"confusion_matrix({expect.show(CM_LABELS)}, {expect.show(CM_PREDICTIONS)}, num_classes={CM_CLASSES}) "
+            "under jax.jit with num_classes static")
+    try:
+        got = jax.jit(ex.confusion_matrix, static_argnums=2)(CM_LABELS, CM_PREDICTIONS, CM_CLASSES)
+    except Exception as err:
+        raise expect.failure(call, f"an int32 array of shape ({CM_CLASSES}, {CM_CLASSES})", _raised(err),
+                             "num_classes is a plain int, so it may give the shape; the labels are traced under "
+                             "jit, so count with array operations, not Python on their values.") from None
+    want = _np_confusion(CM_LABELS, CM_PREDICTIONS, CM_CLASSES)
+    expect.shape(got, want.shape, call=call, hint="one row and one column per class, num_classes of each.")
+    if _matches(got, want.T, 0, 0):
+        hint = ("this is the transpose: rows must be the TRUE labels and columns the predictions (out[i, j] counts "
+                "true i predicted j).")
+    elif _matches(np.asarray(got) > 0, want > 0, 0, 0):
+        hint = ("every nonzero cell is in the right place but some counts are too low: an .at[...].set(1) marks a "
+                "cell, where .at[...].add(1) counts every example that lands in it.")
+    else:
+        hint = "out[i, j] is the number of examples with labels == i and predictions == j."
+    expect.close(got, want, call=call, hint=hint)
+
+
+@pytest.mark.exercise("confusion_matrix", points=1)
+def test_confusion_matrix_is_one_scatter_add(ex):
+    sizes = {}
+    for batch in (6, 40):
+        call = f"confusion_matrix(labels, predictions, num_classes=4) with {batch} examples, traced"
+        zeros = np.zeros((batch,), np.int32)
+        try:
+            ops = _jaxpr_ops(jax.make_jaxpr(ex.confusion_matrix, static_argnums=2)(zeros, zeros, 4))
+        except Exception as err:
+            raise expect.failure(call, "one traced program", _raised(err),
+                                 "num_classes is static; labels and predictions are traced arrays.") from None
+        sizes[batch] = len(ops)
+        scatters = [op for op in ops if op.startswith("scatter") and "add" in op]
+        if not scatters:
+            products = any(op == "dot_general" for op in ops)
+            raise expect.failure(call, "a program with a scatter-add (what .at[...].add lowers to)",
+                                 f"a program of {len(ops)} operations with no scatter-add"
+                                 + (", counting with a matrix product" if products else ""),
+                                 "the counts come from a product of one-hot matrices, which builds a (batch, n) "
+                                 "table for each side; the exercise counts with .at[rows, cols].add(1) on a matrix of "
+                                 "zeros." if products else
+                                 "count with .at[rows, cols].add(1) on a matrix of zeros, one scatter for every example "
+                                 "at once.")
+    expect.that(sizes[6] == sizes[40], call="confusion_matrix(labels, predictions, 4) with 6 examples, then 40",
+                expected="the same program for any batch size",
+                returned=f"{sizes[6]} operations for 6 examples but {sizes[40]} for 40: a Python loop over the examples",
+                hint="one .at[...].add with the whole arrays of labels and predictions as indices counts every "
+                     "example at once.")
+
+
+def _np_macro(confusion):
+    c = np.asarray(confusion, np.float64)
+    tp, predicted, actual = np.diag(c), c.sum(axis=0), c.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, actual, out=np.zeros_like(tp), where=actual > 0)
+    total = precision + recall
+    f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(tp), where=total > 0)
+    return precision, recall, f1
+
+
+MACRO_CONFUSION = np.array([[5, 1, 0], [2, 3, 1], [0, 4, 6]], np.int32)
+
+
+def _as_triple(got, call):
+    __tracebackhide__ = True
+    if np.shape(got) == (3,) and not isinstance(got, (tuple, list)):
+        got = tuple(got)  # an array of the three scores holds them as well
+    ok = isinstance(got, (tuple, list)) and len(got) == 3 and all(np.shape(v) == () for v in got)
+    expect.that(ok, call=call, expected="a tuple (precision, recall, f1) of three scalars",
+                returned=expect.show(got), hint="return the three macro averages, each one number.")
+    return tuple(np.float64(v) for v in got)
+
+
+@pytest.mark.exercise("macro_scores", points=2)
+def test_macro_scores(ex):
+    call = f"macro_scores({expect.show(MACRO_CONFUSION)}) (rows: true class, columns: predicted)"
+    got = _as_triple(jax.jit(ex.macro_scores)(MACRO_CONFUSION), call)
+    p, r, f1 = _np_macro(MACRO_CONFUSION)
+    want = (np.float32(p.mean()), np.float32(r.mean()), np.float32(f1.mean()))
+    accuracy = np.trace(MACRO_CONFUSION) / MACRO_CONFUSION.sum()
+    if _matches(got, (r.mean(), p.mean(), f1.mean())):
+        hint = ("precision and recall are swapped: precision divides by the number PREDICTED as each class (a "
+                "column's sum, axis 0), recall by the number that ARE that class (a row's sum, axis 1).")
+    elif _matches(got[:2], want[:2]) and _matches(got[2], 2 * p.mean() * r.mean() / (p.mean() + r.mean())):
+        hint = ("F1 came from the macro precision and recall; macro F1 is the mean of each class's own F1 "
+                "(2 p r / (p + r) per class, then the mean).")
+    elif _matches(got, (accuracy,) * 3):
+        hint = ("every score equals the accuracy: these are micro averages, pooled over all examples; macro scores "
+                "take each class's score first, then their plain mean.")
+    else:
+        hint = "per class: tp / column sum, tp / row sum, and their harmonic mean; then the plain mean of each."
+    expect.close(got, want, call=call, rtol=1e-5, hint=hint)
+
+
+ZERO_DIVISION_CONFUSION = np.array([[3, 1, 0, 0], [0, 2, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]], np.int32)
+
+
+@pytest.mark.exercise("macro_scores", points=1)
+def test_macro_scores_zero_division(ex):
+    call = (f"macro_scores({expect.show(ZERO_DIVISION_CONFUSION)}): class 2 is never predicted, class 3 never "
+            "appears at all")
+    got = _as_triple(jax.jit(ex.macro_scores)(ZERO_DIVISION_CONFUSION), call)
+    p, r, f1 = _np_macro(ZERO_DIVISION_CONFUSION)
+    want = (np.float32(p.mean()), np.float32(r.mean()), np.float32(f1.mean()))
+    present = [0, 1, 2]  # classes with an example or a prediction
+    if not _all_finite(got):
+        hint = ("a score came out NaN: 0 / 0 for a class with no predictions (or no examples). The convention here "
+                "is that such a score is 0: divide by max(count, 1), or pick 0 with jnp.where.")
+    elif _matches(got, tuple(v[present].mean() for v in (p, r, f1))) or _matches(
+            got, tuple(v[:3].mean() for v in (p, r, f1))):
+        hint = ("this averages only the classes that appear; every one of the n classes counts, with 0 where it "
+                "has no examples or predictions.")
+    else:
+        hint = "a class with no predictions has precision 0, one with no examples recall 0, and then F1 0."
+    expect.close(got, want, call=call, rtol=1e-5, hint=hint)
+
+
+# ---------------------------------------------------------------- optimizers by hand
+
+def _tree(seed):
+    """A pytree that is not an MLP: a dict holding a matrix, a tuple and a 0-d leaf."""
+    rng = np.random.default_rng(seed)
+    return {"w": rng.standard_normal((3, 2)).astype(np.float32),
+            "more": (rng.standard_normal(4).astype(np.float32), np.float32(rng.standard_normal()))}
+
+
+def _grads(seed, like, count, scales=None):
+    rng = np.random.default_rng(seed)
+    scales = scales or [float(10 ** rng.uniform(-2, 0.5)) for _ in range(count)]
+    return [jax.tree.map(lambda leaf: (s * rng.standard_normal(np.shape(leaf))).astype(np.float32), like)
+            for s in scales]
+
+
+def _run_pair(pair, params, grads, call, jit=True):
+    """The updates that an (init, update) pair gives for each of `grads` in turn, starting from init(params)."""
+    __tracebackhide__ = True
+    try:
+        init, update = pair
+    except (TypeError, ValueError):
+        raise expect.failure(call, "a pair (init, update)", expect.show(pair),
+                             "return the two inner functions, as `return init, update`.") from None
+    state = init(params)
+    step = jax.jit(update) if jit else update
+    out = []
+    for g in grads:
+        try:
+            result = step(g, state, params)
+        except TypeError as err:
+            raise expect.failure(call, "update(grads, state, params) to return (updates, new_state)", _raised(err),
+                                 "update takes three arguments, update(grads, state, params=None), as Optax's "
+                                 "do; the third may go unused.") from None
+        expect.that(isinstance(result, (tuple, list)) and len(result) == 2, call=call,
+                    expected="update to return a pair (updates, new_state)", returned=expect.show(result),
+                    hint="update(grads, state, params) returns the updates and the state for the next step.")
+        updates, state = result
+        out.append(updates)
+    return out
+
+
+def _np_momentum(grads, lr, momentum, ema=False):
+    velocity, out = None, []
+    for g in grads:
+        g = jax.tree.map(lambda x: np.asarray(x, np.float64), g)
+        if velocity is None:
+            velocity = jax.tree.map(np.zeros_like, g)
+        if ema:
+            velocity = jax.tree.map(lambda g, v: (1 - momentum) * g + momentum * v, g, velocity)
+        else:
+            velocity = jax.tree.map(lambda g, v: g + momentum * v, g, velocity)
+        out.append(jax.tree.map(lambda v: -lr * v, velocity))
+    return out
+
+
+def _first_differing(got, want, rtol, atol):
+    for i, (g, w) in enumerate(zip(got, want)):
+        if not _matches(g, w, rtol, atol):
+            return i
+    return None
+
+
+@pytest.mark.exercise("sgd_momentum", points=1)
+def test_sgd_momentum_first_step(ex):
+    params = _tree(10)
+    grads = _grads(11, params, 1)
+    call = "init, update = sgd_momentum(0.1, momentum=0.9); update(grads, init(params), params) on a dict/tuple pytree"
+    got = _run_pair(ex.sgd_momentum(0.1, 0.9), params, grads, call)[0]
+    want = jax.tree.map(lambda g: np.float32(-0.1) * g, grads[0])
+    if _matches(got, jax.tree.map(np.negative, want)):
+        hint = "every update points up the gradient: the update is -learning_rate * velocity."
+    elif _matches(got, jax.tree.map(lambda w: 0.1 * w, want)):
+        hint = ("the first update is 0.1 times too small: the velocity was (1 - momentum) * g, an average; "
+                "optax's momentum adds the whole gradient, velocity = g + momentum * velocity.")
+    else:
+        hint = "the velocity starts at zero, so the first update is -learning_rate * g, leaf by leaf."
+    expect.close(got, want, call=call + ": the first updates", rtol=1e-5, atol=1e-7, hint=hint)
+
+
+@pytest.mark.exercise("sgd_momentum", points=2)
+def test_sgd_momentum_steps(ex):
+    params = _tree(12)
+    grads = _grads(13, params, 5)
+    lr, momentum = 0.05, 0.8
+    call = (f"init, update = sgd_momentum({lr}, momentum={momentum}); 5 jitted updates with new gradients each step, "
+            "compared with optax.sgd")
+    got = _run_pair(ex.sgd_momentum(lr, momentum), params, grads, call)
+    want = _np_momentum(grads, lr, momentum)
+    i = _first_differing(got, want, 1e-4, 1e-7)
+    if i is None:
+        return
+    if all(_matches(g, jax.tree.map(lambda x: -lr * np.asarray(x, np.float64), gr), 1e-4, 1e-7)
+           for g, gr in zip(got, grads)):
+        hint = ("every update is -learning_rate * g, as if momentum were 0: the velocity carried in the state never "
+                "reached the update (read it from the state you were given, and return the new one).")
+    elif _matches(got, _np_momentum(grads, lr, momentum, ema=True), 1e-4, 1e-7):
+        hint = ("these follow velocity = (1 - momentum) * g + momentum * velocity, an average; optax.sgd's "
+                "momentum adds the whole gradient: velocity = g + momentum * velocity.")
+    else:
+        hint = "velocity = g + momentum * velocity (starting at 0), update = -learning_rate * velocity, each step."
+    expect.close(got[i], want[i], call=call + f": the updates of step {i + 1}", rtol=1e-4, atol=1e-7, hint=hint)
+
+
+def _optimizer_by_hand(ex, name, optax_names, *args):
+    __tracebackhide__ = True
+    params = _tree(60)
+    grads = _grads(61, params, 2)
+    call = f"{name}({', '.join(map(str, args))}), then init and two updates"
+    try:
+        used = _optax_used(ex, name, optax_names, run=lambda make: _run_pair(make(*args), params, grads, call))
+    except AssertionError:
+        raise
+    except Exception as err:
+        raise expect.failure(call, "an (init, update) pair written with jax.numpy and jax.tree.map", _raised(err),
+                             "init(params) and update(grads, state, params) must work on any pytree.") from None
+    expect.that(not used, call=call, expected="an (init, update) pair written with jax.numpy and jax.tree.map",
+                returned=f"one built on {', '.join(used)}",
+                hint="the tests compare your optimizer with Optax's, so Optax's own can't be the answer: keep "
+                     "the state yourself and write the update rule with jax.tree.map.")
+
+
+OPTAX_SGD = ("sgd", "trace")
+OPTAX_ADAM = ("adam", "adamw", "scale_by_adam")
+
+
+@pytest.mark.exercise("sgd_momentum", points=1)
+def test_sgd_momentum_is_written_by_hand(ex):
+    _optimizer_by_hand(ex, "sgd_momentum", OPTAX_SGD, 0.1, 0.9)
+
+
+@pytest.mark.exercise("adam", points=1)
+def test_adam_is_written_by_hand(ex):
+    _optimizer_by_hand(ex, "adam", OPTAX_ADAM, 0.01)
+
+
+def _np_adam(grads, lr, b1, b2, eps, mistake=None):
+    mu = nu = None
+    out = []
+    for count, g in enumerate(grads, start=1):
+        g = jax.tree.map(lambda x: np.asarray(x, np.float64), g)
+        if mu is None:
+            mu, nu = jax.tree.map(np.zeros_like, g), jax.tree.map(np.zeros_like, g)
+        mu = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, mu, g)
+        nu = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, nu, g)
+        c = 1 if mistake == "frozen_count" else count
+        fix1, fix2 = (1.0, 1.0) if mistake == "no_bias_correction" else (1 - b1 ** c, 1 - b2 ** c)
+        if mistake == "eps_inside":
+            out.append(jax.tree.map(lambda m, v: -lr * (m / fix1) / np.sqrt(v / fix2 + eps), mu, nu))
+        else:
+            out.append(jax.tree.map(lambda m, v: -lr * (m / fix1) / (np.sqrt(v / fix2) + eps), mu, nu))
+    return out
+
+
+ADAM_MISTAKES = {
+    "no_bias_correction": "these are Adam's updates without the bias correction: mu and nu start at 0, so divide "
+                          "them by (1 - b1 ** count) and (1 - b2 ** count).",
+    "eps_inside": "eps went inside the square root: the update divides by sqrt(nu_hat) + eps.",
+    "frozen_count": "the bias correction used count = 1 on every step: the step count never advanced.",
+}
+
+
+@pytest.mark.exercise("adam", points=1)
+def test_adam_first_step(ex):
+    params = _tree(20)
+    grads = _grads(21, params, 1, scales=[0.5])
+    call = "init, update = adam(0.01); update(grads, init(params), params) on a dict/tuple pytree"
+    got = _run_pair(ex.adam(0.01), params, grads, call)[0]
+    want = _np_adam(grads, 0.01, 0.9, 0.999, 1e-8)[0]
+    if _matches(got, jax.tree.map(np.negative, want), 1e-4, 1e-7):
+        hint = "every update points up the gradient: the update is -learning_rate * mu_hat / (sqrt(nu_hat) + eps)."
+    elif _matches(got, _np_adam(grads, 0.01, 0.9, 0.999, 1e-8, "no_bias_correction")[0], 1e-4, 1e-7):
+        hint = ("each update is about 3.16 times the learning rate: without the bias correction the first step "
+                "divides 0.1 * g by sqrt(0.001) * |g|. Divide mu and nu by (1 - b1 ** count) and (1 - b2 ** count), "
+                "with count = 1 on the first step.")
+    elif not _all_finite(got):
+        hint = ("the update holds NaN or infinity: on the first step the bias correction must divide by 1 - b1 ** 1, "
+                "so count the step before you correct (count = 0 gives 1 - b1 ** 0 = 0).")
+    else:
+        hint = "with the bias correction, the first update is about -learning_rate * sign(g) for every element."
+    expect.close(got, want, call=call + ": the first updates", rtol=1e-4, atol=1e-7, hint=hint)
+
+
+@pytest.mark.exercise("adam", points=2)
+def test_adam_steps(ex):
+    params = _tree(22)
+    grads = _grads(23, params, 6)
+    lr, b1, b2, eps = 0.02, 0.8, 0.95, 1e-3
+    call = (f"init, update = adam({lr}, b1={b1}, b2={b2}, eps={eps}); 6 jitted updates with new gradients each "
+            "step, compared with optax.adam")
+    got = _run_pair(ex.adam(lr, b1=b1, b2=b2, eps=eps), params, grads, call)
+    want = _np_adam(grads, lr, b1, b2, eps)
+    i = _first_differing(got, want, 1e-4, 1e-7)
+    if i is None:
+        return
+    eager = _or_none(lambda: _run_pair(ex.adam(lr, b1=b1, b2=b2, eps=eps), params, grads, call, jit=False))
+    if eager is not None and _first_differing(eager, want, 1e-4, 1e-7) is None:
+        hint = ("without jax.jit these updates are right, under jax.jit they are not: something that changes from "
+                "step to step (the step count?) lives outside the state, in Python, where jit read it once while "
+                "tracing. Keep the count in the state as an array and return it updated.")
+    else:
+        default = ("count, mu and nu all live in the state; each step: count + 1, the two moving averages, the "
+                   "bias correction, then -learning_rate * mu_hat / (sqrt(nu_hat) + eps). Use b1, b2 and eps as "
+                   "passed.")
+        hint = next((text for mistake, text in ADAM_MISTAKES.items()
+                     if _first_differing(got, _np_adam(grads, lr, b1, b2, eps, mistake), 1e-4, 1e-7) is None), default)
+        if hint is default and _first_differing(got, _np_adam(grads, lr, 0.9, 0.999, 1e-8), 1e-4, 1e-7) is None:
+            hint = "these are Adam's updates for b1=0.9, b2=0.999, eps=1e-8: use the b1, b2 and eps passed in."
+    expect.close(got[i], want[i], call=call + f": the updates of step {i + 1}", rtol=1e-4, atol=1e-7, hint=hint)
+
+
+# ---------------------------------------------------------------- Optax: chain, clipping, schedule
+
+def _optax_run(tx, params, grads):
+    state, out = tx.init(params), []
+    update = jax.jit(tx.update)
+    for g in grads:
+        u, state = update(g, state, params)
+        out.append(u)
+    return out
+
+
+def _schedule(peak, warmup, total, decay_steps=None):
+    return optax.warmup_cosine_decay_schedule(0.0, peak, warmup, total if decay_steps is None else decay_steps, 0.0)
+
+
+def _run_optimizer(tx, params, grads, call):
+    __tracebackhide__ = True
+    ok = callable(getattr(tx, "init", None)) and callable(getattr(tx, "update", None))
+    expect.that(ok, call=call, expected="an Optax GradientTransformation (with .init and .update)",
+                returned=expect.show(tx), hint="return what optax.chain(...) gives.")
+    try:
+        return _optax_run(tx, params, grads)
+    except Exception as err:
+        raise expect.failure(call, "updates for each step", _raised(err),
+                             "the optimizer must init and update any pytree of float32 params.") from None
+
+
+@pytest.mark.exercise("make_optimizer", points=2)
+def test_make_optimizer_schedule(ex):
+    peak, warmup, total, max_norm = 0.1, 3, 10, 100.0
+    params = _tree(30)
+    grads = _grads(31, params, total)  # all far below max_norm: the clipping never acts here
+    call = (f"make_optimizer(peak_lr={peak}, warmup_steps={warmup}, total_steps={total}, max_norm={max_norm}): "
+            f"{total} updates, gradients far below max_norm")
+    got = _run_optimizer(ex.make_optimizer(peak, warmup, total, max_norm), params, grads, call)
+    want = _optax_run(optax.adam(_schedule(peak, warmup, total)), params, grads)
+    i = _first_differing(got, want, 1e-4, 1e-7)
+    if i is None:
+        return
+    variants = {
+        "the learning rate stayed at peak_lr: the schedule (warm-up, then cosine decay) never reached Adam.":
+            optax.adam(peak),
+        "the schedule decays over total_steps AFTER the warm-up: Optax's decay_steps counts the warm-up too, so "
+        "pass total_steps.": optax.adam(_schedule(peak, warmup, total, decay_steps=total + warmup)),
+        "the schedule ends its decay warmup_steps early: decay_steps is total_steps itself.":
+            optax.adam(_schedule(peak, warmup, total, decay_steps=total - warmup)),
+        "there is no warm-up: the learning rate starts at peak_lr, where the schedule starts at 0.":
+            optax.adam(optax.cosine_decay_schedule(peak, total)),
+        "these are SGD's updates, not Adam's: the chain's second part is optax.adam(schedule).":
+            optax.sgd(_schedule(peak, warmup, total)),
+    }
+    hint = next((text for text, tx in variants.items()
+                 if _first_differing(got, _optax_run(tx, params, grads), 1e-4, 1e-7) is None),
+                "Adam with the learning rate warmup_cosine_decay_schedule(0, peak_lr, warmup_steps, total_steps, 0).")
+    expect.close(got[i], want[i], call=call + f": the updates of step {i + 1}", rtol=1e-4, atol=1e-7, hint=hint)
+
+
+def _clip_by_global_norm(grads, max_norm):
+    norm = np.sqrt(sum(np.sum(np.asarray(leaf, np.float64) ** 2) for leaf in jax.tree.leaves(grads)))
+    factor = min(1.0, max_norm / norm)
+    return jax.tree.map(lambda leaf: (np.asarray(leaf, np.float64) * factor).astype(np.float32), grads)
+
+
+@pytest.mark.exercise("make_optimizer", points=2)
+def test_make_optimizer_clips_the_global_norm(ex):
+    peak, warmup, total, max_norm = 0.1, 2, 8, 1.0
+    params = _tree(32)
+    scales = [0.05, 30.0, 0.1, 80.0, 3.0, 0.02, 12.0, 0.2]  # some steps far above max_norm, some below
+    grads = _grads(33, params, total, scales)
+    clipped = [_clip_by_global_norm(g, max_norm) for g in grads]
+    call = (f"make_optimizer(peak_lr={peak}, warmup_steps={warmup}, total_steps={total}, max_norm={max_norm}): "
+            f"{total} updates with gradients of global norm from about 0.1 to 200")
+    tx = ex.make_optimizer(peak, warmup, total, max_norm)
+    got = _run_optimizer(tx, params, grads, call)
+    fed_clipped = _run_optimizer(ex.make_optimizer(peak, warmup, total, max_norm), params, clipped, call)
+    i = _first_differing(got, fed_clipped, 1e-4, 1e-7)
+    if i is None:
+        return
+    sched = _schedule(peak, warmup, total)
+    if _first_differing(got, _optax_run(optax.adam(sched), params, grads), 1e-4, 1e-7) is None:
+        hint = ("these are Adam's updates on the raw gradients: no clipping reached the gradients (there was none, "
+                "or it came after Adam, on its small updates, where it finds nothing to clip). Clip first, on the "
+                "gradients, and Adam after.")
+    else:
+        hint = ("a gradient whose global norm (over all leaves together) is above max_norm must act exactly as that "
+                "gradient scaled down to norm max_norm. Clipping each leaf or each value on its own does not do that.")
+    expect.close(got[i], fed_clipped[i],
+                 call=call + f": the updates of step {i + 1}, against the same optimizer fed the gradients already "
+                             "clipped to global norm 1", rtol=1e-4, atol=1e-7, hint=hint)
+
+
+# ---------------------------------------------------------------- training
+
+def _np_params(sizes, seed):
+    """He-initialized MLP params as NumPy float32 arrays, zero biases."""
+    rng = np.random.default_rng(seed)
+    return [{"w": (rng.standard_normal((m, n)) * np.sqrt(2.0 / m)).astype(np.float32), "b": np.zeros(n, np.float32)}
+            for m, n in zip(sizes[:-1], sizes[1:])]
+
+
+def _forward(params, x):
+    *hidden, last = params
+    for layer in hidden:
+        x = jax.nn.relu(x @ layer["w"] + layer["b"])
+    return x @ last["w"] + last["b"]
+
+
+def _np_forward(params, x):
+    x = np.asarray(x, np.float64)
+    for i, layer in enumerate(params):
+        x = x @ np.asarray(layer["w"], np.float64) + np.asarray(layer["b"], np.float64)
+        if i < len(params) - 1:
+            x = np.maximum(x, 0.0)
+    return x
+
+
+def _ce(logits, labels):
+    """The tests' own loss, so that a training step is judged apart from your softmax_cross_entropy."""
+    return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+
+
+def _kit_step(optimizer, loss_fn=_ce):
+    """The tests' own training step, so that fit is judged apart from your make_train_step."""
+    def step(params, opt_state, x, y):
+        loss, grads = jax.value_and_grad(lambda p: loss_fn(_forward(p, x), y))(params)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+    return jax.jit(step)
+
+
+def _small_batch(seed, n=8, classes=3):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, 2)).astype(np.float32), rng.integers(0, classes, n).astype(np.int32)
+
+
+STEP_OPTIMIZER = "optax.adamw(0.05, weight_decay=0.5)"
+
+
+def _step_optimizer():
+    return optax.adamw(0.05, weight_decay=0.5)
+
+
+@pytest.mark.exercise("make_train_step", points=2)
+def test_train_step(ex):
+    params = _np_params((2, 4, 3), seed=40)
+    x, y = _small_batch(41)
+    tx = _step_optimizer()
+    state = tx.init(params)
+    call = (f"step = make_train_step({STEP_OPTIMIZER}, loss_fn); step(params, opt_state, x, y) with layers "
+            "2 -> 4 -> 3, x of shape (8, 2)")
+    step = ex.make_train_step(tx, _ce)
+    try:
+        result = step(params, state, x, y)
+    except ValueError as err:
+        if "param" in str(err).lower():
+            raise expect.failure(call, "(new_params, new_opt_state, loss)", _raised(err),
+                                 "AdamW's weight decay reads the params, and optimizer.update got none: pass the "
+                                 "params as update's third argument.") from None
+        raise
+    expect.that(isinstance(result, (tuple, list)) and len(result) == 3, call=call,
+                expected="a triple (new_params, new_opt_state, loss)", returned=expect.show(result),
+                hint="return the updated params, the optimizer's new state and the loss, in that order.")
+    got_params, got_state, got_loss = result
+    want_loss, grads = jax.value_and_grad(lambda p: _ce(_forward(p, x), y))(params)
+    updates, want_state = tx.update(grads, state, params)
+    want_params = optax.apply_updates(params, updates)
+    loss_after = _ce(_forward(want_params, x), y)
+    expect.close(got_loss, np.float32(want_loss), call=call + ": the loss", rtol=1e-5,
+                 hint="this is the loss of the UPDATED params; return the one value_and_grad computed, at the params "
+                      "you were given." if _matches(got_loss, loss_after) else
+                 "loss_fn(forward(params, x), y) at the params you were given.")
+    if _matches(got_params, jax.tree.map(lambda p, u: p - u, params, updates), 1e-4, 1e-6):
+        hint = ("every parameter moved the wrong way: Optax's updates already carry the minus sign, so the new params "
+                "are params + updates (optax.apply_updates).")
+    elif _matches(got_params, params, 1e-6, 1e-7):
+        hint = "the params came back unchanged: return optax.apply_updates(params, updates)."
+    else:
+        hint = "grads from value_and_grad, then optimizer.update(grads, opt_state, params), then optax.apply_updates."
+    expect.close(got_params, want_params, call=call + ": the new params", rtol=1e-4, atol=1e-6, hint=hint)
+    expect.close(got_state, want_state, call=call + ": the new opt_state", rtol=1e-4, atol=1e-7,
+                 hint="this is the optimizer state you were given: return the NEW state from optimizer.update, or "
+                      "Adam's moments and step count never advance." if _matches(got_state, state) else
+                 "return the state that optimizer.update returned.")
+
+
+@pytest.mark.exercise("make_train_step", points=1)
+def test_train_step_traces_once(ex):
+    calls = [0]
+    traced = []
+
+    def loss_fn(logits, labels):
+        traced.append(calls[0])
+        return _ce(logits, labels)
+
+    tx = optax.adam(0.01)
+    params = _np_params((2, 4, 3), seed=42)
+    state = tx.init(params)
+    step = ex.make_train_step(tx, loss_fn)
+    for i in range(1, 4):
+        calls[0] = i
+        x, y = _small_batch(42 + i)
+        params, state, _ = step(params, state, x, y)
+    per_call = [traced.count(i) for i in (1, 2, 3)]
+    call = "step = make_train_step(optax.adam(0.01), loss_fn); step(...) 3 times on new batches of the same shapes"
+    seen = f"loss_fn evaluated {per_call[0]}, {per_call[1]}, {per_call[2]} times in calls 1, 2, 3"
+    if per_call[0] > 1:
+        hint = (f"the first call evaluated loss_fn {per_call[0]} times while it was traced: the step computes the "
+                "loss more than once (once for its value, again inside jax.grad?). jax.value_and_grad gives both "
+                "from one evaluation.")
+    elif per_call[1] or per_call[2]:
+        hint = ("calls 2 and 3 had the same shapes, yet loss_fn ran again: the step is not one compiled program "
+                "made once. Wrap the step in jax.jit once, in make_train_step, and return that.")
+    elif not callable(getattr(step, "lower", None)):
+        hint = ("loss_fn was traced once, but the function returned is not itself jitted (it has no .lower): return "
+                "the jax.jit-wrapped step.")
+    else:
+        return
+    raise expect.failure(call, "loss_fn traced once, on the first call, by one jitted step", seen, hint)
+
+
+FIT_STEPS = 4
+
+
+def _loop(step, params, state, x, y, steps, reset_state=False):
+    """What fit must return, stepped one call at a time (with `reset_state`, as a run that forgets the state)."""
+    first, losses = state, []
+    for _ in range(steps):
+        params, new_state, loss = step(params, first if reset_state else state, x, y)
+        state = new_state
+        losses.append(loss)
+    return params, state, np.asarray(jnp.stack(losses))
+
+
+@pytest.mark.exercise("fit", points=2)
+def test_fit_follows_the_step(ex):
+    params = _np_params((2, 5, 3), seed=50)
+    x, y = _small_batch(51, n=10)
+    tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(_schedule(0.1, 2, 6)))
+    step = _kit_step(tx)
+    state = tx.init(params)
+    call = (f"fit(step, params, opt_state, x, y, steps={FIT_STEPS}), with a jitted step of the tests' own (clipping, "
+            "then Adam on a warm-up schedule) and x of shape (10, 2)")
+    got = ex.fit(step, params, state, x, y, FIT_STEPS)
+    expect.that(isinstance(got, (tuple, list)) and len(got) == 3, call=call,
+                expected="a triple: the params, the optimizer state, the losses", returned=expect.show(got),
+                hint="return the final params, the final optimizer state and the losses of every step.")
+    want = _loop(step, params, state, x, y, FIT_STEPS)
+    expect.shape(got[2], (FIT_STEPS,), call=call + ": the losses", hint="one loss per step, stacked.")
+    if _matches(got, want, 1e-4, 1e-6):
+        return
+    if _matches(got[0], _loop(step, params, state, x, y, FIT_STEPS, reset_state=True)[0], 1e-4, 1e-6):
+        hint = ("these are the params of a run where every step started from the opt_state you were given: carry "
+                "the NEW opt_state from step to step (Adam's moments and the schedule's count live there).")
+    elif _matches(got[0], params, 1e-6, 1e-7):
+        hint = "the params came back unchanged: return the params after the last step."
+    elif not _matches(got[2][0], want[2][0], 1e-4, 1e-6):
+        hint = "losses[0] is the loss that the first step returned, at the params you were given."
+    else:
+        hint = ("each step starts from the params and the opt_state the previous step returned; return both from "
+                "the last step, and the losses of all of them.")
+    expect.close((got[0], got[2]), (want[0], want[2]), call=call + ": the params and the losses", rtol=1e-4,
+                 atol=1e-6, hint=hint)
+    expect.close(got[1], want[1], call=call + ": the final opt_state", rtol=1e-4, atol=1e-6,
+                 hint="return the optimizer state that the last step returned.")
+
+
+@pytest.fixture(scope="session")
+def toy_run():
+    """``toy_run(ex)``: (initial params, ex.fit(...) on the blobs and the ring), once per module under test."""
+    done = {}
+
+    def get(ex):
+        __tracebackhide__ = True
+        if id(ex) not in done:
+            d = blobs_ring()
+            params = _np_params(TOY_SIZES, TOY_SEED)
+            tx = optax.chain(optax.clip_by_global_norm(TOY_MAX_NORM),
+                             optax.adam(_schedule(TOY_PEAK_LR, TOY_WARMUP, TOY_STEPS)))
+            done[id(ex)] = (ex, params, ex.fit(_kit_step(tx), params, tx.init(params), d["x_train"], d["y_train"],
+                                                TOY_STEPS))
+        _, params, result = done[id(ex)]
+        expect.that(isinstance(result, (tuple, list)) and len(result) == 3, call=TOY_CALL,
+                    expected="a triple: the params, the optimizer state, the losses", returned=expect.show(result),
+                    hint="return the final params, the final optimizer state and the losses of every step.")
+        return params, result
+
+    return get
+
+
+@pytest.mark.exercise("fit", points=3)
+def test_fit_blobs_ring(ex, toy_run):
+    _, (params, _, _) = toy_run(ex)
+    d = blobs_ring()
+    predicted = np.argmax(_np_forward(params, d["x_test"]), axis=-1)
+    acc = float(np.mean(predicted == d["y_test"]))
+    if acc >= TOY_MIN_ACCURACY:
+        return
+    raise expect.failure(TOY_CALL + f", layers {' -> '.join(map(str, TOY_SIZES))}",
+                         f"test accuracy >= {TOY_MIN_ACCURACY:.0%}",
+                         f"test accuracy {acc:.2%} ({int(np.sum(predicted != d['y_test']))} of {len(predicted)} wrong)",
+                         "the step is the tests' own, so the run itself is off: each step must start from the params "
+                         "and opt_state the last one returned, for all the steps asked.")
+
+
+@pytest.mark.exercise("fit", points=1)
+def test_fit_returns_the_losses(ex, toy_run):
+    init, (params, _, losses) = toy_run(ex)
+    expect.shape(losses, (TOY_STEPS,), call=TOY_CALL, hint="one loss per step: lax.scan stacks them.")
+    expect.dtype(losses, np.float32, call=TOY_CALL, hint="the float32 losses that the steps returned.")
+    d = blobs_ring()
+    logits = _np_forward(init, d["x_train"])
+    first = -np.mean(_np_log_softmax(logits)[np.arange(len(d["y_train"])), d["y_train"]])
+    losses = np.asarray(losses)
+    expect.close(losses[0], np.float32(first), call=TOY_CALL + ": losses[0]", rtol=1e-4,
+                 hint="losses[0] is the loss at the params you were given, before the first update.")
+    expect.that(losses[-1] < 0.1 * losses[0], call=TOY_CALL, expected="the loss to fall more than tenfold",
+                returned=f"losses[0] = {losses[0]:.4g}, losses[-1] = {losses[-1]:.4g}",
+                hint="each step must start from the params and opt_state the previous step returned.")
