@@ -360,8 +360,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.add_argument("--target", default="lessons", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_solution)
-    p = sub.add_parser("plot", help="draw a lesson's pictures (05, 06, 07, 08) as PNG files")
-    p.add_argument("lesson", help="lesson number: 05, 06 or 07")
+    from grader.plots import PLOTS
+
+    p = sub.add_parser("plot", help=f"draw a lesson's pictures ({', '.join(PLOTS)}) as PNG files")
+    p.add_argument("lesson", help=f"lesson number: one of {', '.join(PLOTS)}")
     p.add_argument("--out", default="plots", help="folder for the PNG files (default: plots/)")
     p.add_argument("--target", default="lessons", help="lessons (yours), solutions, or a folder like lessons/")
     p.set_defaults(func=cmd_plot)
