@@ -34,6 +34,11 @@ CONCEPT_ONLY = {
     "06/step_jits_each_call.py",  # right updates, recompiled on every call
     "06/step_loss_twice.py",  # right updates, the loss evaluated twice in one trace
     "06/step_rewraps_jit.py",  # right updates, a step that is not itself the jitted function
+    "09/clip_norm_where.py",  # right values, both branches computed and picked with jnp.where
+    "09/activate_where_chain.py",  # right values, all three activations computed
+    "09/cumsum_python_loop.py",  # right totals, a program that grows with the length
+    "09/run_rnn_python_loop.py",  # right states and gradients, the cell unrolled once per step
+    "09/train_unjitted_loop.py",  # right steps, the loss traced at every step
 }
 
 

@@ -221,7 +221,7 @@ def _np_newton(a, tol, absolute=False, at_least_one=False):
     return x, steps
 
 
-NEWTON_CASES = [(2.0, 1e-3), (7.0, 1e-3), (7.0, 1e-5), (1e4, 1e-3), (1e4, 1e-5), (0.01, 1e-5), (1.0, 1e-5)]
+NEWTON_CASES = [(2.0, 1e-3), (0.01, 1e-3), (7.0, 1e-3), (7.0, 1e-5), (1e4, 1e-3), (1e4, 1e-5), (0.01, 1e-5), (1.0, 1e-5)]
 NEWTON_CALL = "jax.jit(newton_sqrt)(a, tol) for (a, tol) in " + ", ".join(f"({a:g}, {t:g})" for a, t in NEWTON_CASES)
 
 
