@@ -19,6 +19,7 @@ def png_size(path):
     ("05", ["05_activation_scale.png"]),
     ("06", ["06_sine_fit.png"]),
     ("07", ["07_training_curve.png", "07_predictions.png"]),
+    ("09", ["09_echo.png"]),
 ])
 def test_plots_are_valid_pngs(number, names, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "grader", "plot", number, "--target", "solutions",
