@@ -4,6 +4,8 @@
 06: the fit of sin(3x) and its training loss.
 07: the CNN's training loss and a grid of test digits with their predictions, wrong ones in red.
 08: the classifier's decision regions over the blobs and the ring, and its training loss.
+09: an Elman RNN trained to echo its input two steps late: one new sequence with the echo it should
+    give and the one it gives, and the training loss.
 11: the transformer's loss on the reversing task, and where each head of its trained block attends.
 Written as PNG files with matplotlib's Agg backend, so no display is needed.
 """
@@ -152,6 +154,41 @@ def plot_08(ex, out: Path, steps: int = 150) -> list[Path]:
     return [_save(fig, out / "08_decision_boundary.png")]
 
 
+def plot_09(ex, out: Path, hidden: int = 16, steps: int = 10, delay: int = 2) -> list[Path]:
+    import jax.numpy as jnp
+
+    plt = _pyplot()
+    rng = np.random.default_rng(0)
+
+    def echo(n):
+        xs = rng.standard_normal((n, steps, 1)).astype(np.float32)
+        ys = np.zeros_like(xs)
+        ys[:, delay:] = xs[:, :-delay]
+        return xs, ys
+
+    params = {"cell": {"wx": rng.standard_normal((1, hidden)).astype(np.float32),
+                       "wh": (rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(np.float32),
+                       "b": np.zeros(hidden, np.float32)},
+              "out": {"w": (rng.standard_normal((hidden, 1)) / np.sqrt(hidden)).astype(np.float32),
+                      "b": np.zeros(1, np.float32)}}
+    xs, ys = echo(64)
+    params, losses = _call("train", ex.train, ex.echo_loss, params, xs, ys, 300, 0.03)
+    x_new, y_new = echo(1)
+    h0 = jnp.zeros((1, hidden), jnp.float32)
+    _, hs = _call("run_rnn", ex.run_rnn, ex.elman_cell, params["cell"], h0, jnp.swapaxes(x_new, 0, 1))
+    pred = np.asarray(hs @ params["out"]["w"] + params["out"]["b"])[:, 0, 0]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    t = np.arange(steps)
+    left.plot(t, x_new[0, :, 0], "o-", color="gray", label="input x[t]")
+    left.plot(t, y_new[0, :, 0], "s--", label=f"target x[t - {delay}]")
+    left.plot(t, pred, "^-", label="the RNN's output")
+    left.set(xlabel="step t", title="A new sequence and its echo")
+    left.legend()
+    right.semilogy(np.asarray(losses))
+    right.set(xlabel="training step", ylabel="mean squared error", title="Training loss (Adam, one scan)")
+    return [_save(fig, out / "09_echo.png")]
+
+
 def plot_11(ex, out: Path, steps: int = 300) -> list[Path]:
     import jax
     import jax.numpy as jnp
@@ -182,7 +219,7 @@ def plot_11(ex, out: Path, steps: int = 300) -> list[Path]:
     return paths
 
 
-PLOTS = {"05": plot_05, "06": plot_06, "07": plot_07, "08": plot_08, "11": plot_11}
+PLOTS = {"05": plot_05, "06": plot_06, "07": plot_07, "08": plot_08, "09": plot_09, "11": plot_11}
 
 
 def _save(fig, path: Path) -> Path:

@@ -20,6 +20,7 @@ def png_size(path):
     ("06", ["06_sine_fit.png"]),
     ("07", ["07_training_curve.png", "07_predictions.png"]),
     ("08", ["08_decision_boundary.png"]),
+    ("09", ["09_echo.png"]),
     ("11", ["11_training_curve.png", "11_attention.png"]),
 ])
 def test_plots_are_valid_pngs(number, names, tmp_path):

@@ -43,6 +43,11 @@ CONCEPT_ONLY = {
     "08/step_not_jitted.py",  # right updates, a step that is never compiled
     "08/sgd_from_optax.py",  # Optax's own SGD: the right updates, no optimizer of one's own
     "08/adam_from_optax_scale_by_adam.py",  # Adam's rule from optax.scale_by_adam
+    "09/clip_norm_where.py",  # right values, both branches computed and picked with jnp.where
+    "09/activate_where_chain.py",  # right values, all three activations computed
+    "09/cumsum_python_loop.py",  # right totals, a program that grows with the length
+    "09/run_rnn_python_loop.py",  # right states and gradients, the cell unrolled once per step
+    "09/train_unjitted_loop.py",  # right steps, the loss traced at every step
     "10/pmap_default_devices.py",  # right steps, on the default devices instead of the given ones
     "10/shard_map_replicated_batch.py",  # right steps, every device given the whole batch
     "10/jit_without_shardings.py",  # right steps, all of it on one device

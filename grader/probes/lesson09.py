@@ -1,0 +1,263 @@
+"""Lesson 09 probes: every exercise on fresh random inputs of the public tests' shapes, called under
+`jax.jit` with the same arguments traced as in the tests, compared with the reference at the tests'
+tolerances. Only values are probed: whether a choice is a cond, a loop one scan, or the program the
+same size for any length is read from the program by the public tests alone.
+
+`newton_sqrt` is judged as its tests judge it: the root to the tolerance, and the number of updates
+(within one, so that a condition written another way that rounds differently on a hidden input near
+the border is not charged). `run_rnn` runs this module's own cell, values and gradients through time.
+`echo_loss` accepts what the student's own `elman_cell` and `run_rnn` give (a mistake there is
+charged by their tests). `train` takes a few Adam steps on two hidden linear problems.
+"""
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from grader.probes import Probes, compare, concerns
+
+PROBES = Probes("09")
+CLOSE = {"rtol": 1e-4, "atol": 1e-5}
+
+
+def _normal(rng, *shape, scale=1.0):
+    return (scale * rng.normal(size=shape)).astype(np.float32)
+
+
+def _or_none(compute):
+    try:
+        return compute()
+    except Exception:
+        return None
+
+
+# -- choosing -------------------------------------------------------------------------------------
+
+def _clip_inputs(rng):
+    g = _normal(rng, 2, 3)
+    norm = float(np.sqrt(np.sum(g.astype(np.float64) ** 2)))
+    return {"g": g, "low": norm * float(rng.uniform(0.2, 0.8)), "high": norm * float(rng.uniform(1.2, 3.0))}
+
+
+@PROBES("clip_norm", make=_clip_inputs, guards=("test_clip_norm",), rtol=1e-5, atol=1e-6)
+def clip_norm(ex, g, low, high):
+    clip = jax.jit(ex.clip_norm)
+    return clip(g, low), clip(g, high)
+
+
+@PROBES("activate", make=lambda rng: {"x": _normal(rng, 5, scale=2.0)}, guards=("test_activate",),
+        rtol=1e-5, atol=1e-6)
+def activate(ex, x):
+    act = jax.jit(ex.activate)
+    return [act(x, np.int32(kind)) for kind in range(3)]
+
+
+# -- looping --------------------------------------------------------------------------------------
+
+def _newton_inputs(rng):
+    """Four cases: a small a, a middling one, a large one, and one that starts within the tolerance
+    (x = a just above 1), each with its own tolerance."""
+    tols = [float(10 ** -rng.uniform(3, 5)) for _ in range(4)]
+    a = [10 ** rng.uniform(-2, -1), 10 ** rng.uniform(0.2, 1.5), 10 ** rng.uniform(2, 4),
+         1.0 + rng.uniform(0.05, 0.5) * tols[3]]
+    return {"a": np.array(a, np.float32), "tol": np.array(tols, np.float32)}
+
+
+def _check_newton(got, want, inputs):
+    if not isinstance(got, (list, tuple)) or len(got) != len(want):
+        return "newton_sqrt should return a pair (root, steps) for each case"
+    for i, ((root, steps), (_, want_steps)) in enumerate(zip(got, want)):
+        if not isinstance(root, np.ndarray) and not np.isscalar(root):
+            return "newton_sqrt should return a pair (root, steps)"
+        root, steps = np.asarray(root), np.asarray(steps)
+        a, tol = float(inputs["a"][i]), float(inputs["tol"][i])
+        if root.shape != () or not np.isfinite(root) or abs(float(root) ** 2 - a) > 2 * tol * a:
+            return concerns("the root does not meet the tolerance |x * x - a| <= tol * a", "test_newton_sqrt")
+        want_steps = int(want_steps)
+        if steps.shape != () or steps.dtype.kind not in "iu" or (
+                abs(int(steps) - want_steps) > (0 if want_steps == 0 else 1)):
+            return concerns("the number of updates is not where the loop reaches the tolerance",
+                            "test_newton_sqrt_stops_at_the_tolerance")
+    return None
+
+
+@PROBES("newton_sqrt", make=_newton_inputs, check=_check_newton)
+def newton_sqrt(ex, a, tol):
+    newton = jax.jit(ex.newton_sqrt)
+    return [tuple(newton(np.float32(a_i), np.float32(t_i))) for a_i, t_i in zip(a, tol)]
+
+
+def _power_inputs(rng):
+    return {"m": _normal(rng, 4, 4) + np.diag([3.0, 0, 0, 0]).astype(np.float32), "v": _normal(rng, 4),
+            "n": int(rng.integers(0, 7))}
+
+
+@PROBES("power_iteration", make=_power_inputs, **CLOSE)
+def power_iteration(ex, m, v, n):
+    return jax.jit(ex.power_iteration)(m, v, np.int32(n))
+
+
+# -- state ----------------------------------------------------------------------------------------
+
+def _check_init(got, want, inputs):
+    for state, like in zip(got, want):
+        if not isinstance(state, dict) or sorted(state) != ["count", "m2", "mean"]:
+            return "init_stats should return a dict with the keys 'count', 'mean' and 'm2'"
+        for key, dtype in (("count", np.int32), ("mean", np.float32), ("m2", np.float32)):
+            value = np.asarray(state[key])
+            if value.dtype != dtype or value.shape != np.shape(like[key]) or np.any(value != 0):
+                return f"{key} should be {np.dtype(dtype)} zeros of shape {np.shape(like[key])}"
+    return None
+
+
+@PROBES("init_stats", make=lambda rng: {"ds": [int(d) for d in rng.integers(1, 40, size=3)]}, check=_check_init)
+def init_stats(ex, ds):
+    return [{k: np.asarray(v) for k, v in ex.init_stats(d).items()} for d in ds]
+
+
+def _stats_inputs(rng):
+    return {"state": {"count": np.int32(rng.integers(1, 9)), "mean": _normal(rng, 3), "m2": np.abs(_normal(rng, 3))},
+            "x": _normal(rng, 3, scale=2.0)}
+
+
+@PROBES("update_stats", make=_stats_inputs, guards=("test_update_stats",), rtol=1e-5, atol=1e-5)
+def update_stats(ex, state, x):
+    given = {k: np.array(v) for k, v in state.items()}
+    return ex.update_stats(given, x), given
+
+
+def _zero_state(d):
+    return {"count": np.int32(0), "mean": np.zeros(d, np.float32), "m2": np.zeros(d, np.float32)}
+
+
+@PROBES("update_stats", make=lambda rng: {"xs": _normal(rng, 4, 2)}, guards=("test_update_stats_passes_state_explicitly",),
+        name="update_stats_chained")
+def update_stats_chained(ex, xs):
+    step, state, counts = jax.jit(ex.update_stats), _zero_state(2), []
+    for x in xs:
+        state = step(state, x)
+        counts.append(np.asarray(state["count"]))
+    return np.stack(counts)
+
+
+@PROBES("update_stats", make=lambda rng: {"xs": _normal(rng, 16, 3, scale=2.0) + np.float32(rng.uniform(-5, 5))},
+        guards=("test_update_stats_in_a_scan",), name="update_stats_scanned", rtol=1e-4, atol=1e-4)
+def update_stats_scanned(ex, xs):
+    state, _ = jax.jit(lambda s, xs: jax.lax.scan(lambda c, x: (ex.update_stats(c, x), None), s, xs))(_zero_state(3), xs)
+    return ex.mean_and_var(state)
+
+
+# -- scan -----------------------------------------------------------------------------------------
+
+@PROBES("cumsum", make=lambda rng: {"xs": _normal(rng, 5, 3)}, guards=("test_cumsum",), rtol=1e-5, atol=1e-5)
+def cumsum(ex, xs):
+    return jax.jit(ex.cumsum)(xs)
+
+
+@PROBES("ema", make=lambda rng: {"xs": _normal(rng, 6, 2), "alpha": np.float32(rng.uniform(0.1, 0.95)),
+                                 "init": _normal(rng, 2)}, guards=("test_ema",), rtol=1e-5, atol=1e-5)
+def ema(ex, xs, alpha, init):
+    return jax.jit(ex.ema)(xs, alpha, init)
+
+
+# -- cells and run_rnn ----------------------------------------------------------------------------
+
+def _gate(rng, d_in=3, d_h=4):
+    return {"wx": _normal(rng, d_in, d_h, scale=0.7), "wh": _normal(rng, d_h, d_h, scale=0.7), "b": _normal(rng, d_h, scale=0.3)}
+
+
+def _cell_inputs(rng, gru=False):
+    params = {name: _gate(rng) for name in "zrn"} if gru else _gate(rng)
+    return {"params": params, "h": _normal(rng, 4), "x": _normal(rng, 3), "hb": _normal(rng, 5, 4),
+            "xb": _normal(rng, 5, 3)}
+
+
+@PROBES("elman_cell", make=_cell_inputs, **CLOSE)
+def elman_cell(ex, params, h, x, hb, xb):
+    cell = jax.jit(ex.elman_cell)
+    return cell(params, h, x), cell(params, hb, xb)
+
+
+@PROBES("gru_cell", make=lambda rng: _cell_inputs(rng, gru=True), guards=("test_gru_cell",), **CLOSE)
+def gru_cell(ex, params, h, x, hb, xb):
+    cell = jax.jit(ex.gru_cell)
+    return cell(params, h, x), cell(params, hb, xb)
+
+
+@PROBES("gru_cell", make=lambda rng: {"params": {name: _gate(rng) for name in "zrn"}, "xs": _normal(rng, 6, 2, 3)},
+        guards=("test_gru_cell_over_a_sequence",), name="gru_cell_over_a_sequence", **CLOSE)
+def gru_cell_over_a_sequence(ex, params, xs):
+    h0 = np.zeros((2, 4), np.float32)
+    return jax.jit(lambda p, h, xs: jax.lax.scan(lambda c, x: (ex.gru_cell(p, c, x),) * 2, h, xs))(params, h0, xs)[1]
+
+
+def _probe_cell(p, h, x):
+    """This module's own cell (a leaky Elman cell), so run_rnn is judged on its own."""
+    return 0.5 * h + 0.5 * jnp.tanh(x @ p["wx"] + h @ p["wh"] + p["b"])
+
+
+def _run_inputs(rng):
+    return {"params": _gate(rng), "h0": _normal(rng, 2, 4, scale=0.5), "xs": _normal(rng, 7, 2, 3),
+            "weights": _normal(rng, 2, 4)}
+
+
+@PROBES("run_rnn", make=_run_inputs, guards=("test_run_rnn",), **CLOSE)
+def run_rnn(ex, params, h0, xs, weights):
+    h_last, hs = jax.jit(ex.run_rnn, static_argnums=0)(_probe_cell, params, h0, xs)
+    return {"h_last": h_last, "hs": hs}
+
+
+@PROBES("run_rnn", make=_run_inputs, guards=("test_run_rnn_gradients_through_time",), name="run_rnn_gradients",
+        **CLOSE)
+def run_rnn_gradients(ex, params, h0, xs, weights):
+    def loss(p, h):
+        out = ex.run_rnn(_probe_cell, p, h, xs)
+        h_last = out[0] if jnp.shape(out[0]) == h.shape else out[1]
+        return jnp.sum(h_last * weights)
+    return jax.jit(jax.grad(loss, argnums=(0, 1)))(params, h0)
+
+
+# -- the echo task and train ----------------------------------------------------------------------
+
+def _echo_inputs(rng):
+    xs = _normal(rng, 3, 5, 1)
+    ys = np.zeros_like(xs)
+    ys[:, 2:] = xs[:, :-2]
+    return {"params": {"cell": _gate(rng, d_in=1), "out": {"w": _normal(rng, 4, 1, scale=0.5),
+                                                          "b": _normal(rng, 1, scale=0.2)}},
+            "xs": xs, "ys": ys}
+
+
+def _check_echo(got, want, inputs):
+    reason = compare(got["out"], want["out"], rtol=1e-4, atol=1e-6)
+    if reason is None:
+        return None
+    own = got["own"]
+    if own is not None and np.shape(own) == np.shape(got["out"]) and np.allclose(
+            np.asarray(got["out"], np.float64), np.asarray(own, np.float64), rtol=1e-4, atol=1e-6):
+        return None  # right on top of the student's own elman_cell or run_rnn, which their tests judge
+    return reason
+
+
+@PROBES("echo_loss", make=_echo_inputs, check=_check_echo)
+def echo_loss(ex, params, xs, ys):
+    def own(p, xs, ys):
+        _, hs = ex.run_rnn(ex.elman_cell, p["cell"], jnp.zeros((xs.shape[0], 4)), jnp.swapaxes(xs, 0, 1))
+        return jnp.mean((hs @ p["out"]["w"] + p["out"]["b"] - jnp.swapaxes(ys, 0, 1)) ** 2)
+    return {"out": jax.jit(ex.echo_loss)(params, xs, ys), "own": _or_none(lambda: jax.jit(own)(params, xs, ys))}
+
+
+def _scaled_linear_loss(scale):
+    def loss_fn(params, xs, ys):
+        return scale * jnp.mean((xs @ params["w"] + params["b"] - ys) ** 2)
+    return loss_fn
+
+
+def _train_inputs(rng):
+    return {"params": {"w": _normal(rng, 3, 1), "b": np.zeros((1,), np.float32)}, "scale": float(rng.uniform(0.5, 2.0)),
+            "data": [(_normal(rng, 8, 3), _normal(rng, 8, 1), float(rng.uniform(0.01, 0.2))) for _ in range(2)]}
+
+
+@PROBES("train", make=_train_inputs, guards=("test_train_follows_adam",), **CLOSE)
+def train(ex, params, scale, data):
+    loss_fn = _scaled_linear_loss(scale)
+    return [ex.train(loss_fn, params, xs, ys, 3, lr) for xs, ys, lr in data]
