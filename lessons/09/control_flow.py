@@ -96,6 +96,11 @@ def init_stats(d):
     raise NotImplementedError()
 
 
+def mean_and_var(state):
+    """Given in full: the (mean, variance) of the observations the state has seen (count >= 1)."""
+    return state["mean"], state["m2"] / state["count"]
+
+
 def update_stats(state, x):
     """The state after one more observation ``x`` (float32 (d,)): Welford's update, returned as a NEW dict.
 
@@ -111,11 +116,6 @@ def update_stats(state, x):
     """
     # YOUR CODE HERE
     raise NotImplementedError()
-
-
-def mean_and_var(state):
-    """Given in full: the (mean, variance) of the observations the state has seen (count >= 1)."""
-    return state["mean"], state["m2"] / state["count"]
 
 
 # ---------------------------------------------------------------------------------------------

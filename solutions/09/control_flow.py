@@ -117,6 +117,11 @@ def init_stats(d):
     ### END SOLUTION
 
 
+def mean_and_var(state):
+    """Given in full: the (mean, variance) of the observations the state has seen (count >= 1)."""
+    return state["mean"], state["m2"] / state["count"]
+
+
 def update_stats(state, x):
     """The state after one more observation ``x`` (float32 (d,)): Welford's update, returned as a NEW dict.
 
@@ -136,11 +141,6 @@ def update_stats(state, x):
     mean = state["mean"] + delta / n
     return {"count": n, "mean": mean, "m2": state["m2"] + delta * (x - mean)}
     ### END SOLUTION
-
-
-def mean_and_var(state):
-    """Given in full: the (mean, variance) of the observations the state has seen (count >= 1)."""
-    return state["mean"], state["m2"] / state["count"]
 
 
 # ---------------------------------------------------------------------------------------------
