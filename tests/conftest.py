@@ -5,6 +5,24 @@ import pytest
 from grader import devcheck, runs
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_persistent_compile_cache_here():
+    """This process compiles hundreds of different programs (every probe on every planted mistake)
+    and jaxlib 0.10 was seen to crash reading one of them back from the persistent cache in such a
+    long run, so the kit's own test process compiles afresh; the lesson runs it starts, one process
+    each, keep the cache."""
+    import jax
+
+    jax.config.update("jax_enable_compilation_cache", False)
+    try:
+        from jax._src import compilation_cache
+
+        compilation_cache.reset_cache()
+    except (ImportError, AttributeError):
+        pass
+    yield
+
+
 @pytest.fixture(scope="session")
 def lesson_runs(tmp_path_factory):
     return runs.run_many(devcheck.lesson_jobs(tmp_path_factory.mktemp("stubs")))
