@@ -53,7 +53,6 @@ CONCEPT_ONLY = {
     "10/jit_without_shardings.py",  # right steps, all of it on one device
     "10/jit_batch_replicated.py",  # right steps, every device computing the whole batch
     "10/conv_all_gather.py",  # the right convolution, every device gathering the whole signal
-    "11/mha_python_loop_over_heads.py",  # right outputs, a program that grows with the number of heads
 }
 
 
