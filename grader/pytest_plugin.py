@@ -321,10 +321,23 @@ def _record(item, report) -> None:
         result["message"] = _short_message(report)
 
 
+MAX_MESSAGE_CHARS, MAX_LINE_CHARS = 2000, 480
+
+
 def _short_message(report) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr)
-    return text.strip()[:2000]
+    return shorten(text)
+
+
+def shorten(text: str) -> str:
+    """A message cut to fit a results file. Long lines (an array of a hundred numbers) are cut first,
+    so the lines after them, the hint above all, are kept."""
+    text = text.strip()
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    lines = [line if len(line) <= MAX_LINE_CHARS else line[:MAX_LINE_CHARS - 4] + " ..." for line in text.splitlines()]
+    return "\n".join(lines)[:MAX_MESSAGE_CHARS]
 
 
 def lesson_scores(results: dict) -> dict[tuple[str, str], tuple[int, int]]:

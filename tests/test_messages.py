@@ -79,3 +79,17 @@ def test_no_test_message_hands_over_the_answer():
         for text in _string_literals(lesson.test_file):
             given += [f"lesson {lesson.number}: {a!r} in {text[:120]!r}" for a in answers if a in _squeezed(text)]
     assert not given, "\n".join(given)
+
+
+def test_a_long_message_keeps_its_hint_in_the_results():
+    """A results file holds a message of at most 2000 characters; where two arrays of a hundred
+    numbers fill that, the array lines are cut, not the hint after them."""
+    from grader.pytest_plugin import MAX_MESSAGE_CHARS, shorten
+
+    numbers = " ".join(f"{i * 0.123456:.4e}" for i in range(200))
+    message = "\n".join(["Called f(x).", f"  expected: [{numbers}]", f"  returned: [{numbers}]",
+                         "  differs at [0]: expected 1.0, returned 2.0", "  hint: reduce over the right axes."])
+    short = shorten(message)
+    assert len(short) <= MAX_MESSAGE_CHARS < len(message)
+    assert short.startswith("Called f(x).") and short.endswith("  hint: reduce over the right axes.")
+    assert shorten("Called f(3).\n  hint: h") == "Called f(3).\n  hint: h"
