@@ -151,6 +151,12 @@ class ExerciseModule:
         except AttributeError:
             if name.startswith("__"):
                 raise
+            errors = getattr(self._module, "__cell_errors__", None)
+            if errors:
+                raise MissingExercise(
+                    f"{display(self.path)} has no `{name}`: a notebook cell raised before defining it "
+                    f"({errors[0]}). Run the cells in order and fix the first one that raises."
+                ) from None
             raise MissingExercise(
                 f"{display(self.path)} has no `{name}`. The tests call `ex.{name}`: define it at the top "
                 f"level of the file, spelled exactly `{name}`."
@@ -208,6 +214,41 @@ def load(path: Path) -> ExerciseModule:
     return result
 
 
+NOTEBOOK_CELLS = "# notebook cells, each run on its own, start at lines: "
+
+
+def notebook_cells(source: str) -> list[tuple[int, str]] | None:
+    """(first line, code) of each cell of a module rebuilt from a notebook, or None for a plain
+    module. The cells are cut where the first line says, never at a marker a cell could hold."""
+    header, _, _ = source.partition("\n")
+    if not header.startswith(NOTEBOOK_CELLS):
+        return None
+    try:
+        starts = [int(word) for word in header[len(NOTEBOOK_CELLS):].split()]
+    except ValueError:
+        return None
+    lines = source.splitlines(keepends=True)
+    if starts != sorted(set(starts)) or any(not 2 <= s <= len(lines) for s in starts):
+        return None
+    ends = starts[1:] + [len(lines) + 1]
+    return [(s, "".join(lines[s - 1:e - 1])) for s, e in zip(starts, ends)]
+
+
+def _run_cells(module, path: Path, cells: list[tuple[int, str]]) -> None:
+    """Run a rebuilt notebook as Jupyter would: each cell on its own, in order, in one namespace. A
+    cell that raises stops there; the later cells still run, and the error is kept for the messages
+    of the names it did not define."""
+    errors = []
+    for first, code in cells:
+        try:
+            exec(compile("\n" * (first - 1) + code, str(path), "exec"), module.__dict__)
+        except (Exception, SystemExit) as err:
+            lines = [f.lineno for f in traceback.extract_tb(err.__traceback__) if Path(f.filename) == path]
+            where = f" in line {lines[-1]} of {path.name}" if lines else ""
+            errors.append(f"{type(err).__name__}{where}: {str(err)[:300]}")
+    module.__dict__["__cell_errors__"] = errors
+
+
 def _import(path: Path) -> ExerciseModule:
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
     name = f"jaxkit_{path.parent.name}_{path.stem}_{digest}"
@@ -215,7 +256,11 @@ def _import(path: Path) -> ExerciseModule:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        cells = notebook_cells(path.read_text(errors="replace"))
+        if cells is not None:
+            _run_cells(module, path, cells)
+        else:
+            spec.loader.exec_module(module)
     except SyntaxError as err:
         sys.modules.pop(name, None)
         where = f"line {err.lineno}" if err.lineno else "somewhere"

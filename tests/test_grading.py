@@ -286,6 +286,25 @@ def test_the_wire_refuses_pickles_objects_and_oversized_files(tmp_path):
         wire.load(path)
 
 
+def test_a_notebook_cell_that_raises_costs_only_the_names_it_did_not_define(tmp_path):
+    """In Jupyter a cell that raises stops there and the next cells still run; the module rebuilt
+    from the notebook is imported the same way, so one bad cell never costs the whole lesson."""
+    notebook = notebooks.build(LESSON)
+    cell = next(c for c in notebook["cells"] if c["id"] == "swap-code")
+    cell["source"] = "import numpy\nnumpy.loadtxt('no such file')\ndef swap(x, i, j):\n    return x"
+    path = LESSON.module_in(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text(submissions.module_from_notebook(notebook))
+    ex = targets.load(path)
+    assert float(ex.set_first(np.zeros(3, np.float32), 2.0)[0]) == 2.0  # a cell before it
+    assert float(ex.mean_of_list([1.0, 3.0])) == 2.0  # a cell after it
+    with pytest.raises(targets.MissingExercise, match=r"has no `swap`: a notebook cell raised.*FileNotFoundError"):
+        ex.swap
+    path.write_text("# notebook cells, each run on its own, start at lines: 1 x\nraise SystemExit\n")
+    with pytest.raises(targets.TargetError, match="SystemExit"):
+        targets.load(path)  # a forged header is just a comment: the file runs as one module
+
+
 def test_a_notebook_cell_with_a_syntax_error_costs_only_its_exercise():
     notebook = notebooks.build(LESSON)
     for cell in notebook["cells"]:

@@ -6,7 +6,7 @@
   notebook's code cells: the imports, the solution cells and the given code, in order, without the
   set-up cell and the grade cells (the grader runs the kit's own tests instead). Cells a student
   added are kept; IPython magics and shell lines in them are commented out. A cell with a syntax
-  error costs only its own exercise, as it would in the notebook.
+  error, or one that raises when it runs, costs only what it would in the notebook.
 
 Only the lesson modules are taken: other files in a submission never reach the sandbox. A
 submission holding a symbolic link anywhere is refused (it could point at the reference or at a
@@ -173,8 +173,12 @@ def module_from_notebook(notebook: dict) -> str:
 
 
 def rebuild(notebook: dict) -> tuple[str, list[tuple[int, int, str]]]:
-    """(the module, and where each kept cell landed in it: (first line, last line, cell label))."""
-    parts, spans, line = [], [], 1
+    """(the module, and where each kept cell landed in it: (first line, last line, cell label)).
+
+    The module's first line names the line where each cell starts, so that the kit imports it cell by
+    cell (`targets.NOTEBOOK_CELLS`): a cell that raises costs what it would in the notebook, the
+    names it did not get to define, and the cells after it still run."""
+    parts, spans, line = [], [], 2
     for index, cell in enumerate(notebook["cells"]):
         if cell.get("cell_type") != "code":
             continue
@@ -188,7 +192,8 @@ def rebuild(notebook: dict) -> tuple[str, list[tuple[int, int, str]]]:
         spans.append((line, line + lines - 1, label))
         parts.append(code)
         line += lines + 1
-    return "\n\n".join(parts) + "\n", spans
+    header = targets.NOTEBOOK_CELLS + " ".join(str(first) for first, _, _ in spans)
+    return header + "\n" + "\n\n".join(parts) + "\n", spans
 
 
 def _compiling(source: str, cell_id: str) -> str:
