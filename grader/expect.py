@@ -172,3 +172,49 @@ def raises(exc_types, fn, *args, call: str, hint: str | None = None, **kwargs) -
         return err
     names = exc_types.__name__ if isinstance(exc_types, type) else " or ".join(e.__name__ for e in exc_types)
     raise failure(call, f"a {names}", show(result), hint)
+
+
+# ---------------------------------------------------------------- judging one exercise at a time
+
+def matches(got, want, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
+    """True when two pytrees have the same structure and shapes and close values (NaN matches NaN):
+    for telling which mistake a wrong answer is, where a failed check must not raise."""
+    try:
+        if jax.tree.structure(got) != jax.tree.structure(want):
+            return False
+        return all(np.shape(g) == np.shape(w) and np.allclose(np.asarray(g, np.float64), np.asarray(w, np.float64),
+                                                              rtol=rtol, atol=atol, equal_nan=True)
+                   for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want)))
+    except Exception:
+        return False
+
+
+def or_none(compute):
+    """compute(), or None if it raises: for values made with the learner's other exercises, which
+    may not be written yet."""
+    try:
+        return compute()
+    except Exception:
+        return None
+
+
+def raised(err: BaseException) -> str:
+    """What came back when the call raised, for a message's `returned:` line."""
+    text = str(err).strip().splitlines()
+    return f"it raised {type(err).__name__}: {text[0][:200] if text else ''}"
+
+
+def transformed(name: str, compute, hint_for) -> Any:
+    """compute(), where a JAX error that `hint_for(err)` knows (it returns a hint, else None) becomes a
+    four-part message: the error's first line and that hint, in place of a traceback through JAX."""
+    __tracebackhide__ = True
+    try:
+        return compute()
+    except (TypeError, ValueError, NameError) as err:
+        hint = hint_for(err)
+        if hint is None:
+            raise
+        problem = err
+    first = str(problem).strip().splitlines()[0] if str(problem).strip() else ""
+    raise failure(f"{name} (under a JAX transformation)", "a result",
+                  f"{type(problem).__name__}: {first[:300]}", hint) from None

@@ -91,16 +91,8 @@ def _run(name, fn, *args, hints=None):
     """fn(*args), turning the JAX errors this lesson is about into messages that say what happened
     (`hints`: {error kind: hint} where the exercise gives an error its own meaning)."""
     __tracebackhide__ = True
-    try:
-        return fn(*args)
-    except (TypeError, ValueError, NameError) as err:
-        kind = _error_kind(err)
-        if kind is None:
-            raise
-        problem, hint = err, {**_HINTS, **(hints or {})}[kind]
-    first = str(problem).strip().splitlines()[0] if str(problem).strip() else ""
-    raise expect.failure(f"{name} (under a JAX transformation)", "a result",
-                         f"{type(problem).__name__}: {first}", hint) from None
+    known = {**_HINTS, **(hints or {})}
+    return expect.transformed(name, lambda: fn(*args), lambda err: known.get(_error_kind(err)))
 
 
 def _close(got, want) -> bool:

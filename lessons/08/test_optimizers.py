@@ -32,28 +32,10 @@ def _floats(seed, shape, scale=1.0):
 
 
 def _matches(got, want, rtol=1e-5, atol=1e-6) -> bool:
-    """True when two pytrees have the same structure and shapes and close values (NaN matches NaN)."""
-    try:
-        if jax.tree.structure(got) != jax.tree.structure(want):
-            return False
-        return all(np.shape(g) == np.shape(w) and np.allclose(np.asarray(g, np.float64), np.asarray(w, np.float64),
-                                                              rtol=rtol, atol=atol, equal_nan=True)
-                   for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want)))
-    except Exception:
-        return False
+    return expect.matches(got, want, rtol, atol)
 
 
-def _or_none(compute):
-    """compute(), or None if it raises."""
-    try:
-        return compute()
-    except Exception:
-        return None
-
-
-def _raised(err: BaseException) -> str:
-    text = str(err).strip()
-    return f"it raised {type(err).__name__}: {text.splitlines()[0][:200] if text else ''}"
+_or_none, _raised = expect.or_none, expect.raised
 
 
 def _all_finite(tree) -> bool:

@@ -88,22 +88,10 @@ def _program(call, fn, *args, fix="", static_argnums=()):
 
 
 def _matches(got, want, rtol=1e-5, atol=1e-6) -> bool:
-    """True when two pytrees have the same structure and shapes and close values."""
-    try:
-        if jax.tree.structure(got) != jax.tree.structure(want):
-            return False
-        return all(np.shape(g) == np.shape(w) and np.allclose(np.asarray(g, np.float64), np.asarray(w, np.float64),
-                                                              rtol=rtol, atol=atol)
-                   for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want)))
-    except Exception:
-        return False
+    return expect.matches(got, want, rtol, atol)
 
 
-def _or_none(compute):
-    try:
-        return compute()
-    except Exception:
-        return None
+_or_none = expect.or_none
 
 
 def _pair(got, call, what):
