@@ -233,12 +233,9 @@ def cmd_devcheck(args) -> int:
 def _check_charges(planted: list[Path]) -> int:
     """Each planted mistake that fails a probe, graded as the class grader would: it must cost no test
     that its full public run passed (a mistake the public tests see is charged once)."""
-    from grader import jax_setup
-
-    jax_setup.configure()
     problems = 0
     with tempfile.TemporaryDirectory(prefix="jaxkit-charges-") as tmp:
-        failed = {p: devcheck.probe_failures(p, Path(tmp)) for p in planted}
+        failed = devcheck.probe_failures(planted, Path(tmp))
         probed = [p for p in planted if failed[p]]
         done = runs.run_many(devcheck.planted_jobs(Path(tmp), probed, whole_lesson=True))
         for path in probed:

@@ -81,13 +81,21 @@ def uncaught(planted: Path, run: runs.LessonRun) -> list[str]:
     return [name for name in must_fail(planted) if outcomes.get(name) != "failed"]
 
 
-def probe_failures(planted: Path, root: Path) -> dict[str, str]:
-    """{probe name: reason} for the probes a planted mistake fails, run in this process (trusted code)."""
+def probe_failures(planted: list[Path], root: Path) -> dict[Path, dict[str, str]]:
+    """{planted mistake: {probe name: reason}} for the probes each fails: trusted code, run in a fresh
+    child process per lesson."""
     from grader.classroom import judge
 
-    lesson = targets.find_lesson(planted.parent.name)
-    target = planted_target(planted, root)
-    return {k: v for k, v in judge.check_here(lesson.number, lesson.module_in(target), "devcheck").items() if v}
+    by_lesson: dict[str, list[Path]] = {}
+    for path in planted:
+        by_lesson.setdefault(path.parent.name, []).append(path)
+    failed = {}
+    for number, paths in by_lesson.items():
+        lesson = targets.find_lesson(number)
+        jobs = [(lesson.number, lesson.module_in(planted_target(p, root)), "devcheck") for p in paths]
+        for path, results in zip(paths, judge.check_in_child(jobs)):
+            failed[path] = {k: v for k, v in results.items() if v}
+    return failed
 
 
 def charged_beyond_public(planted: Path, failed: dict[str, str], run: runs.LessonRun) -> dict[str, str]:

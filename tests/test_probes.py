@@ -1,9 +1,6 @@
 """The hidden-input probes discriminate: every exercise has one, the reference passes them whatever
 the secret, the untouched stub fails them all, and every planted mistake that gives a wrong value is
 caught by one (the mistakes only a concept check can see are listed, with why)."""
-import tempfile
-from pathlib import Path
-
 import pytest
 
 from grader import devcheck, points, probes, runs, stubs, targets
@@ -53,14 +50,31 @@ CONCEPT_ONLY = {
     "10/jit_without_shardings.py",  # right steps, all of it on one device
     "10/jit_batch_replicated.py",  # right steps, every device computing the whole batch
     "10/conv_all_gather.py",  # the right convolution, every device gathering the whole signal
+    "11/mha_python_loop_over_heads.py",  # right outputs, a program that grows with the number of heads
 }
 
 
 @pytest.fixture(scope="module")
-def stub_dir():
-    with tempfile.TemporaryDirectory(prefix="jaxkit-probe-stubs-") as tmp:
-        stubs.write_stubs(Path(tmp))
-        yield Path(tmp)
+def probe_results(tmp_path_factory):
+    """{(lesson, what, secret): {probe name: reason or None}} for the reference (two secrets), the
+    untouched stub and every planted mistake: run once, in a fresh child process per lesson, two at a
+    time (one process probing hundreds of modules has crashed inside XLA's compiler)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = tmp_path_factory.mktemp("probed")
+    stubs.write_stubs(root / "stubs")
+    batches = {}
+    for lesson in LESSONS:
+        jobs = {(lesson.number, "reference", s): lesson.solution_file for s in ("kit-a", "kit-b")}
+        jobs[(lesson.number, "stub", "kit-a")] = lesson.module_in(root / "stubs")
+        for planted in (p for p in devcheck.planted_mistakes() if p.parent.name == lesson.number):
+            target = devcheck.planted_target(planted, root / "planted")
+            jobs[(lesson.number, devcheck.planted_key(planted), "kit-a")] = lesson.module_in(target)
+        batches[lesson.number] = jobs
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = pool.map(lambda jobs: dict(zip(jobs, judge.check_in_child([(k[0], path, k[2]) for k, path in jobs.items()]))),
+                         batches.values())
+        return {key: result for one in found for key, result in one.items()}
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.number)
@@ -78,14 +92,14 @@ def test_every_exercise_has_a_probe(lesson):
 
 @pytest.mark.parametrize("secret", ["kit-a", "kit-b"])
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.number)
-def test_the_reference_passes_its_probes(lesson, secret):
-    failed = {k: v for k, v in judge.check_here(lesson.number, lesson.solution_file, secret).items() if v}
+def test_the_reference_passes_its_probes(lesson, secret, probe_results):
+    failed = {k: v for k, v in probe_results[(lesson.number, "reference", secret)].items() if v}
     assert not failed
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.number)
-def test_the_stub_fails_every_probe(lesson, stub_dir):
-    passed = [k for k, v in judge.check_here(lesson.number, lesson.module_in(stub_dir), "kit-a").items() if not v]
+def test_the_stub_fails_every_probe(lesson, probe_results):
+    passed = [k for k, v in probe_results[(lesson.number, "stub", "kit-a")].items() if not v]
     assert not passed
 
 
@@ -97,11 +111,10 @@ def test_hidden_inputs_differ_by_secret(lesson):
 
 
 @pytest.mark.parametrize("planted", devcheck.planted_mistakes(), ids=devcheck.planted_key)
-def test_a_planted_mistake_fails_a_probe(planted, tmp_path):
+def test_a_planted_mistake_fails_a_probe(planted, probe_results):
     key = devcheck.planted_key(planted)
     lesson = targets.find_lesson(planted.parent.name)
-    target = devcheck.planted_target(planted, tmp_path)
-    results = judge.check_here(lesson.number, lesson.module_in(target), "kit-a")
+    results = probe_results[(lesson.number, key, "kit-a")]
     failed = [k for k, v in results.items() if v]
     exercise_of = {p.name: p.exercise for p in probes.for_lesson(lesson.number).all}
     for name in failed:
@@ -183,7 +196,7 @@ def test_a_mistake_the_public_tests_see_costs_nothing_more_in_the_class_grader(m
     """One wrong property that a probe finds and a public test fails: the class grader's charges stay
     within the tests that failed in public (`devcheck --charges` checks every planted mistake so)."""
     planted = devcheck.PLANTED_DIR / mistake
-    failed = devcheck.probe_failures(planted, tmp_path)
+    failed = devcheck.probe_failures([planted], tmp_path)[planted]
     assert failed, f"{mistake} should fail a probe"
     run = runs.run_lessons([f"lessons/{planted.parent.name}"], str(tmp_path / planted.stem))
     assert devcheck.charged_beyond_public(planted, failed, run) == {}

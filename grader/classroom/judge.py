@@ -7,6 +7,11 @@ reference runs here, in the grader's own process, on the same inputs.
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import traceback
 from pathlib import Path
 
@@ -195,3 +200,39 @@ def check_here(lesson: str, module_path: Path, secret: str = "dev") -> dict[str,
         got, reason = run_probe_here(probe, module, secret)
         results[probe.name] = reason if reason else verdict(probe, got, secret)
     return results
+
+
+_CHILD = """
+import json, sys
+from pathlib import Path
+from grader import jax_setup
+jax_setup.configure()
+from grader.classroom import judge
+found = []
+for lesson, path, secret in json.loads(Path(sys.argv[1]).read_text()):
+    found.append({name: None if reason is None else [str(reason), list(getattr(reason, "tests", ()))]
+                  for name, reason in judge.check_here(lesson, Path(path), secret).items()})
+Path(sys.argv[2]).write_text(json.dumps(found))
+"""
+
+
+def check_in_child(jobs: list[tuple[str, Path, str]], timeout: float = 1800) -> list[dict[str, str | None]]:
+    """`check_here` for each (lesson, module path, secret), in one fresh Python process (trusted code).
+
+    Hundreds of modules probed in one process pile up compiled programs, and such a run has crashed
+    inside XLA; a child per batch keeps the caller small, and a crash costs one batch with a message
+    saying which."""
+    from grader import KIT_ROOT
+
+    with tempfile.TemporaryDirectory(prefix="jaxkit-check-") as tmp:
+        given, taken = Path(tmp) / "jobs.json", Path(tmp) / "found.json"
+        given.write_text(json.dumps([[lesson, str(path), secret] for lesson, path, secret in jobs]))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(KIT_ROOT), os.environ.get("PYTHONPATH")]))}
+        proc = subprocess.run([sys.executable, "-c", _CHILD, str(given), str(taken)], cwd=KIT_ROOT, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0 or not taken.is_file():
+            raise RuntimeError(f"probing {len(jobs)} module(s) of lesson(s) {sorted({j[0] for j in jobs})} in a "
+                               f"child process failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+        found = json.loads(taken.read_text())
+    return [{name: None if got is None else (probes_mod.concerns(got[0], *got[1]) if got[1] else got[0])
+             for name, got in one.items()} for one in found]
