@@ -6,6 +6,7 @@
 08: the classifier's decision regions over the blobs and the ring, and its training loss.
 09: an Elman RNN trained to echo its input two steps late: one new sequence with the echo it should
     give and the one it gives, and the training loss.
+11: the transformer's loss on the reversing task, and where each head of its trained block attends.
 Written as PNG files with matplotlib's Agg backend, so no display is needed.
 """
 from __future__ import annotations
@@ -188,7 +189,37 @@ def plot_09(ex, out: Path, hidden: int = 16, steps: int = 10, delay: int = 2) ->
     return [_save(fig, out / "09_echo.png")]
 
 
-PLOTS = {"05": plot_05, "06": plot_06, "07": plot_07, "08": plot_08, "09": plot_09}
+def plot_11(ex, out: Path, steps: int = 300) -> list[Path]:
+    import jax
+    import jax.numpy as jnp
+
+    plt = _pyplot()
+    model, losses, accuracy = _call("Transformer", ex.train_reverse, steps)
+    tokens = np.arange(8, dtype=np.int32)[None] % 10  # 0 1 2 ... 7: its reverse is 7 6 ... 0
+    block = model.block
+
+    def weights(model, tokens):
+        x = model.token_embed(tokens) + model.position_embed(jnp.arange(tokens.shape[-1]))
+        h = block.norm1(x)
+        q, k = block.attention.query(h), block.attention.key(h)  # (1, length, heads, head_dim)
+        scores = jnp.einsum("bqhd,bkhd->bhqk", q, k) / jnp.sqrt(q.shape[-1])
+        return jax.nn.softmax(scores, axis=-1)[0]
+
+    attn = np.asarray(_call("Transformer", weights, model, tokens))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.semilogy(np.asarray(losses))
+    ax.set(xlabel="step", ylabel="cross-entropy", title=f"Reversing 8 digits: {accuracy:.1%} right after {steps} steps")
+    paths = [_save(fig, out / "11_training_curve.png")]
+    fig, axes = plt.subplots(1, len(attn), figsize=(3.2 * len(attn), 3.4))
+    for h, axis in enumerate(np.atleast_1d(axes)):
+        axis.imshow(attn[h], cmap="viridis", vmin=0, vmax=1)
+        axis.set(title=f"head {h}", xlabel="key position", ylabel="query position")
+    fig.suptitle("Attention weights of the trained block on 0 1 2 ... 7 (reversing reads the anti-diagonal)")
+    paths.append(_save(fig, out / "11_attention.png"))
+    return paths
+
+
+PLOTS = {"05": plot_05, "06": plot_06, "07": plot_07, "08": plot_08, "09": plot_09, "11": plot_11}
 
 
 def _save(fig, path: Path) -> Path:

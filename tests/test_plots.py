@@ -21,6 +21,7 @@ def png_size(path):
     ("07", ["07_training_curve.png", "07_predictions.png"]),
     ("08", ["08_decision_boundary.png"]),
     ("09", ["09_echo.png"]),
+    ("11", ["11_training_curve.png", "11_attention.png"]),
 ])
 def test_plots_are_valid_pngs(number, names, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "grader", "plot", number, "--target", "solutions",

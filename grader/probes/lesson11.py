@@ -1,0 +1,511 @@
+"""Lesson 11 probes.
+
+The normalizations on hidden inputs of hidden shapes: ordinary rows (the value tests) and, apart, rows of
+tiny spread, constant rows and rows of zeros (the eps tests); group_norm with a hidden number of groups and
+inputs of other ranks; batch_norm in both modes with a hidden momentum and the default one, each part
+charged to the test that checks it. causal_mask for a hidden length. attention on hidden shapes without a
+mask, with a causal mask and with a hidden padding mask, and with scores in the thousands. split_heads and
+merge_heads on hidden shapes and head counts. multi_head_attention with hidden weights, heads and a causal
+mask; like the test, a result built faithfully on the student's own split_heads, attention and merge_heads
+passes. TransformerBlock with hidden weights (found by the docstring's names, else by type and size, as the
+test does), without and with a causal mask. Transformer with hidden embeddings, final norm and head, its
+block's part computed by the student's own block (as the test accepts), and whether causal=True hides the
+later tokens from earlier positions (and causal=False doesn't). The training test and the heads-at-once
+program check are not mirrored: they have no hidden input to vary.
+"""
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from grader.probes import Probes, compare, concerns, merge_findings
+
+PROBES = Probes("11")
+
+
+def _normal(rng, *shape, scale=1.0, shift=0.0):
+    return (shift + scale * rng.normal(size=shape)).astype(np.float32)
+
+
+def _rows(rng, shape):
+    """Rows of different means and spreads along the last axis."""
+    lead = shape[:-1] + (1,)
+    return (_normal(rng, *shape) * rng.uniform(0.5, 2.5, size=lead) + rng.normal(0, 2, size=lead)).astype(np.float32)
+
+
+def _affine(rng, c, bias=True):
+    out = {"scale": _normal(rng, c, scale=0.5, shift=1.0)}
+    if bias:
+        out["bias"] = _normal(rng, c, scale=0.5)
+    return out
+
+
+def _small_rows(rng, d):
+    """Rows whose spread is near or below sqrt(1e-6), a constant row, a row of zeros and an ordinary row."""
+    rows = [_normal(rng, d, scale=float(rng.uniform(2e-4, 2e-3))) for _ in range(3)]
+    rows += [np.full(d, rng.uniform(-1, 1), np.float32), np.zeros(d, np.float32), _normal(rng, d)]
+    return np.stack(rows)
+
+
+CLOSE = {"rtol": 1e-4, "atol": 1e-4}
+
+
+# -- layer_norm, rms_norm --------------------------------------------------------------------------
+
+def _ln_inputs(rng):
+    d = int(rng.integers(3, 12))
+    return {"x": _rows(rng, (int(rng.integers(1, 4)), int(rng.integers(2, 6)), d)), **_affine(rng, d)}
+
+
+def _ln_small_inputs(rng):
+    d = int(rng.integers(4, 12))
+    x = _small_rows(rng, d)
+    return {"x": np.where(np.arange(len(x))[:, None] == 4, x + 0.5, x).astype(np.float32), **_affine(rng, d)}
+
+
+@PROBES("layer_norm", make=_ln_inputs, guards=("test_layer_norm",), **CLOSE)
+def layer_norm(ex, x, scale, bias):
+    return jax.jit(ex.layer_norm)(x, scale, bias)
+
+
+@PROBES("layer_norm", make=_ln_small_inputs, guards=("test_layer_norm_small_variance",), rtol=1e-3, atol=1e-3)
+def layer_norm_small_variance(ex, x, scale, bias):
+    return jax.jit(ex.layer_norm)(x, scale, bias)
+
+
+def _rms_inputs(rng):
+    inputs = _ln_inputs(rng)
+    return {"x": inputs["x"], "scale": inputs["scale"]}
+
+
+def _rms_small_inputs(rng):
+    inputs = _ln_small_inputs(rng)
+    return {"x": inputs["x"], "scale": inputs["scale"]}
+
+
+@PROBES("rms_norm", make=_rms_inputs, guards=("test_rms_norm",), **CLOSE)
+def rms_norm(ex, x, scale):
+    return jax.jit(ex.rms_norm)(x, scale)
+
+
+@PROBES("rms_norm", make=_rms_small_inputs, guards=("test_rms_norm_small_inputs",), rtol=1e-3, atol=1e-3)
+def rms_norm_small_inputs(ex, x, scale):
+    return jax.jit(ex.rms_norm)(x, scale)
+
+
+# -- group_norm, instance_norm ---------------------------------------------------------------------
+
+def _channels_case(rng, between, groups=None):
+    """x of shape (batch, *between, c), per-channel spreads and offsets, with its scale and bias."""
+    g = groups if groups is not None else int(rng.choice([2, 3]))
+    c = g * int(rng.integers(2, 4))
+    shape = (int(rng.integers(2, 4)),) + tuple(between) + (c,)
+    x = _normal(rng, *shape) * rng.uniform(0.5, 2.0, size=c) + rng.normal(0, 2, size=c)
+    return {"x": x.astype(np.float32), **_affine(rng, c), "num_groups": g}
+
+
+def _gn_inputs(rng):
+    return _channels_case(rng, (int(rng.integers(2, 4)), int(rng.integers(2, 4))))
+
+
+def _gn_other_inputs(rng):
+    flat = _channels_case(rng, (), groups=int(rng.choice([2, 4])))
+    deep = _channels_case(rng, (2, int(rng.integers(2, 4)), 2))
+    return {"cases": [flat, deep]}
+
+
+@PROBES("group_norm", make=_gn_inputs, guards=("test_group_norm",), **CLOSE)
+def group_norm(ex, x, scale, bias, num_groups):
+    return jax.jit(ex.group_norm, static_argnums=3)(x, scale, bias, num_groups)
+
+
+@PROBES("group_norm", make=_gn_other_inputs, guards=("test_group_norm_any_shape",), **CLOSE)
+def group_norm_any_shape(ex, cases):
+    norm = jax.jit(ex.group_norm, static_argnums=3)
+    return [norm(c["x"], c["scale"], c["bias"], c["num_groups"]) for c in cases]
+
+
+def _in_inputs(rng):
+    case = _channels_case(rng, (int(rng.integers(2, 5)), int(rng.integers(2, 5))))
+    return {k: case[k] for k in ("x", "scale", "bias")}
+
+
+def _in_other_inputs(rng):
+    case = _channels_case(rng, (int(rng.integers(3, 8)),))
+    return {k: case[k] for k in ("x", "scale", "bias")}
+
+
+@PROBES("instance_norm", make=_in_inputs, guards=("test_instance_norm",), **CLOSE)
+def instance_norm(ex, x, scale, bias):
+    return jax.jit(ex.instance_norm)(x, scale, bias)
+
+
+@PROBES("instance_norm", make=_in_other_inputs, guards=("test_instance_norm_any_shape",), **CLOSE)
+def instance_norm_any_shape(ex, x, scale, bias):
+    return jax.jit(ex.instance_norm)(x, scale, bias)
+
+
+# -- batch_norm ------------------------------------------------------------------------------------
+
+def _bn_inputs(rng):
+    case = _channels_case(rng, (int(rng.integers(2, 4)),))
+    c = case["x"].shape[-1]
+    return {"x": case["x"], "scale": case["scale"], "bias": case["bias"], "mean": _normal(rng, c, scale=0.5),
+            "var": rng.uniform(0.5, 2.0, size=c).astype(np.float32), "momentum": float(rng.uniform(0.5, 0.95))}
+
+
+def _check_bn(got, want, inputs):
+    if not isinstance(got, dict) or set(got) != set(want):
+        return "the output has the wrong structure"
+    parts = [("train_y", "test_batch_norm_training_output", 1e-4, 1e-4),
+             ("train_stats", "test_batch_norm_running_averages", 1e-4, 1e-5),
+             ("default_stats", "test_batch_norm_running_averages", 1e-4, 1e-5),
+             ("eval", "test_batch_norm_eval", 1e-4, 1e-4)]
+    found = []
+    for key, test, rtol, atol in parts:
+        reason = compare(got[key], want[key], rtol=rtol, atol=atol)
+        if reason:
+            found.append(concerns(f"{key.replace('_', ' ')}: {reason.removeprefix('out')}", test))
+    return merge_findings(found)
+
+
+@PROBES("batch_norm", make=_bn_inputs, check=_check_bn)
+def batch_norm(ex, x, scale, bias, mean, var, momentum):
+    norm = jax.jit(ex.batch_norm, static_argnums=5)
+
+    def triple(result):
+        return list(result) if isinstance(result, (tuple, list)) and len(result) == 3 else None
+
+    train = triple(norm(x, scale, bias, mean, var, True, momentum))
+    default = triple(norm(x, scale, bias, mean, var, True))
+    return {"train_y": None if train is None else train[0], "train_stats": None if train is None else train[1:],
+            "default_stats": None if default is None else default[1:],
+            "eval": triple(norm(x, scale, bias, mean, var, False))}
+
+
+# -- causal_mask, attention ------------------------------------------------------------------------
+
+@PROBES("causal_mask", make=lambda rng: {"n": int(rng.integers(2, 10))})
+def causal_mask(ex, n):
+    return np.asarray(jax.jit(ex.causal_mask, static_argnums=0)(n))
+
+
+def _qkv(rng, lead, lq, lk, scale=1.0):
+    d, dv = int(rng.integers(2, 7)), int(rng.integers(1, 6))
+    return {"q": _normal(rng, *lead, lq, d, scale=scale), "k": _normal(rng, *lead, lk, d, scale=scale),
+            "v": _normal(rng, *lead, lk, dv)}
+
+
+def _attention_inputs(rng):
+    return _qkv(rng, (int(rng.integers(1, 4)),), int(rng.integers(2, 7)), int(rng.integers(2, 7)))
+
+
+def _masked_inputs(rng):
+    lead, n = (int(rng.integers(1, 3)), int(rng.integers(1, 4))), int(rng.integers(3, 8))
+    padding = rng.random((lead[0], 1, 1, n)) < 0.6
+    padding[..., 0] = True  # every query may attend to at least one key
+    return {**_qkv(rng, lead, n, n), "padding": padding}
+
+
+def _large_inputs(rng):
+    n = int(rng.integers(3, 7))
+    return _qkv(rng, (int(rng.integers(1, 3)),), n, n, scale=float(rng.uniform(30, 50)))
+
+
+@PROBES("attention", make=_attention_inputs, guards=("test_attention",), rtol=1e-4, atol=1e-5)
+def attention(ex, q, k, v):
+    return jax.jit(ex.attention)(q, k, v)
+
+
+@PROBES("attention", make=_masked_inputs, guards=("test_attention_causal_mask",), rtol=1e-4, atol=1e-5)
+def attention_masked(ex, q, k, v, padding):
+    n = q.shape[-2]
+    run = jax.jit(ex.attention)
+    return run(q, k, v, np.tril(np.ones((n, n), bool))), run(q, k, v, padding)
+
+
+@PROBES("attention", make=_large_inputs, guards=("test_attention_large_scores",), **CLOSE)
+def attention_large_scores(ex, q, k, v):
+    n = q.shape[-2]
+    return jax.jit(ex.attention)(q, k, v, np.tril(np.ones((n, n), bool)))
+
+
+# -- split_heads, merge_heads, multi_head_attention ------------------------------------------------
+
+def _heads_inputs(rng):
+    heads, size = int(rng.integers(2, 5)), int(rng.integers(1, 4))
+    return {"x": _normal(rng, int(rng.integers(1, 4)), int(rng.integers(2, 6)), heads * size), "num_heads": heads}
+
+
+@PROBES("split_heads", make=_heads_inputs, rtol=0, atol=0)
+def split_heads(ex, x, num_heads):
+    return jax.jit(ex.split_heads, static_argnums=1)(x, num_heads)
+
+
+def _merge_inputs(rng):
+    shape = (int(rng.integers(1, 4)), int(rng.integers(2, 5)), int(rng.integers(2, 6)), int(rng.integers(1, 4)))
+    return {"x": _normal(rng, *shape)}
+
+
+@PROBES("merge_heads", make=_merge_inputs, rtol=0, atol=0)
+def merge_heads(ex, x):
+    return jax.jit(ex.merge_heads)(x)
+
+
+def _mha_params(rng, d):
+    return {name: {"kernel": _normal(rng, d, d, scale=1 / np.sqrt(d)), "bias": _normal(rng, d, scale=0.3)}
+            for name in ("query", "key", "value", "out")}
+
+
+def _mha_inputs(rng):
+    heads = int(rng.choice([1, 2, 4]))
+    d = heads * int(rng.integers(1, 4)) if heads > 1 else int(rng.integers(2, 6))
+    n = int(rng.integers(2, 7))
+    return {"params": _mha_params(rng, d), "x": _normal(rng, int(rng.integers(1, 3)), n, d), "num_heads": heads}
+
+
+def _own_mha(ex, params, x, heads, mask):
+    def mha(params, x):
+        def project(name, inputs):
+            return inputs @ params[name]["kernel"] + params[name]["bias"]
+        q, k, v = (ex.split_heads(project(n, x), heads) for n in ("query", "key", "value"))
+        return project("out", ex.merge_heads(ex.attention(q, k, v, mask)))
+    try:
+        return jax.jit(mha)(params, x)
+    except Exception:
+        return None
+
+
+def _close(a, b, rtol, atol) -> bool:
+    try:
+        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _check_mha(got, want, inputs):
+    if not isinstance(got, dict) or set(got) != set(want):
+        return "the output has the wrong structure"
+    reason = compare(got["out"], want["out"], rtol=1e-4, atol=1e-5)
+    if reason is None or (got["own"] is not None and _close(got["out"], got["own"], 1e-4, 1e-5)):
+        return None
+    return concerns(reason, "test_multi_head_attention")
+
+
+@PROBES("multi_head_attention", make=_mha_inputs, check=_check_mha, guards=("test_multi_head_attention",))
+def multi_head_attention(ex, params, x, num_heads):
+    mask = np.tril(np.ones((x.shape[1], x.shape[1]), bool))
+    return {"out": jax.jit(ex.multi_head_attention, static_argnums=2)(params, x, num_heads, mask),
+            "own": _own_mha(ex, params, x, num_heads, mask)}
+
+
+# -- TransformerBlock, Transformer -----------------------------------------------------------------
+
+DIM, HEADS, MLP_DIM, VOCAB, MAX_LEN = 8, 2, 16, 11, 7
+
+
+@nnx.jit(static_argnums=(0, 1, 2))
+def _build(module_class, args, kwargs, key):
+    return module_class(*args, **dict(kwargs), rngs=nnx.Rngs(key))
+
+
+@nnx.jit
+def _apply(module, x):
+    return module(x)
+
+
+@nnx.jit
+def _apply_masked(module, x, mask):
+    return module(x, mask)
+
+
+def _modules(model):
+    iter_modules = getattr(nnx, "iter_modules", None)
+    found = iter_modules(model) if iter_modules is not None else model.iter_modules()
+    return [module for _, module in found]
+
+
+BLOCK_ROLES = {
+    "norm1": (nnx.LayerNorm, lambda m: m.num_features == DIM),
+    "attention": (nnx.MultiHeadAttention, lambda m: m.in_features == DIM),
+    "norm2": (nnx.LayerNorm, lambda m: m.num_features == DIM),
+    "mlp_in": (nnx.Linear, lambda m: (m.in_features, m.out_features) == (DIM, MLP_DIM)),
+    "mlp_out": (nnx.Linear, lambda m: (m.in_features, m.out_features) == (MLP_DIM, DIM)),
+}
+
+
+def _find_block_layers(block):
+    """As the test finds them: by the docstring's names, else by type and size (two LayerNorms that can't
+    be told apart by name get the same weights)."""
+    found, same_norms = {}, False
+    for role, (kind, fits) in BLOCK_ROLES.items():
+        module = getattr(block, role, None)
+        if isinstance(module, kind) and fits(module):
+            found[role] = module
+    left = [m for m in _modules(block) if m is not block and m not in found.values()]
+    for role, (kind, fits) in BLOCK_ROLES.items():
+        if role in found:
+            continue
+        candidates = [m for m in left if isinstance(m, kind) and fits(m) and m not in found.values()]
+        if role.startswith("norm") and candidates:
+            found[role], same_norms = candidates[0], True
+        elif len(candidates) == 1:
+            found[role] = candidates[0]
+    missing = [r for r in BLOCK_ROLES if r not in found]
+    if missing:
+        raise ValueError(f"no single layer for {', '.join(missing)}")
+    return found, same_norms
+
+
+def _block_weights(rng):
+    def norm():
+        return {"scale": _normal(rng, DIM, scale=0.3, shift=1.0), "bias": _normal(rng, DIM, scale=0.3)}
+
+    return {"norm1": norm(), "attention": _mha_params(rng, DIM), "norm2": norm(),
+            "mlp_in": {"kernel": _normal(rng, DIM, MLP_DIM, scale=1 / np.sqrt(DIM)), "bias": _normal(rng, MLP_DIM, scale=0.3)},
+            "mlp_out": {"kernel": _normal(rng, MLP_DIM, DIM, scale=1 / np.sqrt(MLP_DIM)), "bias": _normal(rng, DIM, scale=0.3)}}
+
+
+def _set_block(found, w, same_norms):
+    w = dict(w, norm2=w["norm1"]) if same_norms else w
+    for role in ("norm1", "norm2", "mlp_in", "mlp_out"):
+        for name, value in w[role].items():
+            getattr(found[role], name).set_value(jnp.asarray(value))
+    attention = found["attention"]
+    heads = attention.num_heads
+    for name in ("query", "key", "value"):
+        getattr(attention, name).kernel.set_value(jnp.asarray(w["attention"][name]["kernel"].reshape(DIM, heads, -1)))
+        getattr(attention, name).bias.set_value(jnp.asarray(w["attention"][name]["bias"].reshape(heads, -1)))
+    attention.out.kernel.set_value(jnp.asarray(w["attention"]["out"]["kernel"].reshape(heads, -1, DIM)))
+    attention.out.bias.set_value(jnp.asarray(w["attention"]["out"]["bias"]))
+    return w
+
+
+def _block_inputs(rng):
+    n = int(rng.integers(3, MAX_LEN + 1))
+    return {"seed": int(rng.integers(1, 2**31)), "x": _normal(rng, int(rng.integers(1, 4)), n, DIM, shift=0.3),
+            "weights": _block_weights(rng)}
+
+
+def _check_block(got, want, inputs):
+    if not isinstance(got, dict) or set(got) != set(want):
+        return "the output has the wrong structure"
+    plain = compare(got["plain"], want["plain"], **CLOSE)
+    masked = compare(got["masked"], want["masked"], **CLOSE)
+    found = []
+    if plain:
+        found.append(concerns(f"with hidden weights and no mask: {plain.removeprefix('out')}",
+                              "test_block_forward_fixed_weights"))
+    if masked and (not plain or _close(got["masked"], got["plain"], 1e-6, 1e-6)):
+        found.append(concerns(f"with hidden weights and a causal mask: {masked.removeprefix('out')}",
+                              "test_block_passes_the_mask"))
+    return merge_findings(found)
+
+
+@PROBES("TransformerBlock", make=_block_inputs, check=_check_block,
+        guards=("test_block_forward_fixed_weights", "test_block_passes_the_mask"))
+def transformer_block(ex, seed, x, weights):
+    block = _build(ex.TransformerBlock, (DIM, HEADS, MLP_DIM), (), jax.random.key(seed, impl="rbg"))
+    found, same_norms = _find_block_layers(block)
+    _set_block(found, weights, same_norms)
+    n = x.shape[1]
+    return {"plain": _apply(block, x), "masked": _apply_masked(block, x, np.tril(np.ones((n, n), bool)))}
+
+
+def _transformer_inputs(rng):
+    n = int(rng.integers(3, MAX_LEN + 1))
+    return {"seed": int(rng.integers(1, 2**31)), "tokens": rng.integers(0, VOCAB, size=(2, n)).astype(np.int32),
+            "token_table": _normal(rng, VOCAB, DIM), "position_table": _normal(rng, MAX_LEN, DIM),
+            "norm": {"scale": _normal(rng, DIM, scale=0.3, shift=1.0), "bias": _normal(rng, DIM, scale=0.3)},
+            "head": {"kernel": _normal(rng, DIM, VOCAB, scale=1 / np.sqrt(DIM)), "bias": _normal(rng, VOCAB, scale=0.3)},
+            "cut": int(rng.integers(1, n))}
+
+
+def _find_parts(model):
+    modules = _modules(model)
+
+    def one(kind, fits):
+        candidates = [m for m in modules if isinstance(m, kind) and fits(m)]
+        if len(candidates) != 1:
+            raise ValueError("the model's layers are not the docstring's")
+        return candidates[0]
+
+    blocks = [m for m in modules if m is not model and not isinstance(m, nnx.MultiHeadAttention)
+              and any(isinstance(c, nnx.MultiHeadAttention) for c in _modules(m))]
+    if not blocks:
+        raise ValueError("no block")
+    block = min(blocks, key=lambda b: len(_modules(b)))
+    inside = {id(c) for c in _modules(block)}
+    norm = getattr(model, "norm", None)
+    if not (isinstance(norm, nnx.LayerNorm) and id(norm) not in inside):
+        norm = one(nnx.LayerNorm, lambda m: id(m) not in inside)
+    return {"token_embed": one(nnx.Embed, lambda m: m.num_embeddings == VOCAB),
+            "position_embed": one(nnx.Embed, lambda m: m.num_embeddings == MAX_LEN),
+            "head": one(nnx.Linear, lambda m: (m.in_features, m.out_features) == (DIM, VOCAB)),
+            "norm": norm, "block": block}
+
+
+def _np_layer_norm(x, scale, bias):
+    x = np.asarray(x, np.float64)
+    return (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-6) * scale + bias
+
+
+def _check_transformer(got, want, inputs):
+    if not isinstance(got, dict) or set(got) != set(want):
+        return "the output has the wrong structure"
+    found = []
+    reason = compare(got["logits"], want["logits"], **CLOSE)
+    if reason and not (got["own"] is not None and _close(got["logits"], got["own"], 1e-4, 1e-4)):
+        found.append(concerns(f"with hidden embeddings, norm and head: {reason.removeprefix('out')}",
+                              "test_transformer_forward_fixed_weights"))
+    if got["causal_leak"] is None or (got["causal_leak"] > 1e-5 and not got["own_block_leaks"]):
+        found.append(concerns("with causal=True, changing later tokens changed the logits at earlier positions",
+                              "test_transformer_causal"))
+    elif got["causal_leak"] <= 1e-5 and (got["open_leak"] is None or got["open_leak"] <= 1e-4):
+        found.append(concerns("with causal=False, changing later tokens left the earlier positions' logits as they "
+                              "were", "test_transformer_causal"))
+    return merge_findings(found)
+
+
+def _earlier_changed(a, b, cut):
+    return float(np.max(np.abs(np.asarray(a, np.float64)[:, :cut] - np.asarray(b, np.float64)[:, :cut])))
+
+
+@PROBES("Transformer", make=_transformer_inputs, check=_check_transformer,
+        guards=("test_transformer_forward_fixed_weights", "test_transformer_causal"))
+def transformer(ex, seed, tokens, token_table, position_table, norm, head, cut):
+    kwargs = (("dim", DIM), ("num_heads", HEADS), ("mlp_dim", MLP_DIM))
+    key = jax.random.key(seed, impl="rbg")
+    model = _build(ex.Transformer, (VOCAB, MAX_LEN), kwargs + (("causal", False),), key)
+    parts = _find_parts(model)
+    parts["token_embed"].embedding.set_value(jnp.asarray(token_table))
+    parts["position_embed"].embedding.set_value(jnp.asarray(position_table))
+    for name, value in norm.items():
+        getattr(parts["norm"], name).set_value(jnp.asarray(value))
+    for name, value in head.items():
+        getattr(parts["head"], name).set_value(jnp.asarray(value))
+    logits = _apply(model, tokens)
+    n = tokens.shape[1]
+    try:
+        x = token_table[tokens] + position_table[:n]
+        inner = np.asarray(_apply(parts["block"], x.astype(np.float32)), np.float64)
+        own = _np_layer_norm(inner, norm["scale"], norm["bias"]) @ head["kernel"] + head["bias"]
+    except Exception:
+        own = None
+    later = tokens.copy()
+    later[:, cut:] = (later[:, cut:] + 1) % VOCAB
+    causal = _build(ex.Transformer, (VOCAB, MAX_LEN), kwargs + (("causal", True),), key)
+    leak = _earlier_changed(_apply(causal, tokens), _apply(causal, later), cut)
+    open_leak = _earlier_changed(_apply(model, tokens), _apply(model, later), cut)
+    own_block_leaks = False
+    try:
+        block, mask = _find_parts(causal)["block"], np.asarray(jax.jit(ex.causal_mask, static_argnums=0)(n))
+        x = np.asarray(token_table[tokens] + position_table[:n], np.float32)
+        x_later = x.copy()
+        x_later[:, cut:] += 1.0
+        own_block_leaks = _earlier_changed(_apply_masked(block, x, mask), _apply_masked(block, x_later, mask), cut) > 1e-5
+    except Exception:
+        pass
+    return {"logits": logits, "own": own, "causal_leak": leak, "open_leak": open_leak,
+            "own_block_leaks": own_block_leaks}

@@ -1,0 +1,1213 @@
+"""Tests for lesson 11: normalization and attention.
+
+The expected values come from small float64 NumPy versions of each function, written below. (The kit's
+own tests check that those equal `flax.nnx`'s LayerNorm, RMSNorm, GroupNorm, InstanceNorm, BatchNorm and
+MultiHeadAttention, and `jax.nn.dot_product_attention`, with the same parameters.) Each function is
+called through `jax.jit`, once per shape, so the file compiles only a few small programs. Where an
+exercise is built on earlier ones (multi_head_attention on attention, Transformer on TransformerBlock), a
+result built faithfully on your own earlier functions is accepted: a mistake below costs its own tests.
+"""
+import functools
+import traceback
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from flax import nnx
+
+from grader import expect, targets
+
+LN_EPS = 1e-6  # nnx.LayerNorm, RMSNorm, GroupNorm, InstanceNorm
+BN_EPS, BN_MOMENTUM = 1e-5, 0.99  # nnx.BatchNorm
+
+
+# ---------------------------------------------------------------- helpers
+
+def _floats(seed, shape, scale=1.0, shift=0.0):
+    return (shift + scale * np.random.default_rng(seed).standard_normal(shape)).astype(np.float32)
+
+
+def _matches(got, want, rtol=1e-4, atol=1e-5) -> bool:
+    return expect.matches(got, want, rtol, atol)
+
+
+_or_none = expect.or_none
+
+
+def _slip(got, slips, default, rtol=1e-4, atol=1e-5) -> str:
+    """The description of the first slip whose value `got` matches, else `default`."""
+    for what, value in slips:
+        if value is not None and _matches(got, value, rtol, atol):
+            return what
+    return default
+
+
+def _finite(tree) -> bool:
+    return all(bool(np.all(np.isfinite(np.asarray(leaf)))) for leaf in jax.tree.leaves(tree))
+
+
+_raised = expect.raised
+
+
+def _call(fn, *args, call, expected, hint):
+    """fn(*args); a TypeError or ValueError (a shape that doesn't line up) becomes a failure message."""
+    try:
+        return fn(*args)
+    except (TypeError, ValueError, IndexError) as err:
+        raise expect.failure(call, expected, _raised(err), hint) from None
+
+
+# ---------------------------------------------------------------- reference math, float64 NumPy
+
+def _np_normalize(x, axes, eps, ddof=0):
+    x = np.asarray(x, np.float64)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True, ddof=ddof)
+    return (x - mean) / np.sqrt(var + eps)
+
+
+def _affine(normalized, scale, bias):
+    return normalized * np.asarray(scale, np.float64) + np.asarray(bias, np.float64)
+
+
+def _np_layer_norm(x, scale, bias, eps=LN_EPS, axes=-1, ddof=0):
+    return _affine(_np_normalize(x, axes, eps, ddof), scale, bias)
+
+
+def _np_rms_norm(x, scale, eps=LN_EPS, axes=-1):
+    x = np.asarray(x, np.float64)
+    return x / np.sqrt((x * x).mean(axis=axes, keepdims=True) + eps) * np.asarray(scale, np.float64)
+
+
+def _np_group_norm(x, scale, bias, num_groups, eps=LN_EPS, interleaved=False, with_batch=False, spatial=True,
+                   ddof=0):
+    x = np.asarray(x, np.float64)
+    c = x.shape[-1]
+    if interleaved:
+        grouped = x.reshape(x.shape[:-1] + (c // num_groups, num_groups))
+        group_axis = -2
+    else:
+        grouped = x.reshape(x.shape[:-1] + (num_groups, c // num_groups))
+        group_axis = -1
+    axes = ([0] if with_batch else []) + (list(range(1, x.ndim - 1)) if spatial else []) + [grouped.ndim + group_axis]
+    normalized = _np_normalize(grouped, tuple(axes), eps, ddof).reshape(x.shape)
+    return _affine(normalized, scale, bias)
+
+
+def _np_instance_norm(x, scale, bias, eps=LN_EPS):
+    return _affine(_np_normalize(x, tuple(range(1, np.ndim(x) - 1)), eps), scale, bias)
+
+
+def _np_batch_norm(x, scale, bias, mean, var, training, momentum=BN_MOMENTUM, eps=BN_EPS, ddof=0):
+    x = np.asarray(x, np.float64)
+    mean, var = np.asarray(mean, np.float64), np.asarray(var, np.float64)
+    if not training:
+        return _affine((x - mean) / np.sqrt(var + eps), scale, bias), mean, var
+    axes = tuple(range(x.ndim - 1))
+    m, v = x.mean(axis=axes), x.var(axis=axes, ddof=ddof)
+    y = _affine((x - m) / np.sqrt(v + eps), scale, bias)
+    return y, momentum * mean + (1 - momentum) * m, momentum * var + (1 - momentum) * v
+
+
+def _np_softmax(z, axis=-1):
+    """A stable softmax; a row with every entry -inf (a slip that masks everything) comes out NaN."""
+    z = np.asarray(z, np.float64)
+    with np.errstate(invalid="ignore"):
+        z = z - z.max(axis=axis, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=axis, keepdims=True)
+
+
+def _np_attention(q, k, v, mask=None, scale=None, softmax_axis=-1, how="mask"):
+    """Attention in float64; the keywords give the usual slips instead of the right thing."""
+    q, k, v = (np.asarray(a, np.float64) for a in (q, k, v))
+    scores = q @ np.swapaxes(k, -1, -2) / (np.sqrt(q.shape[-1]) if scale is None else scale)
+    if mask is None or how == "ignore":
+        return _np_softmax(scores, softmax_axis) @ v
+    mask = np.broadcast_to(np.asarray(mask, bool), scores.shape)
+    if how == "mask":
+        weights = _np_softmax(np.where(mask, scores, -np.inf), softmax_axis)
+    elif how == "inverted":
+        weights = _np_softmax(np.where(~mask, scores, -np.inf), softmax_axis)
+    elif how == "transposed":
+        weights = _np_softmax(np.where(np.swapaxes(mask, -1, -2), scores, -np.inf), softmax_axis)
+    elif how == "after_softmax":
+        weights = _np_softmax(scores, softmax_axis) * mask
+    elif how == "zero_scores":
+        weights = _np_softmax(np.where(mask, scores, 0.0), softmax_axis)
+    return weights @ v
+
+
+def _np_split(x, h):
+    b, t, d = x.shape
+    return np.asarray(x).reshape(b, t, h, d // h).transpose(0, 2, 1, 3)
+
+
+def _np_merge(x):
+    b, h, t, e = x.shape
+    return np.asarray(x).transpose(0, 2, 1, 3).reshape(b, t, h * e)
+
+
+def _np_mha(params, x, h, mask=None, split=_np_split, merge=_np_merge, out=True, how="mask"):
+    p = {name: {k: np.asarray(v, np.float64) for k, v in layer.items()} for name, layer in params.items()}
+    x = np.asarray(x, np.float64)
+    q, k, v = (split(x @ p[n]["kernel"] + p[n]["bias"], h) for n in ("query", "key", "value"))
+    merged = merge(_np_attention(q, k, v, mask, how=how))
+    return merged @ p["out"]["kernel"] + p["out"]["bias"] if out else merged
+
+
+# ---------------------------------------------------------------- layer_norm
+
+def _ln_case():
+    x = _floats(1, (3, 4, 8)) * _floats(2, (3, 4, 1), 1.0, 2.0) + _floats(3, (3, 4, 1), 2.0)
+    return x, _floats(4, (8,), 0.5, 1.0), _floats(5, (8,), 0.5)
+
+
+def _norm_slips(x, scale, bias, fn, axes):
+    """The usual slips of a normalization over `axes`, each said as observed."""
+    other = {-1: 0}.get(axes, -1)
+    return [
+        ("the variance divides by n - 1 (ddof=1); the normalization layers use the plain variance, dividing by n.",
+         _affine(_np_normalize(x, axes, LN_EPS, ddof=1), scale, bias)),
+        ("this is (x - mean) / sqrt(var + eps) with the scale and the bias never applied.",
+         _np_normalize(x, axes, LN_EPS)),
+        ("the bias was added before the scale multiplied: scale the normalized x first, then add the bias.",
+         (_np_normalize(x, axes, LN_EPS) + bias) * scale),
+        ("x was divided by the variance, not by its square root (the standard deviation).",
+         _affine((np.asarray(x, np.float64) - np.mean(x, axis=axes, keepdims=True))
+                 / (np.var(np.asarray(x, np.float64), axis=axes, keepdims=True) + LN_EPS), scale, bias)),
+        (f"the mean and variance were taken over axis {other}, across the other rows, not over {fn}'s own axes.",
+         _affine(_np_normalize(x, other, LN_EPS), scale, bias)),
+        ("one mean and one variance were taken over the whole array; each row (or group) needs its own.",
+         _affine(_np_normalize(x, None, LN_EPS), scale, bias)),
+    ]
+
+
+@pytest.mark.exercise("layer_norm", points=2)
+def test_layer_norm(ex):
+    x, scale, bias = _ln_case()
+    call = f"layer_norm(x, scale, bias) with x of shape {x.shape} (rows with different means and spreads)"
+    got = _call(jax.jit(ex.layer_norm), x, scale, bias, call=call, expected=f"an array of shape {x.shape}",
+                hint="reduce over the last axis with keepdims=True, so each row's mean lines up with its row.")
+    want = _np_layer_norm(x, scale, bias)
+    expect.close(got, want.astype(np.float32), call=call, rtol=1e-4, atol=1e-4,
+                 hint=_slip(got, _norm_slips(x, scale, bias, "layer_norm", -1),
+                            "each row over its last axis: (x - mean) / sqrt(var + eps), times scale, plus bias."))
+
+
+def _small_spread_case():
+    """Rows whose spread is near or below sqrt(eps), and a constant row: there eps decides the result."""
+    rows = [_floats(6, (8,), 1e-3), _floats(7, (8,), 3e-4, 0.01), np.full((8,), 0.25, np.float32), _floats(8, (8,))]
+    return np.stack(rows).astype(np.float32), _floats(9, (8,), 0.5, 1.0), _floats(10, (8,), 0.5)
+
+
+def _eps_slips(x, scale, bias, normalize):
+    """The usual eps slips, for normalize(x, eps, outside) -> normalized x."""
+    return [
+        ("eps sits outside the square root, (x - mean) / (sqrt(var) + eps); it belongs inside, sqrt(var + eps). "
+         "The two agree only while the variance is much larger than eps.", _affine(normalize(x, LN_EPS, True), scale, bias)),
+        ("this is the result with eps = 1e-5 (BatchNorm's default); the default here is Flax's 1e-6.",
+         _affine(normalize(x, 1e-5, False), scale, bias)),
+    ]
+
+
+def _ln_eps_normalize(x, eps, outside):
+    x = np.asarray(x, np.float64)
+    centered = x - x.mean(axis=-1, keepdims=True)
+    std = x.std(axis=-1, keepdims=True)
+    return centered / (std + eps) if outside else centered / np.sqrt(std ** 2 + eps)
+
+
+@pytest.mark.exercise("layer_norm", points=1)
+def test_layer_norm_small_variance(ex):
+    x, scale, bias = _small_spread_case()
+    call = ("layer_norm(x, scale, bias) with the default eps, x of shape (4, 8): rows with spreads 1e-3 and 3e-4, "
+            "a constant row, and an ordinary row")
+    got = jax.jit(ex.layer_norm)(x, scale, bias)
+    want = _np_layer_norm(x, scale, bias)
+    if not _finite(got):
+        hint = ("the constant row has variance 0, and 0 / sqrt(0) is NaN: eps inside the square root keeps it finite "
+                "(that row becomes the bias).")
+    else:
+        hint = _slip(got, _eps_slips(x, scale, bias, _ln_eps_normalize),
+                     "(x - mean) / sqrt(var + eps), with eps = 1e-6 by default, inside the square root.")
+    expect.close(got, want.astype(np.float32), call=call, rtol=1e-3, atol=1e-3, hint=hint)
+
+
+# ---------------------------------------------------------------- rms_norm
+
+@pytest.mark.exercise("rms_norm", points=2)
+def test_rms_norm(ex):
+    x, scale, _ = _ln_case()
+    call = f"rms_norm(x, scale) with x of shape {x.shape} (rows with nonzero means)"
+    got = _call(jax.jit(ex.rms_norm), x, scale, call=call, expected=f"an array of shape {x.shape}",
+                hint="reduce over the last axis with keepdims=True, so each row's mean square lines up with its row.")
+    want = _np_rms_norm(x, scale)
+    x64 = np.asarray(x, np.float64)
+    slips = [
+        ("each row's mean was subtracted first: that is layer normalization. RMSNorm only divides by the root "
+         "mean square of x itself.", _np_normalize(x, -1, LN_EPS) * scale),
+        ("x was divided by the mean square, not by its square root.",
+         x64 / ((x64 ** 2).mean(axis=-1, keepdims=True) + LN_EPS) * scale),
+        ("x was divided by the root of the SUM of squares; the mean square divides that sum by d.",
+         x64 / np.sqrt((x64 ** 2).sum(axis=-1, keepdims=True) + LN_EPS) * scale),
+        ("this is x / rms with the scale never applied.", _np_rms_norm(x, np.ones(8))),
+        ("the mean square was taken over axis 0, across rows, not over each row's features (the last axis).",
+         _np_rms_norm(x, scale, axes=0)),
+    ]
+    expect.close(got, want.astype(np.float32), call=call, rtol=1e-4, atol=1e-4,
+                 hint=_slip(got, slips, "x / sqrt(mean(x ** 2 over the last axis) + eps), times scale."))
+
+
+@pytest.mark.exercise("rms_norm", points=1)
+def test_rms_norm_small_inputs(ex):
+    x, scale, _ = _small_spread_case()
+    x = np.concatenate([x, np.zeros((1, 8), np.float32)])
+    call = ("rms_norm(x, scale) with the default eps, x of shape (5, 8): rows of size about 1e-3 and 3e-4, a "
+            "constant row, an ordinary row and a row of zeros")
+    got = jax.jit(ex.rms_norm)(x, scale)
+    want = _np_rms_norm(x, scale)
+
+    def normalize(x, eps, outside):
+        x = np.asarray(x, np.float64)
+        rms = np.sqrt((x * x).mean(axis=-1, keepdims=True))
+        return x / (rms + eps) if outside else x / np.sqrt(rms ** 2 + eps)
+
+    if not _finite(got):
+        hint = "the row of zeros gives 0 / 0 = NaN: eps inside the square root keeps it finite (that row stays 0)."
+    else:
+        hint = _slip(got, _eps_slips(x, scale, 0.0, normalize),
+                     "x / sqrt(mean(x ** 2) + eps), with eps = 1e-6 by default, inside the square root.")
+    expect.close(got, want.astype(np.float32), call=call, rtol=1e-3, atol=1e-3, hint=hint)
+
+
+# ---------------------------------------------------------------- group_norm
+
+def _gn_slips(x, scale, bias, g):
+    c = x.shape[-1]
+    return [
+        (f"the groups were taken interleaved (channel i in group i % {g}); a group is {c // g} CONSECUTIVE "
+         "channels, as reshaping the channel axis to (num_groups, c // num_groups) gives.",
+         _np_group_norm(x, scale, bias, g, interleaved=True)),
+        (f"these are groups of {g} channels ({c // g} groups): num_groups is the number of groups, each of "
+         "c // num_groups channels.", _np_group_norm(x, scale, bias, c // g)),
+        ("the statistics were also taken over the batch axis; each example is normalized on its own.",
+         _np_group_norm(x, scale, bias, g, with_batch=True)),
+        ("the statistics were taken over each group's channels only, position by position; they also run over "
+         "the axes between batch and channels.", _np_group_norm(x, scale, bias, g, spatial=False)),
+        ("the variance divides by n - 1 (ddof=1); use the plain variance, dividing by n.",
+         _np_group_norm(x, scale, bias, g, ddof=1)),
+        ("this is the normalized x with the scale and the bias never applied.",
+         _np_group_norm(x, np.ones(c), np.zeros(c), g)),
+    ]
+
+
+GROUP_HINT = ("per example, one mean and variance for each group of c // num_groups consecutive channels, over "
+              "every axis but the batch; then each channel's scale and bias.")
+
+
+@pytest.mark.exercise("group_norm", points=2)
+def test_group_norm(ex):
+    x = _floats(11, (2, 3, 2, 6), 1.0) * _floats(12, (2, 1, 1, 6), 1.0, 1.5) + _floats(13, (2, 1, 1, 6), 2.0)
+    scale, bias = _floats(14, (6,), 0.5, 1.0), _floats(15, (6,), 0.5)
+    call = "group_norm(x, scale, bias, num_groups=3) with x of shape (2, 3, 2, 6): 2 images, 3x2 pixels, 6 channels"
+    norm = jax.jit(ex.group_norm, static_argnums=3)
+    got = _call(norm, x, scale, bias, 3, call=call, expected="an array of shape (2, 3, 2, 6)",
+                hint="reshape the channel axis to (num_groups, c // num_groups), reduce, and reshape back.")
+    want = _np_group_norm(x, scale, bias, 3)
+    expect.close(got, want.astype(np.float32), call=call, rtol=1e-4, atol=1e-4, hint=_slip(got, _gn_slips(x, scale, bias, 3),
+                                                                                          GROUP_HINT))
+
+
+@pytest.mark.exercise("group_norm", points=1)
+def test_group_norm_any_shape(ex):
+    norm = jax.jit(ex.group_norm, static_argnums=3)
+    cases = [((5, 8), 4, "no axes between batch and channels"),
+             ((2, 2, 3, 2, 4), 4, "three axes between, and one channel per group"),
+             ((2, 4, 3, 6), 1, "one group holding every channel")]
+    for i, (shape, g, what) in enumerate(cases):
+        x = _floats(20 + i, shape, 1.5, 0.5)
+        c = shape[-1]
+        scale, bias = _floats(30 + i, (c,), 0.5, 1.0), _floats(40 + i, (c,), 0.5)
+        call = f"group_norm(x, scale, bias, num_groups={g}) with x of shape {shape} ({what})"
+        got = _call(norm, x, scale, bias, g, call=call, expected=f"an array of shape {shape}",
+                    hint="the axes to reduce are every axis but the first (batch), whatever their number: build "
+                         "them from x.ndim rather than naming them.")
+        expect.close(got, _np_group_norm(x, scale, bias, g).astype(np.float32), call=call, rtol=1e-4, atol=1e-4,
+                     hint=_slip(got, _gn_slips(x, scale, bias, g), GROUP_HINT + " The axes between batch and "
+                                "channels may be none or several: build the axes from x.ndim."))
+
+
+# ---------------------------------------------------------------- instance_norm
+
+def _in_slips(x, scale, bias):
+    x64 = np.asarray(x, np.float64)
+    between = tuple(range(1, x64.ndim - 1))
+    return [
+        ("the statistics also ran over the channels: one mean per example (layer norm over the whole example). "
+         "Instance norm keeps each channel apart.", _affine(_np_normalize(x, tuple(range(1, x64.ndim)), LN_EPS),
+                                                            scale, bias)),
+        ("the statistics also ran over the batch: one mean per channel for the whole batch, as BatchNorm "
+         "computes. Instance norm keeps each example apart.",
+         _affine(_np_normalize(x, tuple(range(x64.ndim - 1)), LN_EPS), scale, bias)),
+        ("the statistics ran over the last axis, the channels, position by position (layer norm); they run "
+         "over the axes between batch and channels.", _affine(_np_normalize(x, -1, LN_EPS), scale, bias)),
+        ("the statistics ran over one of the axes between batch and channels only; they run over all of them.",
+         _affine(_np_normalize(x, between[:1], LN_EPS), scale, bias) if len(between) > 1 else None),
+        ("this is the normalized x with the scale and the bias never applied.", _np_normalize(x, between, LN_EPS)),
+    ]
+
+
+@pytest.mark.exercise("instance_norm", points=2)
+def test_instance_norm(ex):
+    x = _floats(50, (3, 4, 5, 2), 1.0) * _floats(51, (3, 1, 1, 2), 1.0, 1.5) + _floats(52, (3, 1, 1, 2), 2.0)
+    scale, bias = _floats(53, (2,), 0.5, 1.0), _floats(54, (2,), 0.5)
+    call = "instance_norm(x, scale, bias) with x of shape (3, 4, 5, 2): 3 images, 4x5 pixels, 2 channels"
+    got = _call(jax.jit(ex.instance_norm), x, scale, bias, call=call, expected="an array of shape (3, 4, 5, 2)",
+                hint="reduce over the axes between batch and channels, keeping them (keepdims=True).")
+    expect.close(got, _np_instance_norm(x, scale, bias).astype(np.float32), call=call, rtol=1e-4, atol=1e-4,
+                 hint=_slip(got, _in_slips(x, scale, bias), "one mean and variance per example and channel, over the "
+                                                            "axes between batch and channels."))
+
+
+@pytest.mark.exercise("instance_norm", points=1)
+def test_instance_norm_any_shape(ex):
+    x = _floats(55, (2, 7, 3), 2.0, 1.0)
+    scale, bias = _floats(56, (3,), 0.5, 1.0), _floats(57, (3,), 0.5)
+    call = "instance_norm(x, scale, bias) with x of shape (2, 7, 3): 2 sequences of length 7, 3 channels"
+    got = _call(jax.jit(ex.instance_norm), x, scale, bias, call=call, expected="an array of shape (2, 7, 3)",
+                hint="the axes between batch and channels may be one or several: build them from x.ndim.")
+    expect.close(got, _np_instance_norm(x, scale, bias).astype(np.float32), call=call, rtol=1e-4, atol=1e-4,
+                 hint=_slip(got, _in_slips(x, scale, bias), "here the only axis between batch and channels is the "
+                                                            "sequence: build the axes from x.ndim rather than naming "
+                                                            "them."))
+
+
+# ---------------------------------------------------------------- batch_norm
+
+def _bn_case():
+    x = _floats(60, (6, 3, 4), 1.0) * _floats(61, (4,), 0.5, 1.5) + _floats(62, (4,), 2.0)
+    return (x, _floats(63, (4,), 0.5, 1.0), _floats(64, (4,), 0.5), _floats(65, (4,), 0.5),
+            np.random.default_rng(66).uniform(0.5, 2.0, 4).astype(np.float32))
+
+
+BN_CALL = ("batch_norm(x, scale, bias, running_mean, running_var, training={training}{more}) with x of shape "
+           "(6, 3, 4): 6 examples of 3 positions, 4 channels")
+
+
+def _bn(ex):
+    return jax.jit(ex.batch_norm, static_argnums=5)
+
+
+def _bn_triple(result, call):
+    expect.that(isinstance(result, (tuple, list)) and len(result) == 3, call=call,
+                expected="a triple (y, new_mean, new_var)", returned=expect.show(result),
+                hint="return the normalized x and the two running averages, in that order.")
+    return result
+
+
+@pytest.mark.exercise("batch_norm", points=2)
+def test_batch_norm_training_output(ex):
+    x, scale, bias, mean, var = _bn_case()
+    call = BN_CALL.format(training=True, more="")
+    y = _bn_triple(_call(_bn(ex), x, scale, bias, mean, var, True, call=call, expected="a triple (y, new_mean, new_var)",
+                         hint="the batch statistics have one number per channel: reduce over every axis but the last."),
+                   call)[0]
+    want = _np_batch_norm(x, scale, bias, mean, var, True)[0]
+    slips = [
+        ("y was normalized with the running averages; in training mode BatchNorm normalizes with this batch's own "
+         "statistics.", _np_batch_norm(x, scale, bias, mean, var, False)[0]),
+        ("the statistics were taken over axis 0 only, one per (position, channel); they run over every axis but "
+         "the channels.", _affine(_np_normalize(x, 0, BN_EPS), scale, bias)),
+        ("the variance divides by n - 1 (ddof=1); normalize with the plain variance, dividing by n.",
+         _np_batch_norm(x, scale, bias, mean, var, True, ddof=1)[0]),
+        ("this is the result with eps = 1e-6; BatchNorm's default eps is 1e-5.",
+         _np_batch_norm(x, scale, bias, mean, var, True, eps=1e-6)[0]),
+    ]
+    expect.close(y, want.astype(np.float32), call=call + ": y", rtol=1e-4, atol=1e-4,
+                 hint=_slip(y, slips, "per channel, over every other axis: (x - mean) / sqrt(var + eps), times scale, "
+                                      "plus bias."))
+
+
+@pytest.mark.exercise("batch_norm", points=2)
+def test_batch_norm_running_averages(ex):
+    x, scale, bias, mean, var = _bn_case()
+    norm = _bn(ex)
+    for momentum in (0.9, None):
+        more = "" if momentum is None else f", momentum={momentum}"
+        m = BN_MOMENTUM if momentum is None else momentum
+        call = BN_CALL.format(training=True, more=more)
+        args = (x, scale, bias, mean, var, True) + (() if momentum is None else (momentum,))
+        _, new_mean, new_var = _bn_triple(_call(norm, *args, call=call, expected="a triple (y, new_mean, new_var)",
+                                                hint="reduce over every axis but the last."), call)
+        _, want_mean, want_var = _np_batch_norm(x, scale, bias, mean, var, True, momentum=m)
+        got = (new_mean, new_var)
+        batch = _np_batch_norm(x, scale, bias, mean, var, True, momentum=0.0)
+        slips = [
+            ("the running averages came back unchanged: in training mode they move towards the batch's statistics.",
+             (mean, var)),
+            ("momentum weighs the wrong side: these are momentum * batch + (1 - momentum) * running. The running "
+             "average keeps momentum of its old value.", _np_batch_norm(x, scale, bias, mean, var, True, momentum=1 - m)[1:]),
+            ("these are the batch's own statistics, not running averages.", batch[1:]),
+            ("the variance folded into new_var divides by n - 1 (ddof=1, as PyTorch keeps it); Flax's BatchNorm, and "
+             "this docstring, use the plain variance, dividing by n.",
+             _np_batch_norm(x, scale, bias, mean, var, True, momentum=m, ddof=1)[1:]),
+            (f"these follow momentum {0.9 if momentum is None else BN_MOMENTUM}: "
+             + ("the default momentum is Flax's 0.99." if momentum is None else "use the momentum passed in."),
+             _np_batch_norm(x, scale, bias, mean, var, True, momentum=0.9 if momentum is None else BN_MOMENTUM)[1:]),
+        ]
+        expect.close(got, (want_mean.astype(np.float32), want_var.astype(np.float32)),
+                     call=call + ": (new_mean, new_var)", rtol=1e-4, atol=1e-5,
+                     hint=_slip(got, slips, "momentum * running + (1 - momentum) * the batch's statistic, per channel "
+                                            "(the plain variance for var)."))
+
+
+@pytest.mark.exercise("batch_norm", points=2)
+def test_batch_norm_eval(ex):
+    x, scale, bias, mean, var = _bn_case()
+    call = BN_CALL.format(training=False, more="")
+    y, new_mean, new_var = _bn_triple(_call(_bn(ex), x, scale, bias, mean, var, False, call=call,
+                                            expected="a triple (y, new_mean, new_var)", hint="see the docstring's "
+                                            "evaluation mode."), call)
+    want = _np_batch_norm(x, scale, bias, mean, var, False)[0]
+    if _matches(y, _np_batch_norm(x, scale, bias, mean, var, True)[0], 1e-4, 1e-4):
+        hint = ("in evaluation mode y was normalized with this batch's statistics; it uses the running averages, so "
+                "one example's output doesn't depend on the rest of its batch.")
+    else:
+        hint = "(x - running_mean) / sqrt(running_var + eps), times scale, plus bias."
+    expect.close(y, want.astype(np.float32), call=call + ": y", rtol=1e-4, atol=1e-4, hint=hint)
+    expect.close((new_mean, new_var), (mean, var), call=call + ": (new_mean, new_var)", rtol=1e-6, atol=1e-7,
+                 hint="in evaluation mode the running averages stay as they are: return the ones you were given.")
+
+
+# ---------------------------------------------------------------- causal_mask
+
+@pytest.mark.exercise("causal_mask", points=1)
+def test_causal_mask(ex):
+    want = np.tril(np.ones((5, 5), bool))
+    call = "causal_mask(5)"
+    got = np.asarray(jax.jit(ex.causal_mask, static_argnums=0)(5))
+    expect.shape(got, (5, 5), call=call, hint="one row per query position, one column per key position.")
+    if got.dtype == bool and np.array_equal(got, want.T):
+        hint = ("row i is True at j >= i: query i may look at the positions AFTER it. Causal attention looks only at "
+                "j <= i (the lower triangle).")
+    elif got.dtype == bool and np.array_equal(got, np.tril(want, -1)):
+        hint = "the diagonal is False: a position may attend to itself (j <= i, not j < i)."
+    elif got.dtype == bool and np.array_equal(got, ~want):
+        hint = "True and False are swapped: True marks where attention is allowed, j <= i."
+    else:
+        hint = "True where j <= i, a bool array."
+    expect.equal(got, want, call=call, hint=hint)
+
+
+# ---------------------------------------------------------------- attention
+
+def _qkv(seed, lead, lq, lk, d, dv, scale=1.0):
+    return (_floats(seed, lead + (lq, d), scale), _floats(seed + 1, lead + (lk, d), scale),
+            _floats(seed + 2, lead + (lk, dv)))
+
+
+def _attention_slips(q, k, v, mask=None):
+    d = q.shape[-1]
+    slips = [
+        ("the scores were not scaled: divide q @ k^T by sqrt(d), d the size of each query.",
+         _np_attention(q, k, v, mask, scale=1.0)),
+        ("the scores were divided by d; the scale is 1 / sqrt(d).", _np_attention(q, k, v, mask, scale=d)),
+        ("the scores were divided by sqrt of the VALUES' size; the scale is 1 / sqrt(d), d the size of the queries "
+         "and keys.", _np_attention(q, k, v, mask, scale=np.sqrt(v.shape[-1]))),
+    ]
+    if q.shape[-2] == k.shape[-2]:
+        slips.append(("the softmax ran over the queries (axis -2): each query's weights, over the keys (the last "
+                      "axis), must sum to 1.", _np_attention(q, k, v, mask, softmax_axis=-2)))
+    return slips
+
+
+def _attention(ex):
+    return jax.jit(ex.attention)
+
+
+@pytest.mark.exercise("attention", points=2)
+def test_attention(ex):
+    q, k, v = _qkv(70, (2,), 4, 5, 3, 2)
+    call = "attention(q, k, v) with q of shape (2, 4, 3), k (2, 5, 3), v (2, 5, 2), no mask"
+    got = _call(_attention(ex), q, k, v, call=call, expected="an array of shape (2, 4, 2)",
+                hint="scores q @ k^T swap the last two axes of k only (batch axes stay in front): shape (2, 4, 5).")
+    expect.shape(got, (2, 4, 2), call=call, hint="one row of dv values per query: weights (2, 4, 5) @ v (2, 5, 2).")
+    slips = _attention_slips(q, k, v)
+    expect.close(got, _np_attention(q, k, v).astype(np.float32), call=call, rtol=1e-4, atol=1e-5,
+                 hint=_slip(got, slips, "softmax(q @ k^T / sqrt(d)) over the keys, then times v."))
+
+
+def _mask_slips(q, k, v, mask):
+    return [
+        ("the mask changed nothing: masked keys must get weight 0 (their scores set to -inf, or a very negative "
+         "number, before the softmax).", _np_attention(q, k, v, mask, how="ignore")),
+        ("the weights were multiplied by the mask after the softmax, so the allowed ones no longer sum to 1: mask "
+         "the scores before the softmax.", _np_attention(q, k, v, mask, how="after_softmax")),
+        ("masked scores were set to 0, which exp() turns into weight exp(0 - max), not 0: set them to -inf (or a "
+         "very negative number).", _np_attention(q, k, v, mask, how="zero_scores")),
+        ("True and False are read the other way round: True marks the keys a query MAY attend to.",
+         _np_attention(q, k, v, mask, how="inverted")),
+        ("the mask was applied transposed, as (key, query): mask[i, j] is about query i and key j.",
+         _np_attention(q, k, v, mask, how="transposed")),
+    ] + _attention_slips(q, k, v, mask)
+
+
+@pytest.mark.exercise("attention", points=2)
+def test_attention_causal_mask(ex):
+    q, k, v = _qkv(73, (2, 3), 5, 5, 4, 3)
+    mask = np.tril(np.ones((5, 5), bool))
+    call = "attention(q, k, v, mask) with q, k of shape (2, 3, 5, 4), v (2, 3, 5, 3) and a causal (5, 5) mask"
+    got = _call(_attention(ex), q, k, v, mask, call=call, expected="an array of shape (2, 3, 5, 3)",
+                hint="the (5, 5) mask broadcasts against the (2, 3, 5, 5) scores: combine them elementwise.")
+    expect.close(got, _np_attention(q, k, v, mask).astype(np.float32), call=call, rtol=1e-4, atol=1e-5,
+                 hint=_slip(got, _mask_slips(q, k, v, mask),
+                            "set the masked scores to -inf before a stable softmax over the keys."))
+    padding = np.array([[[[True, True, False, True, False]]], [[[True, False, False, False, False]]]])
+    call = ("attention(q, k, v, mask) with q, k of shape (2, 3, 5, 4), v (2, 3, 5, 3) and a (2, 1, 1, 5) mask "
+            "that hides some keys from every query")
+    got = _call(_attention(ex), q, k, v, padding, call=call, expected="an array of shape (2, 3, 5, 3)",
+                hint="a mask broadcasts against the scores: combine them with jnp.where, not by indexing.")
+    expect.close(got, _np_attention(q, k, v, padding).astype(np.float32), call=call, rtol=1e-4, atol=1e-5,
+                 hint=_slip(got, _mask_slips(q, k, v, padding)[:4],
+                            "set the masked scores to -inf before a stable softmax over the keys."))
+
+
+@pytest.mark.exercise("attention", points=1)
+def test_attention_large_scores(ex):
+    q, k, v = _qkv(76, (2,), 4, 4, 4, 3, scale=40.0)
+    mask = np.tril(np.ones((4, 4), bool))
+    call = ("attention(q, k, v, mask) with q, k of shape (2, 4, 4) whose scores run into the thousands, v (2, 4, 3), "
+            "a causal mask")
+    got = _attention(ex)(q, k, v, mask)
+    want = _np_attention(q, k, v, mask)
+    if not _finite(got):
+        hint = ("the output holds NaN or infinity: exp() of scores in the thousands overflows float32. Subtract each "
+                "query's largest score (over the keys) before exp(); the softmax doesn't change.")
+    else:
+        hint = _slip(got, _mask_slips(q, k, v, mask), "a stable softmax over the keys: subtract each row's max "
+                                                      "before exp().")
+    expect.close(got, want.astype(np.float32), call=call, rtol=1e-4, atol=1e-4, hint=hint)
+
+
+# ---------------------------------------------------------------- split_heads, merge_heads
+
+@pytest.mark.exercise("split_heads", points=2)
+def test_split_heads(ex):
+    x = np.arange(2 * 3 * 8, dtype=np.float32).reshape(2, 3, 8)
+    call = "split_heads(x, 2) with x = arange(48).reshape(2, 3, 8): 2 sequences, length 3, 8 features"
+    got = np.asarray(_call(jax.jit(ex.split_heads, static_argnums=1), x, 2, call=call,
+                           expected="an array of shape (2, 2, 3, 4)",
+                           hint="reshape the features into (num_heads, d // num_heads), then move the head axis."))
+    want = _np_split(x, 2)
+    b, t, d = x.shape
+    slips = [
+        ("the numbers were reshaped straight to (batch, heads, length, head_dim), which mixes positions into "
+         "heads. Split the feature axis first, (batch, length, heads, head_dim), then swap length and heads.",
+         x.reshape(b, 2, t, d // 2)),
+        ("head h got every num_heads-th feature (interleaved); it gets the h-th block of d // num_heads "
+         "consecutive features.", x.reshape(b, t, d // 2, 2).transpose(0, 3, 1, 2)),
+    ]
+    if got.shape == (2, 3, 2, 4):
+        hint = "the shape is (batch, length, heads, head_dim): move the head axis in front of length."
+    else:
+        hint = _slip(got, slips, "out[b, h, t, j] is x[b, t, h * head_dim + j].")
+    expect.close(got, want, call=call, hint=hint)
+
+
+@pytest.mark.exercise("merge_heads", points=2)
+def test_merge_heads(ex):
+    x = np.arange(2 * 2 * 3 * 4, dtype=np.float32).reshape(2, 2, 3, 4)
+    call = "merge_heads(x) with x = arange(48).reshape(2, 2, 3, 4): 2 sequences, 2 heads, length 3, head_dim 4"
+    got = np.asarray(_call(jax.jit(ex.merge_heads), x, call=call, expected="an array of shape (2, 3, 8)",
+                           hint="move the head axis next to head_dim, then reshape."))
+    want = _np_merge(x)
+    slips = [
+        ("the numbers were reshaped straight to (batch, length, d), which mixes heads into positions. Swap the heads "
+         "and length axes first, then reshape.", x.reshape(2, 3, 8)),
+        ("the heads were interleaved (feature j * num_heads + h); head h's features sit together, at h * head_dim "
+         "+ j.", x.transpose(0, 2, 3, 1).reshape(2, 3, 8)),
+    ]
+    expect.close(got, want, call=call, hint=_slip(got, slips, "out[b, t, h * head_dim + j] is x[b, h, t, j]."))
+
+
+# ---------------------------------------------------------------- multi_head_attention
+
+D_MODEL, HEADS, LENGTH = 8, 2, 5
+
+
+def _mha_params(seed, d=D_MODEL):
+    rng = np.random.default_rng(seed)
+    return {name: {"kernel": (rng.standard_normal((d, d)) / np.sqrt(d)).astype(np.float32),
+                   "bias": (0.3 * rng.standard_normal(d)).astype(np.float32)}
+            for name in ("query", "key", "value", "out")}
+
+
+def _own_mha(ex, params, x, heads, mask):
+    """multi_head_attention built on the learner's own split_heads, attention and merge_heads."""
+    def mha(params, x):
+        def project(name, inputs):
+            return inputs @ params[name]["kernel"] + params[name]["bias"]
+        q, k, v = (ex.split_heads(project(n, x), heads) for n in ("query", "key", "value"))
+        return project("out", ex.merge_heads(ex.attention(q, k, v, mask)))
+    return _or_none(lambda: jax.jit(mha)(params, x))
+
+
+@pytest.mark.exercise("multi_head_attention", points=3)
+def test_multi_head_attention(ex):
+    params, x = _mha_params(80), _floats(81, (2, LENGTH, D_MODEL))
+    mask = np.tril(np.ones((LENGTH, LENGTH), bool))
+    call = (f"multi_head_attention(params, x, num_heads={HEADS}, mask) with d = {D_MODEL}, x of shape "
+            f"(2, {LENGTH}, {D_MODEL}) and a causal ({LENGTH}, {LENGTH}) mask")
+    mha = jax.jit(ex.multi_head_attention, static_argnums=2)
+    got = _call(mha, params, x, HEADS, mask, call=call, expected=f"an array of shape (2, {LENGTH}, {D_MODEL})",
+                hint="project, split_heads, attention, merge_heads, project: each step's shape is in the docstrings.")
+    want = _np_mha(params, x, HEADS, mask)
+    if _matches(got, want) or _matches(got, _own_mha(ex, params, x, HEADS, mask)):
+        return
+    slips = [
+        ("this is the merged attention output without the last projection: apply params['out'] to it.",
+         _np_mha(params, x, HEADS, mask, out=False)),
+        ("this is one head over all d features (scores scaled by sqrt(d)): split q, k and v into num_heads heads "
+         "first, so each head attends with its own d // num_heads features.", _np_mha(params, x, 1, mask)),
+        ("the mask changed nothing: pass it on to attention.", _np_mha(params, x, HEADS, None)),
+        ("the heads were split by reshaping straight to (batch, heads, length, head_dim), which mixes positions "
+         "into heads (split_heads' test says more).",
+         _np_mha(params, x, HEADS, mask, split=lambda a, h: a.reshape(a.shape[0], h, a.shape[1], -1),
+                 merge=lambda a: a.reshape(a.shape[0], a.shape[2], -1))),
+    ]
+    expect.close(got, want.astype(np.float32), call=call, rtol=1e-4, atol=1e-5,
+                 hint=_slip(got, slips, "q, k, v = x @ kernel + bias for each; split_heads; attention with the mask; "
+                                        "merge_heads; then the out projection."))
+
+
+def _program_size(fn, *args):
+    """The number of equations in fn's jaxpr, nested ones included."""
+    def count(jaxpr):
+        total = 0
+        for eqn in jaxpr.eqns:
+            total += 1
+            for value in eqn.params.values():
+                for sub in value if isinstance(value, (tuple, list)) else (value,):
+                    inner = getattr(sub, "jaxpr", sub)
+                    if hasattr(inner, "eqns"):
+                        total += count(inner)
+        return total
+    return count(jax.make_jaxpr(fn)(*args).jaxpr)
+
+
+@pytest.mark.exercise("multi_head_attention", points=1)
+def test_multi_head_attention_all_heads_at_once(ex):
+    params, x = _mha_params(82), _floats(83, (1, 3, D_MODEL))
+    sizes = {}
+    for heads in (2, 4):
+        call = f"multi_head_attention(params, x, num_heads={heads}) with d = {D_MODEL}, x of shape (1, 3, {D_MODEL})"
+        try:
+            sizes[heads] = _program_size(functools.partial(ex.multi_head_attention, num_heads=heads), params, x)
+        except (TypeError, ValueError, IndexError) as err:
+            raise expect.failure(call, "one program for every head at once", _raised(err),
+                                 "num_heads is a Python int: it may shape arrays, and the program may not loop "
+                                 "over it.") from None
+    expect.that(sizes[2] == sizes[4], call=f"multi_head_attention(params, x, num_heads=2), then num_heads=4, d = {D_MODEL}",
+                expected="the same program for any number of heads (the heads are one axis of the arrays)",
+                returned=f"{sizes[2]} operations for 2 heads but {sizes[4]} for 4: the program grows with the heads",
+                hint="a Python loop over the heads writes one attention per head into the program. split_heads puts "
+                     "the heads on an axis of their own, and attention runs on all of them at once.")
+
+
+# ---------------------------------------------------------------- the modules
+
+DIM, MLP_DIM, VOCAB, MAX_LEN, SEQ = 8, 16, 11, 7, 6
+
+
+def _concise(test):
+    """An error raised in your file becomes a short message that says what and where, not a traceback
+    through Flax's internals. (Assertions and "not written yet" pass through unchanged.)"""
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        try:
+            return test(*args, **kwargs)
+        except (AssertionError, NotImplementedError):
+            raise
+        except Exception as err:
+            path = getattr(kwargs.get("ex"), "path", None)
+            where = _line_in(err, path) if path is not None else None
+            if where is None:
+                raise
+            message = str(err).split("\n--------------------")[0].strip()
+            failure = f"Your code raised {type(err).__name__}: {message}\n  {where}"
+        pytest.fail(failure, pytrace=False)
+
+    return run
+
+
+def _line_in(err: BaseException, path) -> str | None:
+    path = Path(path).resolve()
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename).resolve() == path]
+    if not frames:
+        return None
+    frame = frames[-1]
+    return f"at {targets.display(path)}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
+
+
+@nnx.jit(static_argnums=(0, 1, 2))
+def _build(module_class, args, kwargs, key):
+    return module_class(*args, **dict(kwargs), rngs=nnx.Rngs(key))
+
+
+def _new_block(ex, seed=0):
+    return _build(ex.TransformerBlock, (DIM, HEADS, MLP_DIM), (), jax.random.key(seed, impl="rbg"))
+
+
+def _new_transformer(ex, causal, seed=0, vocab=VOCAB, max_len=MAX_LEN, dim=DIM, heads=HEADS, mlp=MLP_DIM):
+    kwargs = (("dim", dim), ("num_heads", heads), ("mlp_dim", mlp), ("causal", causal))
+    return _build(ex.Transformer, (vocab, max_len), kwargs, jax.random.key(seed, impl="rbg"))
+
+
+@nnx.jit
+def _apply(module, x):
+    return module(x)
+
+
+@nnx.jit
+def _apply_masked(module, x, mask):
+    return module(x, mask)
+
+
+def _modules(model):
+    iter_modules = getattr(nnx, "iter_modules", None)
+    found = iter_modules(model) if iter_modules is not None else model.iter_modules()
+    return [module for _, module in found]
+
+
+def _params_of(model):
+    return [np.array(leaf) for leaf in jax.tree.leaves(nnx.state(model, nnx.Param))]
+
+
+def _describe(module) -> str | None:
+    if isinstance(module, nnx.MultiHeadAttention):
+        return f"MultiHeadAttention(num_heads={module.num_heads}, in_features={module.in_features})"
+    if isinstance(module, nnx.LayerNorm):
+        return f"LayerNorm({module.num_features})"
+    if isinstance(module, nnx.Linear):
+        return f"Linear({module.in_features} -> {module.out_features})"
+    if isinstance(module, nnx.Embed):
+        return f"Embed({module.num_embeddings}, {module.features})"
+    if isinstance(module, (nnx.RMSNorm, nnx.BatchNorm, nnx.GroupNorm, nnx.Dropout)):
+        return type(module).__name__
+    return None
+
+
+BLOCK_LAYERS = [f"LayerNorm({DIM})", f"MultiHeadAttention(num_heads={HEADS}, in_features={DIM})", f"LayerNorm({DIM})",
+                f"Linear({DIM} -> {MLP_DIM})", f"Linear({MLP_DIM} -> {DIM})"]
+BLOCK_CALL = f"TransformerBlock({DIM}, {HEADS}, {MLP_DIM}, rngs=rngs)"
+
+
+def _layer_differences(model, expected):
+    got = [d for d in map(_describe, _modules(model)) if d is not None]
+    missing, unexpected = list(expected), []
+    for layer in got:
+        if layer in missing:
+            missing.remove(layer)
+        else:
+            unexpected.append(layer)
+    return [f"no {layer}" for layer in missing] + [f"a {layer}, not in the docstring" for layer in unexpected]
+
+
+@pytest.mark.exercise("TransformerBlock", points=1)
+@_concise
+def test_block_layers(ex):
+    block = _new_block(ex)
+    differences = _layer_differences(block, BLOCK_LAYERS)
+    expect.that(not differences, call=BLOCK_CALL, expected="the 5 layers of the docstring: " + ", ".join(BLOCK_LAYERS),
+                returned="a block with " + "; ".join(differences),
+                hint="build each layer with the sizes the docstring gives: two LayerNorm(dim), the attention, and the "
+                     "MLP dim -> mlp_dim -> dim.")
+
+
+# Fixed weights: each layer of the block, found by the docstring's name (or, failing that, by type and size).
+BLOCK_ROLES = {
+    "norm1": (nnx.LayerNorm, lambda m: m.num_features == DIM),
+    "attention": (nnx.MultiHeadAttention, lambda m: m.in_features == DIM),
+    "norm2": (nnx.LayerNorm, lambda m: m.num_features == DIM),
+    "mlp_in": (nnx.Linear, lambda m: (m.in_features, m.out_features) == (DIM, MLP_DIM)),
+    "mlp_out": (nnx.Linear, lambda m: (m.in_features, m.out_features) == (MLP_DIM, DIM)),
+}
+
+
+def _block_weights(seed, same_norms=False):
+    rng = np.random.default_rng(seed)
+
+    def normal(shape, scale):
+        return (scale * rng.standard_normal(shape)).astype(np.float32)
+
+    def norm():
+        return {"scale": (1.0 + normal((DIM,), 0.3)), "bias": normal((DIM,), 0.3)}
+
+    w = {"norm1": norm(), "attention": _mha_params(int(rng.integers(1000)), DIM), "norm2": norm(),
+         "mlp_in": {"kernel": normal((DIM, MLP_DIM), 1 / np.sqrt(DIM)), "bias": normal((MLP_DIM,), 0.3)},
+         "mlp_out": {"kernel": normal((MLP_DIM, DIM), 1 / np.sqrt(MLP_DIM)), "bias": normal((DIM,), 0.3)}}
+    if same_norms:
+        w["norm2"] = w["norm1"]
+    return w
+
+
+def _find_block_layers(block):
+    """({role: module}, same_norms, [roles not found]): by the docstring's names, else by type and size (two
+    LayerNorms that can't be told apart by name get the same weights)."""
+    found, same_norms = {}, False
+    for role, (kind, fits) in BLOCK_ROLES.items():
+        module = getattr(block, role, None)
+        if isinstance(module, kind) and fits(module):
+            found[role] = module
+    left = [m for m in _modules(block) if m is not block and m not in found.values()]
+    for role, (kind, fits) in BLOCK_ROLES.items():
+        if role in found:
+            continue
+        candidates = [m for m in left if isinstance(m, kind) and fits(m) and m not in found.values()]
+        if role.startswith("norm") and len(candidates) >= 1:
+            found[role], same_norms = candidates[0], True
+        elif len(candidates) == 1:
+            found[role] = candidates[0]
+    return found, same_norms, [r for r in BLOCK_ROLES if r not in found]
+
+
+def _set_block(found, w):
+    for role in ("norm1", "norm2", "mlp_in", "mlp_out"):
+        for name, value in w[role].items():
+            getattr(found[role], name).set_value(jnp.asarray(value))
+    attention = found["attention"]
+    heads = attention.num_heads
+    for name in ("query", "key", "value"):
+        getattr(attention, name).kernel.set_value(jnp.asarray(w["attention"][name]["kernel"].reshape(DIM, heads, -1)))
+        getattr(attention, name).bias.set_value(jnp.asarray(w["attention"][name]["bias"].reshape(heads, -1)))
+    attention.out.kernel.set_value(jnp.asarray(w["attention"]["out"]["kernel"].reshape(heads, -1, DIM)))
+    attention.out.bias.set_value(jnp.asarray(w["attention"]["out"]["bias"]))
+
+
+def _np_block(x, w, mask=None, order="pre", attn_residual=True, mlp_residual=True, relu=True, final_norm=False):
+    """The docstring's block in float64 NumPy; the keywords give the usual slips instead."""
+    def ln(z, p):
+        return _np_layer_norm(z, p["scale"], p["bias"])
+
+    def mlp(z):
+        h = np.asarray(z, np.float64) @ w["mlp_in"]["kernel"] + w["mlp_in"]["bias"]
+        h = np.maximum(h, 0) if relu else h
+        return h @ w["mlp_out"]["kernel"] + w["mlp_out"]["bias"]
+
+    def attn(z):
+        return _np_mha(w["attention"], z, HEADS, mask)
+
+    x = np.asarray(x, np.float64)
+    if order == "post":
+        x = ln(x + attn(x), w["norm1"])
+        return ln(x + mlp(x), w["norm2"])
+    x = x + attn(ln(x, w["norm1"])) if attn_residual else attn(ln(x, w["norm1"]))
+    x = x + mlp(ln(x, w["norm2"])) if mlp_residual else mlp(ln(x, w["norm2"]))
+    return ln(x, w["norm2"]) if final_norm else x
+
+
+BLOCK_SLIPS = [
+    ("post-norm: the LayerNorms were applied to each residual sum (x = norm(x + sublayer(x))). Pre-norm applies "
+     "them to the sublayer's input only: x = x + sublayer(norm(x)).", {"order": "post"}),
+    ("no residual around the attention: its output replaced x instead of being added to it.",
+     {"attn_residual": False}),
+    ("no residual around the MLP: its output replaced x instead of being added to it.", {"mlp_residual": False}),
+    ("no ReLU between mlp_in and mlp_out.", {"relu": False}),
+    ("a LayerNorm was applied to the block's output as well; the block returns the last residual sum.",
+     {"final_norm": True}),
+]
+
+
+def _block_case(ex):
+    """(x, the fixed weights, a new block with those weights set)."""
+    x = _floats(90, (2, SEQ, DIM), 1.0, 0.3)
+    block = _new_block(ex)
+    found, same_norms, missing = _find_block_layers(block)
+    expect.that(not missing, call=f"{BLOCK_CALL}, looking for its layers by the docstring's names, then by type and size",
+                expected="norm1, attention, norm2, mlp_in and mlp_out",
+                returned="no single layer for " + ", ".join(missing),
+                hint="build the layers the docstring lists (test_block_layers compares them one by one); this test "
+                     "sets their weights to fixed values and checks the forward pass.")
+    w = _block_weights(91, same_norms)
+    _set_block(found, w)
+    return x, w, block
+
+
+@pytest.mark.exercise("TransformerBlock", points=3)
+@_concise
+def test_block_forward_fixed_weights(ex):
+    x, w, block = _block_case(ex)
+    got = np.asarray(_apply(block, x))
+    want = _np_block(x, w)
+    call = (f"block(x) with block = {BLOCK_CALL}, every weight set to fixed values by the test, x of shape "
+            f"(2, {SEQ}, {DIM}), no mask")
+    hint = next((f"the output is the docstring's block with {what}" for what, slip in BLOCK_SLIPS
+                 if _matches(got, _np_block(x, w, **slip))),
+                "compare your __call__ with the docstring's two lines: x + attention(norm1(x)), then x + "
+                "mlp_out(relu(mlp_in(norm2(x)))).")
+    expect.close(got, want.astype(np.float32), call=call, rtol=1e-4, atol=1e-4, hint=hint)
+
+
+@pytest.mark.exercise("TransformerBlock", points=1)
+@_concise
+def test_block_passes_the_mask(ex):
+    mask = np.tril(np.ones((SEQ, SEQ), bool))
+    x, w, block = _block_case(ex)
+    got = np.asarray(_apply_masked(block, x, mask))
+    want = _np_block(x, w, mask)
+    if _matches(got, want):
+        return
+    unmasked = np.asarray(_apply(block, x))
+    ignored = _matches(got, unmasked, 1e-6, 1e-6)
+    if not ignored and not _matches(unmasked, _np_block(x, w)):
+        return  # the mask made a difference; the block is wrong without one too (the forward test charges that)
+    call = (f"block(x, mask) with block = {BLOCK_CALL}, every weight set to fixed values by the test, x of shape "
+            f"(2, {SEQ}, {DIM}) and a causal ({SEQ}, {SEQ}) mask")
+    hint = ("the mask changed nothing: the output is the block's without a mask. Pass it on to the attention as its "
+            "mask." if ignored else
+            "without a mask the block is right; with one it is not: hand the mask to the attention as it is (True "
+            "where a query may attend).")
+    expect.close(got, want.astype(np.float32), call=call, rtol=1e-4, atol=1e-4, hint=hint)
+
+
+# ---------------------------------------------------------------- Transformer
+
+TRANSFORMER_CALL = (f"Transformer({VOCAB}, {MAX_LEN}, dim={DIM}, num_heads={HEADS}, mlp_dim={MLP_DIM}, "
+                    "causal={causal}, rngs=rngs)")
+TRANSFORMER_LAYERS = [f"Embed({VOCAB}, {DIM})", f"Embed({MAX_LEN}, {DIM})"] + BLOCK_LAYERS + [
+    f"LayerNorm({DIM})", f"Linear({DIM} -> {VOCAB})"]
+
+
+def _tokens(seed, shape, vocab=VOCAB):
+    return np.random.default_rng(seed).integers(0, vocab, size=shape).astype(np.int32)
+
+
+@pytest.mark.exercise("Transformer", points=1)
+@_concise
+def test_transformer_shape(ex):
+    model = _new_transformer(ex, causal=False)
+    graphdef, state = nnx.split(model)
+    for shape in ((3, SEQ), (1, MAX_LEN), (2, 1)):
+        tokens = jax.ShapeDtypeStruct(shape, jnp.int32)
+        call = f"model(tokens) with model = {TRANSFORMER_CALL.format(causal=False)}, int32 tokens of shape {shape}"
+        out = jax.eval_shape(lambda s, t: nnx.merge(graphdef, s)(t), state, tokens)
+        expect.shape(out, shape + (VOCAB,), call=call,
+                     hint="one row of vocab_size logits per position; the positions are 0 .. length - 1 of THIS input, "
+                          "whatever its length (up to max_len).")
+        expect.dtype(out, jnp.float32, call=call, hint="keep the default float32 layers.")
+
+
+@pytest.mark.exercise("Transformer", points=1)
+@_concise
+def test_transformer_layers(ex):
+    model = _new_transformer(ex, causal=False)
+    differences = _layer_differences(model, TRANSFORMER_LAYERS)
+    expect.that(not differences, call=TRANSFORMER_CALL.format(causal=False),
+                expected="the layers of the docstring: " + ", ".join(TRANSFORMER_LAYERS),
+                returned="a model with " + "; ".join(differences),
+                hint="a token table Embed(vocab_size, dim), a position table Embed(max_len, dim), one TransformerBlock, "
+                     "a final LayerNorm(dim) and the head Linear(dim -> vocab_size).")
+
+
+def _find_transformer_parts(model):
+    """({role: module}, [roles not found]): the embeddings, final norm, head and block of a Transformer."""
+    roles = {"token_embed": (nnx.Embed, lambda m: m.num_embeddings == VOCAB),
+             "position_embed": (nnx.Embed, lambda m: m.num_embeddings == MAX_LEN),
+             "head": (nnx.Linear, lambda m: (m.in_features, m.out_features) == (DIM, VOCAB))}
+    modules = _modules(model)
+    found = {}
+    for role, (kind, fits) in roles.items():
+        candidates = [m for m in modules if isinstance(m, kind) and fits(m)]
+        if len(candidates) == 1:
+            found[role] = candidates[0]
+    blocks = [m for m in modules if m is not model and any(isinstance(c, nnx.MultiHeadAttention) for c in _modules(m))
+              and not isinstance(m, nnx.MultiHeadAttention)]
+    inside = {id(c) for b in blocks for c in _modules(b)}
+    if len(blocks) >= 1:
+        found["block"] = min(blocks, key=lambda b: len(_modules(b)))
+        inside = {id(c) for c in _modules(found["block"])}
+    norm = getattr(model, "norm", None)
+    if not (isinstance(norm, nnx.LayerNorm) and id(norm) not in inside):
+        outside = [m for m in modules if isinstance(m, nnx.LayerNorm) and id(m) not in inside]
+        norm = outside[0] if len(outside) == 1 else None
+    if norm is not None:
+        found["norm"] = norm
+    return found, [r for r in ("token_embed", "position_embed", "block", "norm", "head") if r not in found]
+
+
+def _transformer_weights(seed):
+    rng = np.random.default_rng(seed)
+
+    def normal(shape, scale):
+        return (scale * rng.standard_normal(shape)).astype(np.float32)
+
+    return {"token_embed": {"embedding": normal((VOCAB, DIM), 1.0)},
+            "position_embed": {"embedding": normal((MAX_LEN, DIM), 1.0)},
+            "norm": {"scale": 1.0 + normal((DIM,), 0.3), "bias": normal((DIM,), 0.3)},
+            "head": {"kernel": normal((DIM, VOCAB), 1 / np.sqrt(DIM)), "bias": normal((VOCAB,), 0.3)}}
+
+
+def _np_transformer_outside(tokens, w, inner, positions=True, final_norm=True, position_offset=0):
+    """The docstring's model in float64 NumPy, with `inner` (a function of x) in place of the block."""
+    x = w["token_embed"]["embedding"][tokens].astype(np.float64)
+    if positions:
+        length = tokens.shape[-1]
+        x = x + w["position_embed"]["embedding"][position_offset:position_offset + length]
+    x = np.asarray(inner(x), np.float64)
+    if final_norm:
+        x = _np_layer_norm(x, w["norm"]["scale"], w["norm"]["bias"])
+    return x @ w["head"]["kernel"] + w["head"]["bias"]
+
+
+def _transformer_case(ex, causal, seed=0):
+    model = _new_transformer(ex, causal=causal, seed=seed)
+    found, missing = _find_transformer_parts(model)
+    expect.that(not missing, call=TRANSFORMER_CALL.format(causal=causal) + ", looking for its layers by type and size",
+                expected="one each of the token Embed, the position Embed, the block, the final LayerNorm and the head",
+                returned="no single layer for " + ", ".join(missing),
+                hint="build the layers the docstring lists (test_transformer_layers compares them); this test sets "
+                     "their weights to fixed values and checks the forward pass.")
+    w = _transformer_weights(92)
+    for role in ("token_embed", "position_embed", "norm", "head"):
+        for name, value in w[role].items():
+            getattr(found[role], name).set_value(jnp.asarray(value))
+    return model, found, w
+
+
+def _block_as_function(block, mask=None):
+    """The learner's own block, with the weights it holds, as a function of float64 x."""
+    def run(x):
+        x = np.asarray(x, np.float32)
+        return np.asarray(_apply(block, x) if mask is None else _apply_masked(block, x, mask), np.float64)
+    return run
+
+
+@pytest.mark.exercise("Transformer", points=2)
+@_concise
+def test_transformer_forward_fixed_weights(ex):
+    model, found, w = _transformer_case(ex, causal=False)
+    tokens = _tokens(93, (2, SEQ))
+    got = np.asarray(_apply(model, tokens))
+    inner = _block_as_function(found["block"])
+    want = _np_transformer_outside(tokens, w, inner)
+    if _matches(got, want, 1e-4, 1e-4):
+        return
+    call = (f"model(tokens) with model = {TRANSFORMER_CALL.format(causal=False)}, the embeddings, the final "
+            f"LayerNorm and the head set to fixed values by the test, tokens of shape (2, {SEQ})")
+    slips = [
+        ("no position embedding: every position of the same token starts from the same vector, so the model can't "
+         "tell positions apart. Add position_embed of 0, 1, ..., length - 1.",
+         _np_transformer_outside(tokens, w, inner, positions=False)),
+        ("the positions started at 1; they are 0, 1, ..., length - 1.",
+         _np_transformer_outside(tokens, w, inner, position_offset=1) if SEQ + 1 <= MAX_LEN else None),
+        ("no final LayerNorm before the head.", _np_transformer_outside(tokens, w, inner, final_norm=False)),
+    ]
+    probabilities = got.ndim == 3 and np.all(got >= -1e-6) and np.allclose(got.sum(-1), 1, atol=1e-3)
+    hint = ("every row of the output is positive and sums to 1: a softmax at the end. Return the head's logits."
+            if probabilities else _slip(got, slips, "token_embed(tokens) + position_embed(0 .. length - 1), then the "
+                                                    "block, the final norm and the head.", 1e-4, 1e-4))
+    expect.close(got, want.astype(np.float32), call=call + " (the block's part computed by your own block)",
+                 rtol=1e-4, atol=1e-4, hint=hint)
+
+
+def _earlier_changed(outputs, changed_from) -> float:
+    a, b = (np.asarray(o, np.float64) for o in outputs)
+    return float(np.max(np.abs(a[:, :changed_from] - b[:, :changed_from])))
+
+
+@pytest.mark.exercise("Transformer", points=2)
+@_concise
+def test_transformer_causal(ex):
+    tokens = _tokens(94, (2, SEQ))
+    later = tokens.copy()
+    later[:, 3:] = (later[:, 3:] + 1 + np.arange(SEQ - 3)) % VOCAB  # positions 3.. change, 0..2 stay
+    model = _new_transformer(ex, causal=True)
+    outs = [np.asarray(_apply(model, t)) for t in (tokens, later)]
+    leak = _earlier_changed(outs, 3)
+    if leak <= 1e-5:
+        open_model = _new_transformer(ex, causal=False)
+        open_leak = _earlier_changed([np.asarray(_apply(open_model, t)) for t in (tokens, later)], 3)
+        expect.that(open_leak > 1e-4, call=f"model(tokens) with model = {TRANSFORMER_CALL.format(causal=False)}, "
+                                          "then again with tokens 3.. changed",
+                    expected="the logits at positions 0..2 to change too: without the causal mask every position "
+                             "attends to every other",
+                    returned="the same logits at positions 0..2",
+                    hint="with causal=False, build no mask (mask=None): each position may look at the whole sequence.")
+        return
+    # A leak that the block itself makes with the learner's own mask is the block's (or causal_mask's) mistake.
+    found, _ = _find_transformer_parts(model)
+    x = _floats(95, (2, SEQ, DIM))
+    x_later = x.copy()
+    x_later[:, 3:] += 1.0
+    own_mask = _or_none(lambda: np.asarray(jax.jit(ex.causal_mask, static_argnums=0)(SEQ)))
+    if found.get("block") is not None and own_mask is not None:
+        block_leak = _or_none(lambda: _earlier_changed([_apply_masked(found["block"], z, own_mask)
+                                                        for z in (x, x_later)], 3))
+        if block_leak is not None and block_leak > 1e-5:
+            return  # charged by causal_mask's or TransformerBlock's own tests
+    expect.that(False, call=f"model(tokens) with model = {TRANSFORMER_CALL.format(causal=True)}, then again with "
+                            "tokens 3.. changed",
+                expected="the same logits at positions 0..2: with causal=True, position i sees only tokens 0..i",
+                returned=f"logits at positions 0..2 that changed by up to {leak:.3g}",
+                hint="the later tokens reached the earlier positions: with causal=True, hand causal_mask(length) to the "
+                     "block as its mask.")
+
+
+# ---------------------------------------------------------------- training on the reversing task
+
+TRAIN_STEPS, TRAIN_BATCH, TRAIN_LR, MIN_ACCURACY = 40, 32, 1e-2, 0.9
+TRAIN_DIM, TRAIN_MLP = 16, 32  # seeds 0-5 of the reference reach 99-100% in 40 steps
+TRAIN_CALL = (f"the tests' training run: Transformer({VOCAB}, {MAX_LEN}, dim={TRAIN_DIM}, num_heads={HEADS}, "
+              f"mlp_dim={TRAIN_MLP}, causal=False, rngs=rngs) trained to reverse sequences of {SEQ} tokens, "
+              f"{TRAIN_STEPS} Adam steps (lr {TRAIN_LR}) on batches of {TRAIN_BATCH}")
+TX = optax.adam(TRAIN_LR)
+
+
+@nnx.jit
+def _train_step(model, optimizer, tokens, targets):
+    def loss_fn(model):
+        return optax.softmax_cross_entropy_with_integer_labels(model(tokens), targets).mean()
+
+    loss, grads = nnx.value_and_grad(loss_fn)(model)
+    optimizer.update(model, grads)
+    return loss
+
+
+@nnx.jit
+def _new_optimizer(model):
+    return nnx.Optimizer(model, TX, wrt=nnx.Param)
+
+
+def _reverse_batch(rng, n):
+    tokens = rng.integers(0, VOCAB, size=(n, SEQ)).astype(np.int32)
+    return tokens, tokens[:, ::-1].copy()
+
+
+@pytest.mark.exercise("Transformer", points=3)
+@_concise
+def test_transformer_learns_to_reverse(ex):
+    model = _new_transformer(ex, causal=False, seed=1, dim=TRAIN_DIM, mlp=TRAIN_MLP)
+    optimizer = _new_optimizer(model)
+    rng = np.random.default_rng(0)
+    losses = [_train_step(model, optimizer, *_reverse_batch(rng, TRAIN_BATCH)) for _ in range(TRAIN_STEPS)]
+    losses = np.asarray(jax.device_get(losses))
+    tokens, targets = _reverse_batch(np.random.default_rng(1), 256)
+    accuracy = float(np.mean(np.argmax(np.asarray(_apply(model, tokens)), axis=-1) == targets))
+    if accuracy >= MIN_ACCURACY:
+        return
+    same = np.asarray(_apply(model, np.full((1, SEQ), 3, np.int32)))[0]
+    if np.allclose(same, same[:1], atol=1e-5):
+        hint = ("on a sequence of one repeated token every position gave the same logits: the model can't tell "
+                "positions apart, and reversing is all about positions. Add the position embedding.")
+    elif not np.all(np.isfinite(losses)):
+        hint = "the loss became NaN or infinite during training: look for a log or a division of something that can be 0."
+    else:
+        hint = ("the loss went from {:.3g} to {:.3g}: check the forward pass (test_transformer_forward_fixed_weights) "
+                "and the block's (test_block_forward_fixed_weights) first.".format(losses[0], losses[-1]))
+    raise expect.failure(TRAIN_CALL + ", then 256 new sequences",
+                         f"at least {MIN_ACCURACY:.0%} of the tokens reversed right",
+                         f"{accuracy:.1%} right", hint)

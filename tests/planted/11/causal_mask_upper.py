@@ -1,0 +1,7 @@
+"""causal_mask lets each position attend to itself and the positions after it (the upper triangle)."""
+MUST_FAIL = ["test_causal_mask"]
+MUST_SAY = {"test_causal_mask": ["after"]}
+
+
+def causal_mask(n):
+    return jnp.triu(jnp.ones((n, n), dtype=bool))

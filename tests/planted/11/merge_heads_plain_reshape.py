@@ -1,0 +1,8 @@
+"""merge_heads reshapes straight to (batch, length, d) without moving the heads axis back."""
+MUST_FAIL = ["test_merge_heads"]
+MUST_SAY = {"test_merge_heads": ["reshaped straight"]}
+
+
+def merge_heads(x):
+    batch, heads, length, head_dim = x.shape
+    return x.reshape(batch, length, heads * head_dim)

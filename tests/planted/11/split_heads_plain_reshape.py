@@ -1,0 +1,8 @@
+"""split_heads reshapes straight to (batch, heads, length, head_dim), mixing positions into heads."""
+MUST_FAIL = ["test_split_heads"]
+MUST_SAY = {"test_split_heads": ["reshaped straight"]}
+
+
+def split_heads(x, num_heads):
+    batch, length, d = x.shape
+    return x.reshape(batch, num_heads, length, d // num_heads)
