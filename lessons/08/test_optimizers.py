@@ -5,6 +5,10 @@ in float64 (the metrics, SGD and Adam), and from the kit's own training step. Ev
 under jax.jit, as training calls it. The training run on the blobs-and-ring data happens once per test
 session and two tests read its result.
 """
+import inspect
+import sys
+import types
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -67,36 +71,48 @@ def _np_log_softmax(logits):
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def _code_objects(code):
+    """A code object and every code object defined inside it (its inner functions and lambdas)."""
+    found = [code]
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found.extend(_code_objects(const))
+    return found
+
+
 def _optax_used(ex, name, optax_names, *args, run=None):
-    """The Optax functions among `optax_names` that ex.<name> calls (or that the module imports): traced
-    with `args`, or called through `run(fn)`."""
+    """The Optax functions among `optax_names` that ex.<name> runs: traced with `args`, or called through
+    `run(fn)`. What counts is a call, however it is reached (`optax.x`, `optax.losses.x`, an alias imported
+    with `from optax import x as y`, a helper of the module, a transformation built beforehand whose inner
+    update runs): a profiler watches for the code of those functions, and of the functions they define, while
+    the learner's function runs. Importing one without calling it is fine."""
     modules = [m for m in (optax, getattr(optax, "losses", None)) if m is not None]
-    originals = {(m, n): getattr(m, n) for m in modules for n in optax_names if hasattr(m, n)}
-    used = []
-    for attr in dir(ex):
-        value = getattr(ex, attr, None)
-        for (_, n), fn in originals.items():
-            if value is fn:
-                used.append(f"optax.{n} (imported as `{attr}`)")
-                break
+    owners = {}
+    for n in optax_names:
+        for m in modules:
+            code = getattr(inspect.unwrap(getattr(m, n)), "__code__", None) if hasattr(m, n) else None
+            for inner in _code_objects(code) if code is not None else ():
+                owners.setdefault(inner, f"optax.{n}")
+    used = set()
+    previous = sys.getprofile()
 
-    def spy(label, fn):
-        def spied(*a, **k):
-            used.append(label)
-            return fn(*a, **k)
-        return spied
+    def watch(frame, event, arg):
+        if event == "call":
+            label = owners.get(frame.f_code)
+            if label is not None:
+                used.add(label)
+        if previous is not None:
+            previous(frame, event, arg)
 
+    sys.setprofile(watch)
     try:
-        for (m, n), fn in originals.items():
-            setattr(m, n, spy(f"optax.{n}", fn))
         if run is None:
             jax.make_jaxpr(getattr(ex, name))(*args)
         else:
             run(getattr(ex, name))
     finally:
-        for (m, n), fn in originals.items():
-            setattr(m, n, fn)
-    return sorted(set(used))
+        sys.setprofile(previous)
+    return sorted(used)
 
 
 def _by_hand(ex, name, optax_names, call, *args):
