@@ -25,7 +25,7 @@ def _normal(rng, *shape, scale=1.0):
 
 
 def _shape(rng):
-    return (int(rng.integers(2, 7)), int(rng.integers(1, 6)))
+    return (int(rng.integers(2, 7)), int(rng.integers(2, 6)))  # two columns at least: a per-row sum is not the mean
 
 
 # -- regression losses ----------------------------------------------------------------------------
@@ -226,6 +226,51 @@ def _adam_inputs(rng):
 @PROBES("adam", make=_adam_inputs, rtol=1e-4, atol=1e-7, guards=("test_adam_steps",))
 def adam_steps(ex, params, grads, lr, b1, b2, eps):
     return _run_pair(ex.adam(lr, b1=b1, b2=b2, eps=eps), params, grads)
+
+
+def _adam_count_inputs(rng):
+    tree = _tree(rng)
+    return {"params": tree, "grads": _grads_for(rng, tree, int(rng.integers(3, 6))),
+            "lr": float(rng.uniform(0.001, 0.1))}
+
+
+def _step_counters(states):
+    """The positions of the one-element leaves that go up by exactly 1 from each state to the next."""
+    if not states or len({len(s) for s in states}) != 1:
+        return []
+    found = []
+    for i in range(len(states[0])):
+        values = [np.asarray(s[i]) for s in states]
+        if all(v.size == 1 and v.dtype.kind in "iuf" for v in values) and all(
+                float(b.reshape(())) - float(a.reshape(())) == 1.0 for a, b in zip(values, values[1:])):
+            found.append(i)
+    return found
+
+
+def _check_adam_count(got, want, inputs):
+    """The state keeps the step count, as an integer, wherever and under whatever name it keeps it."""
+    states = got.get("states") if isinstance(got, dict) else None
+    if not isinstance(states, list) or not all(isinstance(s, list) for s in states):
+        return "no states came back"
+    counters = _step_counters(states)
+    shown = states if counters else states[1:]
+    counters = counters or _step_counters(states[1:])
+    if not counters:
+        return None  # no count in the state: the updates (adam_steps) show what that costs
+    kinds = sorted({str(np.asarray(s[counters[0]]).dtype) for s in shown
+                    if np.asarray(s[counters[0]]).dtype.kind not in "iu"})
+    return f"the step count in the state is {' and '.join(kinds)}, not an integer" if kinds else None
+
+
+@PROBES("adam", make=_adam_count_inputs, check=_check_adam_count,
+        guards=("test_adam_counts_steps_with_an_integer",))
+def adam_count(ex, params, grads, lr):
+    init, update = ex.adam(lr)
+    states = [init(params)]
+    update = jax.jit(update)
+    for g in grads:
+        states.append(update(g, states[-1], params)[1])
+    return {"states": [list(jax.tree.leaves(s)) for s in states]}
 
 
 # -- Optax ----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import pytest
 
 from grader import expect
 from grader.datasets import blobs_ring
+from grader.numbers import number_kind
 
 TOY_SIZES = (2, 32, 32, 3)
 TOY_SEED = 0  # of the initial weights
@@ -138,10 +139,16 @@ def test_mse(ex):
     got = jax.jit(ex.mse)(pred, target)
     expect.shape(got, (), call=call, hint="one number for all the elements: reduce over every axis.")
     squares = (pred.astype(np.float64) - target) ** 2
-    expect.close(got, want, call=call, rtol=1e-5,
-                 hint="this is the SUM of the squared errors; the loss is their mean, which does not grow with "
-                      "the batch." if _matches(got, squares.sum()) else
-                 "the mean over every element of (pred - target) ** 2.")
+    if _matches(got, squares.sum()):
+        hint = "this is the SUM of the squared errors; the loss is their mean, which does not grow with the batch."
+    elif _matches(got, squares.sum(axis=-1).mean()) or _matches(got, squares.sum(axis=0).mean()):
+        summed, averaged = ("each row", "rows") if _matches(got, squares.sum(axis=-1).mean()) else ("each column", "columns")
+        hint = (f"this sums the squared errors of {summed}, then takes the mean over the {averaged}: "
+                f"{squares.size // squares.shape[0 if averaged == 'rows' else 1]} times the loss here. The loss is the "
+                "mean over EVERY element: the total divided by the number of elements.")
+    else:
+        hint = "the mean over every element of (pred - target) ** 2."
+    expect.close(got, want, call=call, rtol=1e-5, hint=hint)
 
 
 @pytest.mark.exercise("mae", points=1)
@@ -443,13 +450,43 @@ MACRO_CONFUSION = np.array([[5, 1, 0], [2, 3, 1], [0, 4, 6]], np.int32)
 
 
 def _as_triple(got, call):
+    """The learner's (precision, recall, f1) as a tuple of three NumPy scalars, their own dtypes kept."""
     __tracebackhide__ = True
     if np.shape(got) == (3,) and not isinstance(got, (tuple, list)):
         got = tuple(got)  # an array of the three scores holds them as well
     ok = isinstance(got, (tuple, list)) and len(got) == 3 and all(np.shape(v) == () for v in got)
-    expect.that(ok, call=call, expected="a tuple (precision, recall, f1) of three scalars",
+    expect.that(ok, call=call, expected="a tuple (precision, recall, f1) of three float32 scalars",
                 returned=expect.show(got), hint="return the three macro averages, each one number.")
-    return tuple(np.float64(v) for v in got)
+    got = tuple(np.asarray(v) for v in got)
+    kinds = [number_kind(v) for v in got]
+    expect.that(all(k == "floating-point" for k in kinds), call=call,
+                expected="a tuple (precision, recall, f1) of three float32 scalars",
+                returned=f"{expect.show(got)}: {', '.join(f'{n} {v.dtype}' for n, v in zip(SCORE_NAMES, got))}",
+                hint="each score is a fraction between 0 and 1, which only a floating-point number holds (an integer "
+                     "one is 0 or 1): keep the scores in float32, from the division to the mean.")
+    return got
+
+
+SCORE_NAMES = ("precision", "recall", "F1")
+
+
+def _f1_of_means(got, p, r):
+    """True when precision and recall are the right macro means and F1 is the harmonic mean of those two."""
+    pm, rm = p.mean(), r.mean()
+    return _matches(got[:2], (pm, rm)) and _matches(got[2], 2 * pm * rm / (pm + rm) if pm + rm else 0.0)
+
+
+F1_OF_MEANS_HINT = ("F1 came from the macro precision and recall; macro F1 is the mean of each class's own F1 "
+                    "(2 p r / (p + r) per class, then the mean).")
+
+
+def _nan_where_empty(confusion):
+    """The per-class scores as plain division gives them: NaN for 0 / 0 (two ways to write F1)."""
+    c = np.asarray(confusion, np.float64)
+    tp, predicted, actual = np.diag(c), c.sum(axis=0), c.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision, recall = tp / predicted, tp / actual
+        return precision, recall, (2 * precision * recall / (precision + recall), 2 * tp / (predicted + actual))
 
 
 @pytest.mark.exercise("macro_scores", points=2)
@@ -462,9 +499,8 @@ def test_macro_scores(ex):
     if _matches(got, (r.mean(), p.mean(), f1.mean())):
         hint = ("precision and recall are swapped: precision divides by the number PREDICTED as each class (a "
                 "column's sum, axis 0), recall by the number that ARE that class (a row's sum, axis 1).")
-    elif _matches(got[:2], want[:2]) and _matches(got[2], 2 * p.mean() * r.mean() / (p.mean() + r.mean())):
-        hint = ("F1 came from the macro precision and recall; macro F1 is the mean of each class's own F1 "
-                "(2 p r / (p + r) per class, then the mean).")
+    elif _f1_of_means(got, p, r):
+        hint = F1_OF_MEANS_HINT
     elif _matches(got, (accuracy,) * 3):
         hint = ("every score equals the accuracy: these are micro averages, pooled over all examples; macro scores "
                 "take each class's score first, then their plain mean.")
@@ -484,9 +520,20 @@ def test_macro_scores_zero_division(ex):
     p, r, f1 = _np_macro(ZERO_DIVISION_CONFUSION)
     want = (np.float32(p.mean()), np.float32(r.mean()), np.float32(f1.mean()))
     present = [0, 1, 2]  # classes with an example or a prediction
+    nan_p, nan_r, nan_f1s = _nan_where_empty(ZERO_DIVISION_CONFUSION)
+    nan_scores = ((nan_p,), (nan_r,), nan_f1s)  # F1 has two ways to be written
+    skipped = [name for name, g, right, ways in zip(SCORE_NAMES, got, want, nan_scores)
+               if not _matches(g, right) and any(_matches(g, np.nanmean(v)) for v in ways)]
     if not _all_finite(got):
         hint = ("a score came out NaN: 0 / 0 for a class with no predictions (or no examples). The convention here "
                 "is that such a score is 0: divide by max(count, 1), or pick 0 with jnp.where.")
+    elif skipped:
+        named = ", ".join(skipped[:-1]) + " and " + skipped[-1] if len(skipped) > 1 else skipped[0]
+        hint = (f"the {named} of this matrix leave{'s' if len(skipped) == 1 else ''} out the classes where the score is 0 / 0, as "
+                "jnp.nanmean does with NaN: here such a score is 0 (no prediction of c: precision 0; no example of "
+                "c: recall 0), and the mean counts every one of the n classes.")
+    elif _f1_of_means(got, p, r):
+        hint = F1_OF_MEANS_HINT + " Precision and recall are right here, 0 / 0 included."
     elif _matches(got, tuple(v[present].mean() for v in (p, r, f1))) or _matches(
             got, tuple(v[:3].mean() for v in (p, r, f1))):
         hint = ("this averages only the classes that appear; every one of the n classes counts, with 0 where it "
@@ -705,6 +752,52 @@ def test_adam_steps(ex):
         if hint is default and _first_differing(got, _np_adam(grads, lr, 0.9, 0.999, 1e-8), 1e-4, 1e-7) is None:
             hint = "these are Adam's updates for b1=0.9, b2=0.999, eps=1e-8: use the b1, b2 and eps passed in."
     expect.close(got[i], want[i], call=call + f": the updates of step {i + 1}", rtol=1e-4, atol=1e-7, hint=hint)
+
+
+def _step_counters(states):
+    """The positions (in the flattened state) of the one-element leaves that go up by exactly 1 from each
+    state to the next: the step count, wherever and under whatever name the state keeps it."""
+    leaves = [jax.tree.leaves(s) for s in states]
+    if len({len(ls) for ls in leaves}) != 1:
+        return []
+    found = []
+    for i in range(len(leaves[0])):
+        values = [np.asarray(ls[i]) for ls in leaves]
+        if all(v.size == 1 and v.dtype.kind in "iuf" for v in values) and all(
+                float(b.reshape(())) - float(a.reshape(())) == 1.0 for a, b in zip(values, values[1:])):
+            found.append(i)
+    return found
+
+
+@pytest.mark.exercise("adam", points=1)
+def test_adam_counts_steps_with_an_integer(ex):
+    params = _tree(24)
+    grads = _grads(25, params, 3)
+    call = "init, update = adam(0.01); state = init(params), then 3 jitted updates: the step count in each state"
+    expected = "a state holding the step count as an integer array (int32): 0 from init, then 1, 2, 3"
+    try:
+        init, update = ex.adam(0.01)
+        states = [init(params)]
+        step = jax.jit(update)
+        for g in grads:
+            states.append(step(g, states[-1], params)[1])
+    except Exception as err:
+        raise expect.failure(call, expected, _raised(err),
+                             "adam returns (init, update); update(grads, state, params) returns (updates, "
+                             "new_state).") from None
+    counters = _step_counters(states)
+    shown = states if counters else states[1:]
+    counters = counters or _step_counters(states[1:])  # init's state may be laid out otherwise
+    if not counters:
+        return  # no count in the state at all: the updates show what that costs (test_adam_steps)
+    values = [np.asarray(jax.tree.leaves(s)[counters[0]]) for s in shown]
+    floats = [v for v in values if v.dtype.kind not in "iu"]
+    expect.that(not floats, call=call, expected=expected,
+                returned="a count of " + ", ".join(expect.show(v) for v in values),
+                hint="the docstring asks for an int32 count; this one is a float: a float32 count stops going up at "
+                     "2 ** 24 = 16777216 (16777216 + 1 rounds back to 16777216), and the bias correction would stop "
+                     "with it. Make the count an integer array when init creates it and add 1 (an integer) each "
+                     "step; cast it to float32 only where the bias correction needs it.")
 
 
 # ---------------------------------------------------------------- Optax: chain, clipping, schedule
