@@ -269,6 +269,92 @@ def test_newton_sqrt_stops_at_the_tolerance(ex):
                           "update x = (x + a / x) / 2.")
 
 
+class _LoopRanOn(Exception):
+    """A while loop that was still going after the turns allowed."""
+
+
+def _eval_bounded(jaxpr, consts, args, turns):
+    """A jaxpr evaluated one primitive at a time, as jax.core.eval_jaxpr does, except that each while loop
+    (nested ones too, inside a jit, a cond or another loop) may turn at most `turns` times: a loop that
+    would never stop raises _LoopRanOn instead of hanging the tests."""
+    env = dict(zip(jaxpr.constvars, consts))
+    env.update(zip(jaxpr.invars, args))
+
+    def read(v):
+        return v.val if hasattr(v, "val") else env[v]
+
+    for eqn in jaxpr.eqns:
+        values, params, name = [read(v) for v in eqn.invars], eqn.params, eqn.primitive.name
+        if name == "while":
+            n_cond, n_body = params["cond_nconsts"], params["body_nconsts"]
+            cond, body = params["cond_jaxpr"], params["body_jaxpr"]
+            cond_consts, body_consts = values[:n_cond], values[n_cond:n_cond + n_body]
+            carry, done = values[n_cond + n_body:], 0
+            while bool(_eval_bounded(cond.jaxpr, cond.consts, [*cond_consts, *carry], turns)[0]):
+                if done == turns:
+                    raise _LoopRanOn(turns)
+                carry, done = _eval_bounded(body.jaxpr, body.consts, [*body_consts, *carry], turns), done + 1
+            outs = carry
+        elif name == "cond":
+            branches = params["branches"]
+            chosen = branches[int(np.clip(int(values[0]), 0, len(branches) - 1))]
+            outs = _eval_bounded(chosen.jaxpr, chosen.consts, values[1:], turns)
+        elif name in ("pjit", "jit", "closed_call", "core_call"):
+            inner = params["jaxpr"]
+            outs = _eval_bounded(getattr(inner, "jaxpr", inner), getattr(inner, "consts", []), values, turns)
+        else:
+            bind = eqn.primitive.get_bind_params(params)  # (subfuns, params) before jax 0.10, params since
+            subfuns, bind = bind if isinstance(bind, tuple) else ((), bind)
+            outs = eqn.primitive.bind(*subfuns, *values, **bind)
+            outs = outs if eqn.primitive.multiple_results else [outs]
+        for v, value in zip(eqn.outvars, outs):
+            env[v] = value
+    return [read(v) for v in jaxpr.outvars]
+
+
+def _run_bounded(fn, args, turns):
+    """fn(*args) run from its traced program with every while loop allowed at most `turns` turns."""
+    closed, shape = jax.make_jaxpr(fn, return_shape=True)(*args)
+    outs = _eval_bounded(closed.jaxpr, closed.consts, jax.tree.leaves(args), turns)
+    return jax.tree.unflatten(jax.tree.structure(shape), outs)
+
+
+NEWTON_CAP = 100  # MAX_NEWTON_STEPS in the docstring
+NEWTON_UNREACHABLE = (2.0, 1e-20)  # no float32 x has x * x within 2e-20 of 2 (the nearest squares are 2 +- 2.4e-7)
+
+
+@pytest.mark.exercise("newton_sqrt", points=1)
+def test_newton_sqrt_stops_at_the_cap(ex):
+    a, tol = NEWTON_UNREACHABLE
+    call = (f"jax.jit(newton_sqrt)({a:g}, {tol:g}): a tolerance no float32 x can meet (x * x is never within "
+            f"{tol * a:g} of {a:g}), so only the cap of MAX_NEWTON_STEPS = {NEWTON_CAP} updates can stop the loop")
+    expected = f"steps = {NEWTON_CAP}: the loop stops at the cap"
+    args = (np.float32(a), np.float32(tol))
+    turns = 4 * NEWTON_CAP
+    try:
+        _run_bounded(ex.newton_sqrt, args, turns)
+    except TRACER_ERRORS as err:
+        raise _tracer_failure(call, expected, err, "Loop on the values inside the program with lax.while_loop(cond_fn, "
+                              "body_fn, (x, steps)).") from None
+    except _LoopRanOn:
+        raise expect.failure(call, expected, f"a loop still going after {turns} updates (run here one operation at a "
+                                             "time, with a limit, since under jit it would never stop)",
+                             "the loop must stop at the cap even when the tolerance is never met: it goes on only "
+                             "while |x * x - a| > tol * a AND fewer than MAX_NEWTON_STEPS updates were made, so "
+                             "the condition needs both parts.") from None
+    root, steps = _pair(_jitted(ex.newton_sqrt)(*args), call, "(root, steps)")
+    got = int(np.asarray(steps))
+    if got == NEWTON_CAP + 1:
+        hint = (f"one update too many: the loop went on with steps = {NEWTON_CAP} already made. The cap counts "
+                f"updates MADE, so the loop must stop at the cap, once steps reaches MAX_NEWTON_STEPS: it goes on "
+                "only while FEWER than MAX_NEWTON_STEPS updates were made.")
+    else:
+        hint = (f"the loop must stop at the cap: here the tolerance is never met, so it makes exactly "
+                f"MAX_NEWTON_STEPS = {NEWTON_CAP} updates, no more and no fewer, and returns steps = {NEWTON_CAP}.")
+    expect.that(got == NEWTON_CAP, call=call, expected=expected, returned=f"steps = {got} (root {float(root):.7g})",
+                hint=hint)
+
+
 # ---------------------------------------------------------------- power_iteration: lax.fori_loop
 
 POWER_M = _floats(60, (4, 4)) + np.diag([3.0, 0.0, 0.0, 0.0]).astype(np.float32)
@@ -558,10 +644,15 @@ def _np_gru(p, h, x, mistake=None):
 
 
 GRU_MISTAKES = {
-    "swapped_z": "z and 1 - z are swapped: h' = (1 - z) * n + z * h keeps z's share of the OLD state.",
-    "reset_before": "r scaled h before the matmul, (r * h) @ n.wh; here r scales the product, r * (h @ n.wh).",
-    "no_reset": "the candidate n ignores the reset gate r: n = tanh(x @ n.wx + r * (h @ n.wh) + n.b).",
+    "swapped_z": "z and 1 - z are swapped: z is the share of the OLD state h that the new state keeps, and 1 - z "
+                 "the share of the candidate n.",
+    "reset_before": "your code scales h by r BEFORE the matmul with n's wh, as some GRU write-ups do; in this lesson's "
+                    "GRU, as the docstring writes it, r scales the product instead: r multiplies the result of h "
+                    "times n's wh, after the matmul.",
+    "no_reset": "the candidate n ignores the reset gate r: in the docstring's candidate, r multiplies the hidden "
+                "state's term (h times n's wh) inside the tanh.",
 }
+
 
 D_IN, D_H = 3, 4
 ELMAN = _gate(70, D_IN, D_H)
@@ -774,8 +865,18 @@ def test_echo_loss(ex):
         - jnp.swapaxes(ys, 0, 1)) ** 2))(params, xs, ys))
     if own is not None and _matches(got, own, rtol=1e-4, atol=1e-6):
         return  # right, on top of an elman_cell or run_rnn that their own tests judge
+    def time_major(a, reshape):  # what a reshape to (T, batch, ...) gives, seen batch first again
+        return np.swapaxes(a.reshape(a.shape[1], a.shape[0], *a.shape[2:]), 0, 1) if reshape else a
+
+    reshaped = [(rx, ry) for rx in (True, False) for ry in (True, False) if (rx or ry) and _matches(
+        got, _np_echo_loss(params, time_major(xs, rx), time_major(ys, ry)), rtol=1e-4, atol=1e-6)]
     if _matches(got, want * ys.size, rtol=1e-4):
         hint = "this is the SUM of the squared errors; the loss is their mean."
+    elif reshaped:
+        which = {(True, True): "xs and ys were", (True, False): "xs was", (False, True): "ys was"}[reshaped[0]]
+        hint = (f"{which} reshaped to (T, batch, ...), not transposed: the shape is right, but a reshape keeps the "
+                "elements in their batch-first order, so each \"time step\" holds pieces of different sequences "
+                "and times. Swap the first two axes (a transpose) to put time first.")
     else:
         hint = ("from a zero state, read each sequence in time order (the time axis first for run_rnn), predict "
                 "h_t @ out.w + out.b at every step and average the squared errors.")

@@ -64,7 +64,8 @@ def newton_sqrt(a, tol):
     a: a float32 scalar > 0; tol: a float > 0. Both are traced under jit.
     Start at ``x = max(a, 1.0)`` with ``steps = 0``. While ``|x * x - a| > tol * a`` (and fewer than
     MAX_NEWTON_STEPS updates were made), update ``x = (x + a / x) / 2`` and add one to ``steps``.
-    Return the float32 root and the int32 number of updates made.
+    Return the float32 root and the int32 number of updates made. The cap is part of the condition:
+    a tol too small for float32 to meet (1e-20, say) still stops, after exactly MAX_NEWTON_STEPS updates.
 
     The number of updates depends on the values, so loop with ``lax.while_loop``, carrying
     ``(x, steps)``. A Python ``while`` on a traced value fails under jit.
