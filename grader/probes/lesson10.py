@@ -1,10 +1,13 @@
 """Lesson 10 probes: the layout helpers on fresh pytrees and batches; each data-parallel step on a
 hidden linear regression and a hidden MLP, with this module's own loss (a hidden multiple of the mean
 squared error, so a step must work for any mean loss), two steps each with new batches and learning
-rates, on 8 CPU devices as the tests run them; `place_on_mesh` judged by the values and by the blocks
-each device holds; the halo convolution on a fresh signal and kernel. A wrong linear run concerns the
-tests of the linear run, a wrong MLP run the MLP tests; the concept checks (collectives in the program,
-the devices used) stay with the public tests.
+rates, the linear run on 8 CPU devices and the MLP run on a hidden 2 or 4 of them (the public MLP
+tests use 4), so a step must count the devices it was given, not all of JAX's; `place_on_mesh` judged
+by the values and by the blocks each device holds, the params and the batch each by a probe of its
+own; the halo convolution on a fresh signal and kernel, over all 8 devices and over a hidden 2 or 4.
+A wrong linear run concerns the tests of the linear run, a wrong MLP run the MLP tests; the concept
+checks (collectives in the program, the devices used) stay with the public tests. Every call gets
+fresh NumPy inputs and every output is copied out at once, so a step may donate its arguments.
 """
 import jax
 import jax.numpy as jnp
@@ -26,8 +29,23 @@ def _cpu8():
     return jax.devices("cpu")[:N_DEV]
 
 
-def _mesh(name):
-    return Mesh(np.array(_cpu8()), (name,))
+def _devices(n_dev=N_DEV):
+    """All 8 CPU devices, or the LAST n_dev of them, as the public tests take them."""
+    return _cpu8()[N_DEV - n_dev:]
+
+
+def _mesh(name, n_dev=N_DEV):
+    return Mesh(np.array(_devices(n_dev)), (name,))
+
+
+def _fresh(tree):
+    """New NumPy copies of every leaf: no call's input is an array an earlier call may have donated."""
+    return jax.tree.map(lambda a: np.array(a, copy=True), tree)
+
+
+def _small(rng):
+    """The hidden size of the smaller device set: 2 or 4 of the 8."""
+    return int(rng.choice([2, 4]))
 
 
 def _scaled_loss(scale, kind):
@@ -57,7 +75,8 @@ def _training(rng):
     return {"linear": linear, "mlp": mlp,
             "linear_batches": [(x, _normal(rng, n)) for x in xs],
             "mlp_batches": [(x, _normal(rng, n, out)) for x in xs],
-            "lrs": [float(v) for v in rng.uniform(0.02, 0.15, 2)], "scale": float(rng.uniform(0.5, 2.0))}
+            "lrs": [float(v) for v in rng.uniform(0.02, 0.15, 2)], "scale": float(rng.uniform(0.5, 2.0)),
+            "n_small": _small(rng)}
 
 
 def _runs_check(linear_tests, mlp_tests):
@@ -74,13 +93,15 @@ def _runs_check(linear_tests, mlp_tests):
     return check
 
 
-def _two_runs(one_step, linear, mlp, linear_batches, mlp_batches, lrs, scale):
-    """{"linear": [(params, loss)] * 2, "mlp": ...}: two steps of `one_step(loss_fn, kind)` each."""
+def _two_runs(one_step, linear, mlp, linear_batches, mlp_batches, lrs, scale, n_small):
+    """{"linear": [(params, loss)] * 2, "mlp": ...}: two steps of `one_step(loss_fn, n_devices)` each,
+    the linear run on all 8 devices, the MLP run on n_small."""
     out = {}
-    for kind, params, batches in (("linear", linear, linear_batches), ("mlp", mlp, mlp_batches)):
-        step, results = one_step(_scaled_loss(scale, kind)), []
+    for kind, params, batches, n_dev in (("linear", linear, linear_batches, N_DEV),
+                                         ("mlp", mlp, mlp_batches, n_small)):
+        step, results = one_step(_scaled_loss(scale, kind), n_dev), []
         for batch, lr in zip(batches, lrs):
-            params, loss = step(params, batch, lr)
+            params, loss = _fresh(step(_fresh(params), _fresh(batch), lr))
             results.append((params, loss))
         out[kind] = results
     return out
@@ -95,7 +116,7 @@ def _tree_inputs(rng):
 
 @PROBES("replicate", make=_tree_inputs, rtol=0, atol=0)
 def replicate(ex, params):
-    return jax.jit(ex.replicate, static_argnums=1)(params, N_DEV)
+    return ex.replicate(params, N_DEV)
 
 
 def _batch_inputs(rng):
@@ -105,25 +126,24 @@ def _batch_inputs(rng):
 
 @PROBES("shard_batch", make=_batch_inputs, rtol=0, atol=0)
 def shard_batch(ex, batch):
-    return jax.jit(ex.shard_batch, static_argnums=1)(batch, N_DEV)
+    return ex.shard_batch(batch, N_DEV)
 
 
 @PROBES("make_pmap_step", make=_training,
         check=_runs_check(("test_pmap_step_trains_like_one_device",), ("test_pmap_step_trains_the_mlp",)))
 def make_pmap_step(ex, **inputs):
-    def one_step(loss_fn):
-        step = ex.make_pmap_step(loss_fn, _cpu8())
+    def one_step(loss_fn, n_dev):
+        step = ex.make_pmap_step(loss_fn, _devices(n_dev))
 
         def run(params, batch, lr):
-            rep = jax.tree.map(lambda p: np.stack([p] * N_DEV), params)
-            split = jax.tree.map(lambda a: a.reshape((N_DEV, -1) + a.shape[1:]), batch)
-            new, losses = step(rep, split, lr)
-            return jax.tree.map(np.asarray, new), np.asarray(losses)
+            rep = jax.tree.map(lambda p: np.stack([p] * n_dev), params)
+            split = jax.tree.map(lambda a: np.array(a).reshape((n_dev, -1) + a.shape[1:]), batch)
+            return _fresh(step(rep, split, lr))
         return run
 
     out = {}
-    for kind in ("linear", "mlp"):
-        run, params, results = one_step(_scaled_loss(inputs["scale"], kind)), inputs[kind], []
+    for kind, n_dev in (("linear", N_DEV), ("mlp", inputs["n_small"])):
+        run, params, results = one_step(_scaled_loss(inputs["scale"], kind), n_dev), inputs[kind], []
         for batch, lr in zip(inputs[f"{kind}_batches"], inputs["lrs"]):
             new, losses = run(params, batch, lr)
             results.append((new, losses))
@@ -135,20 +155,13 @@ def make_pmap_step(ex, **inputs):
 @PROBES("make_shard_map_step", make=_training,
         check=_runs_check(("test_shard_map_step_trains_like_one_device",), ("test_shard_map_step_trains_the_mlp",)))
 def make_shard_map_step(ex, **inputs):
-    mesh = _mesh("batch")
-    return _two_runs(lambda loss_fn: jax.jit(ex.make_shard_map_step(loss_fn, mesh)), **inputs)
+    return _two_runs(lambda loss_fn, n_dev: jax.jit(ex.make_shard_map_step(loss_fn, _mesh("batch", n_dev))), **inputs)
 
 
 @PROBES("make_jit_step", make=_training,
         check=_runs_check(("test_jit_step_trains_like_one_device",), ("test_jit_step_trains_the_mlp",)))
 def make_jit_step(ex, **inputs):
-    mesh = _mesh("data")
-    return _two_runs(lambda loss_fn: ex.make_jit_step(loss_fn, mesh), **inputs)
-
-
-def _place_inputs(rng):
-    t = _training(rng)
-    return {"params": t["mlp"], "batch": t["mlp_batches"][0]}
+    return _two_runs(lambda loss_fn, n_dev: ex.make_jit_step(loss_fn, _mesh("data", n_dev)), **inputs)
 
 
 def _blocks(tree):
@@ -160,33 +173,65 @@ def _blocks(tree):
     return out
 
 
-def _place_check(got, want, inputs):
-    if not isinstance(got, dict) or set(got) != set(want):
-        return "the output has the wrong structure"
-    for part, test in (("params", "test_place_on_mesh_replicates_the_params"),
-                       ("batch", "test_place_on_mesh_splits_the_batch")):
-        reason = compare(got[part], want[part], rtol=0, atol=0)
+def _even_params(rng):
+    """MLP params whose every leaf's first axis is a multiple of 8: any layout of them works."""
+    a, b, c = (N_DEV * int(v) for v in rng.integers(1, 3, 3))
+    return [{"w": _normal(rng, a, b), "b": _normal(rng, b)}, {"w": _normal(rng, b, c), "b": _normal(rng, c)}]
+
+
+def _place_params_inputs(rng):
+    """Hidden params (their axes rarely multiples of 8) with a batch whose every axis is one."""
+    t = _training(rng)
+    n, d = N_DEV * int(rng.integers(1, 4)), N_DEV * int(rng.integers(1, 3))
+    return {"params": t["mlp"], "batch": (_normal(rng, n, d), _normal(rng, n, d))}
+
+
+def _place_batch_inputs(rng):
+    """A hidden batch with params that any layout could hold."""
+    t = _training(rng)
+    return {"params": _even_params(rng), "batch": t["mlp_batches"][0]}
+
+
+def _place_check(part):
+    def check(got, want, inputs):
+        if not isinstance(got, dict) or set(got) != set(want):
+            return "the output has the wrong structure"
+        reason = compare(got["values"], want["values"], rtol=0, atol=0)
         if reason:
-            return concerns(f"{part}: {reason}", test)
-        if compare(got[part + "_blocks"], want[part + "_blocks"], rtol=0, atol=0):
-            return concerns(f"{part}: the devices hold other blocks than the layout asked for", test)
-    return None
+            return f"{part}: {reason}"
+        if compare(got["blocks"], want["blocks"], rtol=0, atol=0):
+            return f"{part}: the devices hold other blocks than the layout asked for"
+        return None
+    return check
 
 
-@PROBES("place_on_mesh", make=_place_inputs, check=_place_check)
-def place_on_mesh(ex, params, batch):
-    placed_params, placed_batch = ex.place_on_mesh(params, batch, _mesh("rows"))
-    return {"params": jax.tree.map(np.asarray, placed_params), "batch": jax.tree.map(np.asarray, placed_batch),
-            "params_blocks": _blocks(placed_params), "batch_blocks": _blocks(placed_batch)}
+def _placed(ex, params, batch, part):
+    placed = ex.place_on_mesh(_fresh(params), _fresh(batch), _mesh("rows"))[0 if part == "params" else 1]
+    return {"values": jax.tree.map(np.asarray, placed), "blocks": _blocks(placed)}
+
+
+@PROBES("place_on_mesh", make=_place_params_inputs, check=_place_check("params"),
+        guards=("test_place_on_mesh_replicates_the_params",))
+def place_on_mesh_params(ex, params, batch):
+    return _placed(ex, params, batch, "params")
+
+
+@PROBES("place_on_mesh", make=_place_batch_inputs, check=_place_check("batch"),
+        guards=("test_place_on_mesh_splits_the_batch",))
+def place_on_mesh_batch(ex, params, batch):
+    return _placed(ex, params, batch, "batch")
 
 
 def _conv_inputs(rng):
     k = int(rng.choice([3, 5]))
     n = N_DEV * int(rng.integers(k // 2 + 1, 5))
-    return {"x": _normal(rng, n), "kernel": _normal(rng, k)}
+    return {"x": _normal(rng, n), "kernel": _normal(rng, k), "n_small": _small(rng)}
 
 
 @PROBES("conv1d_halo", make=_conv_inputs, value_tests=("test_conv1d_halo",), **TOL)
-def conv1d_halo(ex, x, kernel):
-    mesh = _mesh("shards")
-    return jax.jit(lambda x, k: ex.conv1d_halo(x, k, mesh))(x, kernel)
+def conv1d_halo(ex, x, kernel, n_small):
+    out = {}
+    for name, n_dev in (("all", N_DEV), ("small", n_small)):
+        mesh = _mesh("shards", n_dev)
+        out[name] = np.array(jax.jit(lambda x, k: ex.conv1d_halo(x, k, mesh))(x, kernel))
+    return out

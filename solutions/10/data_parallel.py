@@ -7,7 +7,8 @@ signal split across devices, where neighbours trade the edges of their blocks wi
 
 A loss here is a function `loss_fn(params, batch) -> scalar`, where `batch = (x, y)`: the mean over
 the examples of the batch. `linear_loss` and `mlp_loss` below are two of them, given in full.
-The tests run your code on 8 CPU devices (`jax.devices("cpu")`), so it works on a laptop too.
+The tests run your code on 8 CPU devices (`jax.devices("cpu")`), so it works on a laptop too; some
+give a mesh or a device list of only 4 of them, so count the devices you are given, never all of JAX's.
 """
 import jax
 import jax.numpy as jnp
@@ -62,7 +63,8 @@ def replicate(params, n_devices):
     """One copy of `params` per device, stacked along a new leading axis.
 
     params: any pytree of arrays. Returns the same pytree where every leaf `p` of shape s becomes
-    an array of shape (n_devices, *s) whose every row `[i]` equals `p`.
+    an array of shape (n_devices, *s) whose every row `[i]` equals `p`. It prepares pmap's inputs and
+    is called as is, outside jit: NumPy or jax.numpy, either works (the leaves may be either too).
     """
     ### BEGIN SOLUTION
     return jax.tree.map(lambda p: jnp.broadcast_to(p, (n_devices,) + jnp.shape(p)), params)
@@ -75,6 +77,7 @@ def shard_batch(batch, n_devices):
     batch: any pytree of arrays whose first axis has the same length n, a multiple of n_devices.
     Each leaf of shape (n, *rest) becomes (n_devices, n // n_devices, *rest), where block i holds
     rows i * k ... (i + 1) * k - 1 (k = n // n_devices): device i gets the i-th slice of the batch.
+    Called as is, outside jit, like `replicate`: NumPy or jax.numpy, either works.
     """
     ### BEGIN SOLUTION
     return jax.tree.map(lambda a: jnp.reshape(a, (n_devices, -1) + jnp.shape(a)[1:]), batch)
