@@ -52,12 +52,25 @@ def _finite(tree) -> bool:
 _raised = expect.raised
 
 
+DPA_HINT = ("the error came from jax.nn.dot_product_attention. It wants its own layout, (batch, length, heads, "
+            "head_dim), and values as wide as the queries; this attention takes values of another width (v's last "
+            "axis dv need not be q's d) and any leading axes. Compute the scaled scores, the masked stable softmax "
+            "over the keys and the weighted sum of the values yourself.")
+
+
+def _from_dot_product_attention(err: BaseException) -> bool:
+    """True when the error was raised inside, or on the line of a call to, jax.nn.dot_product_attention."""
+    frames = traceback.extract_tb(err.__traceback__)
+    return any(f.name == "dot_product_attention" or "dot_product_attention" in (f.line or "") for f in frames)
+
+
 def _call(fn, *args, call, expected, hint):
     """fn(*args); a TypeError or ValueError (a shape that doesn't line up) becomes a failure message."""
     try:
         return fn(*args)
     except (TypeError, ValueError, IndexError) as err:
-        raise expect.failure(call, expected, _raised(err), hint) from None
+        raise expect.failure(call, expected, _raised(err), DPA_HINT if _from_dot_product_attention(err) else hint) \
+            from None
 
 
 # ---------------------------------------------------------------- reference math, float64 NumPy
@@ -141,6 +154,21 @@ def _np_attention(q, k, v, mask=None, scale=None, softmax_axis=-1, how="mask"):
     return weights @ v
 
 
+def _np32_shifted(q, k, v, mask, shift):
+    """Attention in float32 (where exp underflows as it does in JAX) with the max subtracted the wrong way:
+    "all_keys", each query's max over every key, masked ones included, the masked keys dropped after exp();
+    "whole", one max for the whole array ("whole_allowed": over the scores the mask allows). Rows whose allowed
+    weights all underflow come out NaN."""
+    q, k, v = (np.asarray(a, np.float32) for a in (q, k, v))
+    scores = (q @ np.swapaxes(k, -1, -2) / np.float32(np.sqrt(q.shape[-1]))).astype(np.float32)
+    allowed = np.broadcast_to(np.asarray(mask, bool), scores.shape)
+    top = {"all_keys": lambda: scores.max(axis=-1, keepdims=True), "whole": scores.max,
+           "whole_allowed": lambda: scores[allowed].max()}[shift]()
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        e = np.where(allowed, np.exp(scores - top), np.float32(0)).astype(np.float32)
+        return (e / e.sum(axis=-1, keepdims=True)) @ v
+
+
 def _np_split(x, h):
     b, t, d = x.shape
     return np.asarray(x).reshape(b, t, h, d // h).transpose(0, 2, 1, 3)
@@ -151,11 +179,11 @@ def _np_merge(x):
     return np.asarray(x).transpose(0, 2, 1, 3).reshape(b, t, h * e)
 
 
-def _np_mha(params, x, h, mask=None, split=_np_split, merge=_np_merge, out=True, how="mask"):
+def _np_mha(params, x, h, mask=None, split=_np_split, merge=_np_merge, out=True, how="mask", scale=None):
     p = {name: {k: np.asarray(v, np.float64) for k, v in layer.items()} for name, layer in params.items()}
     x = np.asarray(x, np.float64)
     q, k, v = (split(x @ p[n]["kernel"] + p[n]["bias"], h) for n in ("query", "key", "value"))
-    merged = merge(_np_attention(q, k, v, mask, how=how))
+    merged = merge(_np_attention(q, k, v, mask, scale=scale, how=how))
     return merged @ p["out"]["kernel"] + p["out"]["bias"] if out else merged
 
 
@@ -420,6 +448,9 @@ def test_batch_norm_training_output(ex):
     slips = [
         ("y was normalized with the running averages; in training mode BatchNorm normalizes with this batch's own "
          "statistics.", _np_batch_norm(x, scale, bias, mean, var, False)[0]),
+        ("y was normalized with the UPDATED running averages (the new_mean and new_var it returns); in training mode "
+         "BatchNorm normalizes with this batch's own mean and variance, and only hands the moved averages back.",
+         _np_batch_norm(x, scale, bias, *_np_batch_norm(x, scale, bias, mean, var, True)[1:], False)[0]),
         ("the statistics were taken over axis 0 only, one per (position, channel); they run over every axis but "
          "the channels.", _affine(_np_normalize(x, 0, BN_EPS), scale, bias)),
         ("the variance divides by n - 1 (ddof=1); normalize with the plain variance, dividing by n.",
@@ -582,9 +613,20 @@ def test_attention_large_scores(ex):
     mask = np.tril(np.ones((4, 4), bool))
     call = ("attention(q, k, v, mask) with q, k of shape (2, 4, 4) whose scores run into the thousands, v (2, 4, 3), "
             "a causal mask")
-    got = _attention(ex)(q, k, v, mask)
+    got = _call(_attention(ex), q, k, v, mask, call=call, expected="an array of shape (2, 4, 3)",
+                hint="the (4, 4) mask broadcasts against the (2, 4, 4) scores: combine them elementwise.")
     want = _np_attention(q, k, v, mask)
-    if not _finite(got):
+    if not _finite(got) and _matches(got, _np32_shifted(q, k, v, mask, "all_keys"), 1e-3, 1e-3):
+        hint = ("rows of the output are NaN: each query's largest score was taken over ALL its keys, the masked ones "
+                "included, and the masked keys were dropped only after exp(). Where a masked key scores far above "
+                "the allowed ones, every allowed exp(score - max) underflows to 0, and 0 / 0 is NaN. Take the max "
+                "over the keys the query may see: mask the scores first, then subtract each row's max.")
+    elif not _finite(got) and any(_matches(got, _np32_shifted(q, k, v, mask, shift), 1e-3, 1e-3)
+                                  for shift in ("whole", "whole_allowed")):
+        hint = ("rows of the output are NaN: one max was subtracted for the whole array, not one per query. A query "
+                "whose scores lie far below that max gets exp() = 0 for every key, and 0 / 0 is NaN. Subtract each "
+                "query's own largest score, over the keys (the last axis).")
+    elif not _finite(got):
         hint = ("the output holds NaN or infinity: exp() of scores in the thousands overflows float32. Subtract each "
                 "query's largest score (over the keys) before exp(); the softmax doesn't change.")
     else:
@@ -674,6 +716,9 @@ def test_multi_head_attention(ex):
         ("this is one head over all d features (scores scaled by sqrt(d)): split q, k and v into num_heads heads "
          "first, so each head attends with its own d // num_heads features.", _np_mha(params, x, 1, mask)),
         ("the mask changed nothing: pass it on to attention.", _np_mha(params, x, HEADS, None)),
+        (f"each head's scores were divided by sqrt({D_MODEL}), the model's whole feature size; a head's queries have "
+         f"d // num_heads = {D_MODEL // HEADS} features, and the scale is 1 / sqrt of that (attention reads it from "
+         "the last axis of the q it is given).", _np_mha(params, x, HEADS, mask, scale=np.sqrt(D_MODEL))),
         ("the heads were split by reshaping straight to (batch, heads, length, head_dim), which mixes positions "
          "into heads (split_heads' test says more).",
          _np_mha(params, x, HEADS, mask, split=lambda a, h: a.reshape(a.shape[0], h, a.shape[1], -1),
@@ -684,12 +729,17 @@ def test_multi_head_attention(ex):
                                         "merge_heads; then the out projection."))
 
 
-def _program_size(fn, *args):
-    """The number of equations in fn's jaxpr, nested ones included."""
+ATTENTION_OPS = ("dot_general", "exp")  # the matrix products (projections, scores, weights @ v) and the softmax's exp
+
+
+def _attention_ops(fn, *args):
+    """The number of matrix products and exponentials in fn's jaxpr, nested ones included: the work of the
+    attention itself, which a loop over the heads repeats once per head. (Slicing, stacking and concatenating
+    the heads may take one operation per head; that is layout, not attention, and is not counted.)"""
     def count(jaxpr):
         total = 0
         for eqn in jaxpr.eqns:
-            total += 1
+            total += eqn.primitive.name in ATTENTION_OPS
             for value in eqn.params.values():
                 for sub in value if isinstance(value, (tuple, list)) else (value,):
                     inner = getattr(sub, "jaxpr", sub)
@@ -706,14 +756,16 @@ def test_multi_head_attention_all_heads_at_once(ex):
     for heads in (2, 4):
         call = f"multi_head_attention(params, x, num_heads={heads}) with d = {D_MODEL}, x of shape (1, 3, {D_MODEL})"
         try:
-            sizes[heads] = _program_size(functools.partial(ex.multi_head_attention, num_heads=heads), params, x)
+            sizes[heads] = _attention_ops(functools.partial(ex.multi_head_attention, num_heads=heads), params, x)
         except (TypeError, ValueError, IndexError) as err:
             raise expect.failure(call, "one program for every head at once", _raised(err),
                                  "num_heads is a Python int: it may shape arrays, and the program may not loop "
                                  "over it.") from None
     expect.that(sizes[2] == sizes[4], call=f"multi_head_attention(params, x, num_heads=2), then num_heads=4, d = {D_MODEL}",
-                expected="the same program for any number of heads (the heads are one axis of the arrays)",
-                returned=f"{sizes[2]} operations for 2 heads but {sizes[4]} for 4: the program grows with the heads",
+                expected="the same number of matrix products and exponentials (dot_general, exp) for any number of "
+                         "heads: the heads are one axis of the arrays",
+                returned=f"{sizes[2]} of them for 2 heads but {sizes[4]} for 4: the attention in the program grows "
+                         "with the heads",
                 hint="a Python loop over the heads writes one attention per head into the program. split_heads puts "
                      "the heads on an axis of their own, and attention runs on all of them at once.")
 
@@ -888,8 +940,10 @@ def _set_block(found, w):
     attention.out.bias.set_value(jnp.asarray(w["attention"]["out"]["bias"]))
 
 
-def _np_block(x, w, mask=None, order="pre", attn_residual=True, mlp_residual=True, relu=True, final_norm=False):
-    """The docstring's block in float64 NumPy; the keywords give the usual slips instead."""
+def _np_block(x, w, mask=None, order="pre", attn_residual=True, mlp_residual=True, relu=True, final_norm=False,
+              residual_from_norm=()):
+    """The docstring's block in float64 NumPy; the keywords give the usual slips instead (residual_from_norm:
+    the sublayers, "attn" and/or "mlp", whose residual sum starts from the normalized x instead of x)."""
     def ln(z, p):
         return _np_layer_norm(z, p["scale"], p["bias"])
 
@@ -905,8 +959,12 @@ def _np_block(x, w, mask=None, order="pre", attn_residual=True, mlp_residual=Tru
     if order == "post":
         x = ln(x + attn(x), w["norm1"])
         return ln(x + mlp(x), w["norm2"])
-    x = x + attn(ln(x, w["norm1"])) if attn_residual else attn(ln(x, w["norm1"]))
-    x = x + mlp(ln(x, w["norm2"])) if mlp_residual else mlp(ln(x, w["norm2"]))
+    h = ln(x, w["norm1"])
+    base = h if "attn" in residual_from_norm else x
+    x = base + attn(h) if attn_residual else attn(h)
+    h = ln(x, w["norm2"])
+    base = h if "mlp" in residual_from_norm else x
+    x = base + mlp(h) if mlp_residual else mlp(h)
     return ln(x, w["norm2"]) if final_norm else x
 
 
@@ -919,6 +977,12 @@ BLOCK_SLIPS = [
     ("no ReLU between mlp_in and mlp_out.", {"relu": False}),
     ("a LayerNorm was applied to the block's output as well; the block returns the last residual sum.",
      {"final_norm": True}),
+    ("the residual sums starting from the NORMALIZED x (norm(x) + sublayer(norm(x))): the residual path carries x "
+     "itself, never normalized; only the sublayer's input is.", {"residual_from_norm": ("attn", "mlp")}),
+    ("the attention's residual sum starting from the NORMALIZED x (norm1(x) + attention(norm1(x))): the residual "
+     "path carries x itself, never normalized; only the attention's input is.", {"residual_from_norm": ("attn",)}),
+    ("the MLP's residual sum starting from the NORMALIZED x (norm2(x) + mlp(norm2(x))): the residual path carries "
+     "x itself, never normalized; only the MLP's input is.", {"residual_from_norm": ("mlp",)}),
 ]
 
 
