@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from grader import bounded_loops
 from grader.probes import Probes, compare, concerns
 
 PROBES = Probes("09")
@@ -89,48 +90,6 @@ def newton_sqrt(ex, a, tol):
 NEWTON_CAP = 100  # MAX_NEWTON_STEPS
 
 
-class _LoopRanOn(Exception):
-    """A while loop still going after the turns allowed."""
-
-
-def _eval_bounded(jaxpr, consts, args, turns):
-    """A jaxpr evaluated one primitive at a time, each while loop (nested ones too) allowed at most `turns`
-    turns: a loop that never stops raises _LoopRanOn instead of hanging the probe."""
-    env = dict(zip(jaxpr.constvars, consts))
-    env.update(zip(jaxpr.invars, args))
-
-    def read(v):
-        return v.val if hasattr(v, "val") else env[v]
-
-    for eqn in jaxpr.eqns:
-        values, params, name = [read(v) for v in eqn.invars], eqn.params, eqn.primitive.name
-        if name == "while":
-            n_cond, n_body = params["cond_nconsts"], params["body_nconsts"]
-            cond, body = params["cond_jaxpr"], params["body_jaxpr"]
-            cond_consts, body_consts = values[:n_cond], values[n_cond:n_cond + n_body]
-            carry, done = values[n_cond + n_body:], 0
-            while bool(_eval_bounded(cond.jaxpr, cond.consts, [*cond_consts, *carry], turns)[0]):
-                if done == turns:
-                    raise _LoopRanOn(turns)
-                carry, done = _eval_bounded(body.jaxpr, body.consts, [*body_consts, *carry], turns), done + 1
-            outs = carry
-        elif name == "cond":
-            branches = params["branches"]
-            chosen = branches[int(np.clip(int(values[0]), 0, len(branches) - 1))]
-            outs = _eval_bounded(chosen.jaxpr, chosen.consts, values[1:], turns)
-        elif name in ("pjit", "jit", "closed_call", "core_call"):
-            inner = params["jaxpr"]
-            outs = _eval_bounded(getattr(inner, "jaxpr", inner), getattr(inner, "consts", []), values, turns)
-        else:
-            bind = eqn.primitive.get_bind_params(params)  # (subfuns, params) before jax 0.10, params since
-            subfuns, bind = bind if isinstance(bind, tuple) else ((), bind)
-            outs = eqn.primitive.bind(*subfuns, *values, **bind)
-            outs = outs if eqn.primitive.multiple_results else [outs]
-        for v, value in zip(eqn.outvars, outs):
-            env[v] = value
-    return [read(v) for v in jaxpr.outvars]
-
-
 def _unreachable(a: np.float32) -> bool:
     """True when no float32 x near sqrt(a) has x * x equal to a, rounded to float32 or exactly."""
     x = np.float32(np.sqrt(np.float64(a)))
@@ -163,10 +122,9 @@ def _check_newton_cap(got, want, inputs):
 @PROBES("newton_sqrt", make=_newton_cap_inputs, check=_check_newton_cap, guards=("test_newton_sqrt_stops_at_the_cap",))
 def newton_sqrt_cap(ex, a, tol):
     args = (np.float32(a), np.float32(tol))
-    closed = jax.make_jaxpr(ex.newton_sqrt)(*args)
     try:
-        _eval_bounded(closed.jaxpr, closed.consts, list(args), 4 * NEWTON_CAP)  # under jit it would never stop
-    except _LoopRanOn:
+        bounded_loops.run_bounded(ex.newton_sqrt, args, 4 * NEWTON_CAP)  # under jit it would never stop
+    except bounded_loops.LoopRanOn:
         return {"steps": None}
     return {"steps": jax.jit(ex.newton_sqrt)(*args)[1]}
 

@@ -6,10 +6,6 @@ computed again here in NumPy; train_step and eval_step on a small model of the t
 pass the tests make goes through one small jitted function, so the whole file compiles only a handful
 of programs.
 """
-import functools
-import traceback
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -17,7 +13,7 @@ import optax
 import pytest
 from flax import nnx
 
-from grader import expect, targets
+from grader import expect
 from grader.datasets import digits
 
 SEED = 0
@@ -115,35 +111,8 @@ def _describe(module) -> str | None:
     return None
 
 
-def _concise(test):
-    """An error raised in your file becomes a short message that says what and where, not a traceback
-    through Flax's internals. (Assertions and "not written yet" pass through unchanged.)"""
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        try:
-            return test(*args, **kwargs)
-        except (AssertionError, NotImplementedError):
-            raise
-        except Exception as err:
-            path = getattr(kwargs.get("ex"), "path", None)
-            where = _line_in(err, path) if path is not None else None
-            if where is None:
-                raise
-            message = str(err).split("\n--------------------")[0].strip()
-            failure = f"Your code raised {type(err).__name__}: {message}\n  {where}"
-        pytest.fail(failure, pytrace=False)  # outside the except block, so no chained traceback
-
-    return run
 
 
-def _line_in(err: BaseException, path) -> str | None:
-    """Where in ``path`` the error went by last (file, line, function and code), or None."""
-    path = Path(path).resolve()
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename).resolve() == path]
-    if not frames:
-        return None
-    frame = frames[-1]
-    return f"at {targets.display(path)}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
 
 
 EXPECTED_LAYERS = [
@@ -426,7 +395,7 @@ def trained():
 # ---------------------------------------------------------------- the module
 
 @pytest.mark.exercise("CNN", points=1)
-@_concise
+@expect.concise_errors
 def test_cnn_output_shape(ex):
     model = _new_model(ex)
     graphdef, state = nnx.split(model)
@@ -444,7 +413,7 @@ def test_cnn_output_shape(ex):
 
 
 @pytest.mark.exercise("CNN", points=1)
-@_concise
+@expect.concise_errors
 def test_cnn_layers(ex):
     model = _new_model(ex)
     got = [d for d in map(_describe, _modules(model)) if d is not None]
@@ -463,7 +432,7 @@ def test_cnn_layers(ex):
 
 
 @pytest.mark.exercise("CNN", points=2)
-@_concise
+@expect.concise_errors
 def test_cnn_parameter_count(ex):
     model = _new_model(ex)
     n_params = sum(leaf.size for leaf in _leaves(model, nnx.Param))
@@ -478,7 +447,7 @@ def test_cnn_parameter_count(ex):
 
 
 @pytest.mark.exercise("CNN", points=2)
-@_concise
+@expect.concise_errors
 def test_dropout_only_in_training(ex):
     x = _data()[2][:BATCH]
     model = _new_model(ex)
@@ -498,7 +467,7 @@ def test_dropout_only_in_training(ex):
 
 
 @pytest.mark.exercise("CNN", points=2)
-@_concise
+@expect.concise_errors
 def test_batchnorm_updates_only_in_training(ex):
     x = _data()[2][:BATCH]
     model = _new_model(ex)
@@ -522,7 +491,7 @@ def test_batchnorm_updates_only_in_training(ex):
 
 
 @pytest.mark.exercise("CNN", points=2)
-@_concise
+@expect.concise_errors
 def test_cnn_forward_fixed_weights(ex):
     x = _data()[2][:N_FIXED]
     model = _new_model(ex)
@@ -557,7 +526,7 @@ def test_cnn_forward_fixed_weights(ex):
 # ---------------------------------------------------------------- the training step
 
 @pytest.mark.exercise("train_step", points=2)
-@_concise
+@expect.concise_errors
 def test_train_step_updates_model(ex):
     x, y = _small_batch()
     model = _small_model()
@@ -594,7 +563,7 @@ def _loss_slip(loss, want, x, y) -> str:
 
 
 @pytest.mark.exercise("train_step", points=2)
-@_concise
+@expect.concise_errors
 def test_train_step_sets_training_mode(ex):
     x, y = _small_batch()
     model = _small_model(running_averages=True)
@@ -632,7 +601,7 @@ def test_train_step_sets_training_mode(ex):
 
 
 @pytest.mark.exercise("train_step", points=1)
-@_concise
+@expect.concise_errors
 def test_loss_falls(ex, trained):
     run = trained(ex)
     first, last = float(run.losses[0].mean()), float(run.losses[-1].mean())
@@ -646,7 +615,7 @@ def test_loss_falls(ex, trained):
 
 
 @pytest.mark.exercise("train_step", points=3)
-@_concise
+@expect.concise_errors
 def test_test_accuracy(ex, trained):
     run = trained(ex)
     y_test = _data()[3]
@@ -693,7 +662,7 @@ def _metric_slip(what, got, want, n) -> str:
 
 
 @pytest.mark.exercise("eval_step", points=2)
-@_concise
+@expect.concise_errors
 def test_eval_step_metrics(ex):
     model, x, y, logits = _eval_case()
     result = ex.eval_step(model, x, y)
@@ -710,7 +679,7 @@ def test_eval_step_metrics(ex):
 
 
 @pytest.mark.exercise("eval_step", points=2)
-@_concise
+@expect.concise_errors
 def test_eval_step_is_deterministic(ex):
     model, x, y, _ = _eval_case()
     stats = _leaves(model, nnx.BatchStat)

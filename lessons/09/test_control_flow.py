@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from grader import expect, jax_errors
+from grader import bounded_loops, expect, jax_errors
 
 # ---------------------------------------------------------------- helpers
 
@@ -269,56 +269,6 @@ def test_newton_sqrt_stops_at_the_tolerance(ex):
                           "update x = (x + a / x) / 2.")
 
 
-class _LoopRanOn(Exception):
-    """A while loop that was still going after the turns allowed."""
-
-
-def _eval_bounded(jaxpr, consts, args, turns):
-    """A jaxpr evaluated one primitive at a time, as jax.core.eval_jaxpr does, except that each while loop
-    (nested ones too, inside a jit, a cond or another loop) may turn at most `turns` times: a loop that
-    would never stop raises _LoopRanOn instead of hanging the tests."""
-    env = dict(zip(jaxpr.constvars, consts))
-    env.update(zip(jaxpr.invars, args))
-
-    def read(v):
-        return v.val if hasattr(v, "val") else env[v]
-
-    for eqn in jaxpr.eqns:
-        values, params, name = [read(v) for v in eqn.invars], eqn.params, eqn.primitive.name
-        if name == "while":
-            n_cond, n_body = params["cond_nconsts"], params["body_nconsts"]
-            cond, body = params["cond_jaxpr"], params["body_jaxpr"]
-            cond_consts, body_consts = values[:n_cond], values[n_cond:n_cond + n_body]
-            carry, done = values[n_cond + n_body:], 0
-            while bool(_eval_bounded(cond.jaxpr, cond.consts, [*cond_consts, *carry], turns)[0]):
-                if done == turns:
-                    raise _LoopRanOn(turns)
-                carry, done = _eval_bounded(body.jaxpr, body.consts, [*body_consts, *carry], turns), done + 1
-            outs = carry
-        elif name == "cond":
-            branches = params["branches"]
-            chosen = branches[int(np.clip(int(values[0]), 0, len(branches) - 1))]
-            outs = _eval_bounded(chosen.jaxpr, chosen.consts, values[1:], turns)
-        elif name in ("pjit", "jit", "closed_call", "core_call"):
-            inner = params["jaxpr"]
-            outs = _eval_bounded(getattr(inner, "jaxpr", inner), getattr(inner, "consts", []), values, turns)
-        else:
-            bind = eqn.primitive.get_bind_params(params)  # (subfuns, params) before jax 0.10, params since
-            subfuns, bind = bind if isinstance(bind, tuple) else ((), bind)
-            outs = eqn.primitive.bind(*subfuns, *values, **bind)
-            outs = outs if eqn.primitive.multiple_results else [outs]
-        for v, value in zip(eqn.outvars, outs):
-            env[v] = value
-    return [read(v) for v in jaxpr.outvars]
-
-
-def _run_bounded(fn, args, turns):
-    """fn(*args) run from its traced program with every while loop allowed at most `turns` turns."""
-    closed, shape = jax.make_jaxpr(fn, return_shape=True)(*args)
-    outs = _eval_bounded(closed.jaxpr, closed.consts, jax.tree.leaves(args), turns)
-    return jax.tree.unflatten(jax.tree.structure(shape), outs)
-
-
 NEWTON_CAP = 100  # MAX_NEWTON_STEPS in the docstring
 NEWTON_UNREACHABLE = (2.0, 1e-20)  # no float32 x has x * x within 2e-20 of 2 (the nearest squares are 2 +- 2.4e-7)
 
@@ -332,11 +282,11 @@ def test_newton_sqrt_stops_at_the_cap(ex):
     args = (np.float32(a), np.float32(tol))
     turns = 4 * NEWTON_CAP
     try:
-        _run_bounded(ex.newton_sqrt, args, turns)
+        bounded_loops.run_bounded(ex.newton_sqrt, args, turns)
     except TRACER_ERRORS as err:
         raise _tracer_failure(call, expected, err, "Loop on the values inside the program with lax.while_loop(cond_fn, "
                               "body_fn, (x, steps)).") from None
-    except _LoopRanOn:
+    except bounded_loops.LoopRanOn:
         raise expect.failure(call, expected, f"a loop still going after {turns} updates (run here one operation at a "
                                              "time, with a limit, since under jit it would never stop)",
                              "the loop must stop at the cap even when the tolerance is never met: it goes on only "

@@ -9,7 +9,6 @@ result built faithfully on your own earlier functions is accepted: a mistake bel
 """
 import functools
 import traceback
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +17,7 @@ import optax
 import pytest
 from flax import nnx
 
-from grader import expect, targets
+from grader import expect
 
 LN_EPS = 1e-6  # nnx.LayerNorm, RMSNorm, GroupNorm, InstanceNorm
 BN_EPS, BN_MOMENTUM = 1e-5, 0.99  # nnx.BatchNorm
@@ -775,34 +774,8 @@ def test_multi_head_attention_all_heads_at_once(ex):
 DIM, MLP_DIM, VOCAB, MAX_LEN, SEQ = 8, 16, 11, 7, 6
 
 
-def _concise(test):
-    """An error raised in your file becomes a short message that says what and where, not a traceback
-    through Flax's internals. (Assertions and "not written yet" pass through unchanged.)"""
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        try:
-            return test(*args, **kwargs)
-        except (AssertionError, NotImplementedError):
-            raise
-        except Exception as err:
-            path = getattr(kwargs.get("ex"), "path", None)
-            where = _line_in(err, path) if path is not None else None
-            if where is None:
-                raise
-            message = str(err).split("\n--------------------")[0].strip()
-            failure = f"Your code raised {type(err).__name__}: {message}\n  {where}"
-        pytest.fail(failure, pytrace=False)
-
-    return run
 
 
-def _line_in(err: BaseException, path) -> str | None:
-    path = Path(path).resolve()
-    frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename).resolve() == path]
-    if not frames:
-        return None
-    frame = frames[-1]
-    return f"at {targets.display(path)}, line {frame.lineno}, in {frame.name}: {(frame.line or '').strip()}"
 
 
 @nnx.jit(static_argnums=(0, 1, 2))
@@ -870,7 +843,7 @@ def _layer_differences(model, expected):
 
 
 @pytest.mark.exercise("TransformerBlock", points=1)
-@_concise
+@expect.concise_errors
 def test_block_layers(ex):
     block = _new_block(ex)
     differences = _layer_differences(block, BLOCK_LAYERS)
@@ -1002,7 +975,7 @@ def _block_case(ex):
 
 
 @pytest.mark.exercise("TransformerBlock", points=3)
-@_concise
+@expect.concise_errors
 def test_block_forward_fixed_weights(ex):
     x, w, block = _block_case(ex)
     got = np.asarray(_apply(block, x))
@@ -1017,7 +990,7 @@ def test_block_forward_fixed_weights(ex):
 
 
 @pytest.mark.exercise("TransformerBlock", points=1)
-@_concise
+@expect.concise_errors
 def test_block_passes_the_mask(ex):
     mask = np.tril(np.ones((SEQ, SEQ), bool))
     x, w, block = _block_case(ex)
@@ -1051,7 +1024,7 @@ def _tokens(seed, shape, vocab=VOCAB):
 
 
 @pytest.mark.exercise("Transformer", points=1)
-@_concise
+@expect.concise_errors
 def test_transformer_shape(ex):
     model = _new_transformer(ex, causal=False)
     graphdef, state = nnx.split(model)
@@ -1066,7 +1039,7 @@ def test_transformer_shape(ex):
 
 
 @pytest.mark.exercise("Transformer", points=1)
-@_concise
+@expect.concise_errors
 def test_transformer_layers(ex):
     model = _new_transformer(ex, causal=False)
     differences = _layer_differences(model, TRANSFORMER_LAYERS)
@@ -1151,7 +1124,7 @@ def _block_as_function(block, mask=None):
 
 
 @pytest.mark.exercise("Transformer", points=2)
-@_concise
+@expect.concise_errors
 def test_transformer_forward_fixed_weights(ex):
     model, found, w = _transformer_case(ex, causal=False)
     tokens = _tokens(93, (2, SEQ))
@@ -1184,7 +1157,7 @@ def _earlier_changed(outputs, changed_from) -> float:
 
 
 @pytest.mark.exercise("Transformer", points=2)
-@_concise
+@expect.concise_errors
 def test_transformer_causal(ex):
     tokens = _tokens(94, (2, SEQ))
     later = tokens.copy()
@@ -1252,7 +1225,7 @@ def _reverse_batch(rng, n):
 
 
 @pytest.mark.exercise("Transformer", points=3)
-@_concise
+@expect.concise_errors
 def test_transformer_learns_to_reverse(ex):
     model = _new_transformer(ex, causal=False, seed=1, dim=TRAIN_DIM, mlp=TRAIN_MLP)
     optimizer = _new_optimizer(model)
