@@ -271,6 +271,11 @@ def test_count_labels_drops_out_of_range(ex):
 
 
 def _diagnose_lookup(got, x, idx, fill):
+    past = [k for k, i in enumerate(idx) if i >= len(x)]
+    seen = {float(got[k]) for k in past}
+    if len(seen) == 1 and not np.isclose(seen.pop(), fill) and not np.isclose(got[past[0]], x[-1]):
+        return (f"every index past the end gave {got[past[0]]:g}, but fill was {fill:g} in this call: the value "
+                "for those indexes must come from the fill argument, whatever it is.")
     for k, i in enumerate(idx):
         if i >= len(x) and not np.isclose(got[k], fill):
             clamped = " (the last element: a plain read clamps an index past the end)" \
@@ -285,8 +290,9 @@ def _diagnose_lookup(got, x, idx, fill):
 @pytest.mark.exercise("lookup_or", points=2)
 def test_lookup_or_fills_past_the_end(ex):
     idx = np.array([0, 5, 6, 40], dtype=np.int32)
-    want = np.array([X[0], X[5], -1.0, -1.0], dtype=np.float32)
-    _check(ex.lookup_or, "lookup_or", (X, idx, -1.0), want, _diagnose_lookup, static=(2,))
+    for fill in (-1.0, 2.5):  # two fills: the value past the end must follow the argument
+        want = np.array([X[0], X[5], fill, fill], dtype=np.float32)
+        _check(ex.lookup_or, "lookup_or", (X, idx, fill), want, _diagnose_lookup, static=(2,))
 
 
 @pytest.mark.exercise("mean_of_list", points=1)
