@@ -164,6 +164,9 @@ def _one_dropout(out, want, x, p):
         if not np.allclose(ratio, ratio[0], rtol=1e-5):
             return ["the kept entries are not x / p_keep, nor x times any one number"]
         found.append(concerns(f"the kept entries are x times {ratio[0]:.4g}, not x / p_keep", SCALES))
+    if kept.ndim == 2 and ((kept == kept[:1]).all() or (kept == kept[:, :1]).all()):
+        found.append(concerns("the same entries were kept in every row (or every column): the mask was "
+                              "broadcast, not drawn for every entry", RATE))
     rate = float(kept.mean())
     if abs(rate - p) > Z * math.sqrt(p * (1 - p) / kept.size):
         found.append(concerns(f"it keeps a fraction {rate:.3f} of the entries, too far from p_keep", RATE))

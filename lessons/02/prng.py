@@ -9,7 +9,8 @@ def make_keys(seed, n):
 
     Make one new-style (typed) key with `jax.random.key(seed)`, then split it into `n` keys with a
     single `jax.random.split` call. Returns a key array of shape `(n,)`: its dtype is a key type,
-    not `uint32`.
+    not `uint32`. The tests jit it with only `n` static: `seed` arrives traced, so hand it to
+    `jax.random.key` as it is (an `int(seed)` would need a concrete value).
     """
     # YOUR CODE HERE
     raise NotImplementedError()

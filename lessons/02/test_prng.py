@@ -442,13 +442,21 @@ def test_dropout_scales_kept_values(ex):
 @pytest.mark.exercise("dropout", points=2)
 def test_dropout_keep_rate(ex):
     got = dropped(ex.dropout, 1)
-    rate = float(np.mean(np.asarray(got) != 0))
+    kept = np.asarray(got) != 0
+    call = f"dropout(jax.random.key(1), {X_SHOWN}, {P_KEEP})"
+    for axis, along, each in ((0, "row", "column"), (1, "column", "row")):
+        if kept.ndim == 2 and kept.any() and not kept.all() and (kept == kept.take([0], axis=axis)).all():
+            raise expect.failure(call, "a keep/drop decision of its own for every entry of x",
+                                 f"the same entries kept in every {along}",
+                                 f"one keep decision was shared by a whole {each}: the mask was drawn with a "
+                                 "shape smaller than x's and broadcast. Every entry needs its own draw.")
+    rate = float(np.mean(kept))
     tol = 5 * math.sqrt(P_KEEP * (1 - P_KEEP) / X.size)  # five standard errors of the keep rate
     hint = "p_keep is the chance to KEEP an entry."
     if abs(rate - (1 - P_KEEP)) <= tol:
         hint = (f"it kept about {1 - P_KEEP:.1f} of the entries, 1 - p_keep: p_keep is the chance to KEEP an "
                 "entry, not to drop it.")
-    expect.that(abs(rate - P_KEEP) <= tol, call=f"dropout(jax.random.key(1), {X_SHOWN}, {P_KEEP})",
+    expect.that(abs(rate - P_KEEP) <= tol, call=call,
                 expected=f"a fraction {P_KEEP} +- {tol:.3f} of the entries kept", returned=f"{rate:.3f} kept",
                 hint=hint)
 
