@@ -119,6 +119,11 @@ def _check_cnn(got, want, inputs):
     if np.array_equal(outs[0], outs[1]):
         found.append(concerns("in training mode, two calls on the same images gave the same logits (no dropout)",
                               DROPOUT))
+    n_shape = inputs["n_shape"]
+    if got["dropout"] is not None and [list(c) for c in got["dropout"]] != [[n_shape, 64]]:
+        found.append(concerns(f"in training mode, dropout is called on arrays of shapes "
+                              f"{[tuple(c) for c in got['dropout']]} in one forward pass of {n_shape} images, not "
+                              f"once on dense1's output ({n_shape}, 64)", DROPOUT))
     stats_finding = _check_stats([[np.asarray(leaf, np.float64) for leaf in snap] for snap in got["stats"]],
                                  [np.shape(leaf) for leaf in want["stats"][0]])
     return merge_findings(found + ([stats_finding] if stats_finding else []))
@@ -161,6 +166,9 @@ def cnn(ex, seed, x, n_shape):
     shape = jax.eval_shape(lambda s, x: nnx.merge(graphdef, s)(x), state,
                            jax.ShapeDtypeStruct((n_shape, 8, 8, 1), jnp.float32))
     model.train()
+    dense = [m for m in _modules(model) if isinstance(m, nnx.Linear)]
+    has_dense = all(sum((m.in_features, m.out_features) == io for m in dense) == 1 for io in ((128, 64), (64, 10)))
+    dropout = _dropout_inputs(model, n_shape) if has_dense else None
     stats = [_leaves(model, nnx.BatchStat)]
     train = []
     for _ in range(2):
@@ -170,7 +178,24 @@ def cnn(ex, seed, x, n_shape):
     evals = [_forward(model, x), _forward(model, x)]
     stats.append(_leaves(model, nnx.BatchStat))
     return {"counts": counts, "shape": [list(shape.shape), str(shape.dtype)], "train": train, "eval": evals,
-            "stats": stats}
+            "stats": stats, "dropout": dropout}
+
+
+def _dropout_inputs(model, n):
+    """The shapes every nnx.Dropout call of one traced forward pass gets (as the test records them)."""
+    calls, original = [], nnx.Dropout.__call__
+
+    def recording(self, inputs, *args, **kwargs):
+        calls.append([int(d) for d in jnp.shape(inputs)])
+        return original(self, inputs, *args, **kwargs)
+
+    graphdef, state = nnx.split(model)
+    nnx.Dropout.__call__ = recording
+    try:
+        jax.eval_shape(lambda s, x: nnx.merge(graphdef, s)(x), state, jax.ShapeDtypeStruct((n, 8, 8, 1), jnp.float32))
+    finally:
+        nnx.Dropout.__call__ = original
+    return calls
 
 
 FORWARD = "test_cnn_forward_fixed_weights"

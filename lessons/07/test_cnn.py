@@ -115,6 +115,31 @@ def _describe(module) -> str | None:
 
 
 
+def _dropout_inputs(model, n):
+    """The shapes every nnx.Dropout call of one forward pass gets, in the model's current mode.
+
+    The forward pass is only traced (jax.eval_shape), with Dropout's __call__ wrapped for the while."""
+    calls, original = [], nnx.Dropout.__call__
+
+    def recording(self, inputs, *args, **kwargs):
+        calls.append(tuple(jnp.shape(inputs)))
+        return original(self, inputs, *args, **kwargs)
+
+    graphdef, state = nnx.split(model)
+    nnx.Dropout.__call__ = recording
+    try:
+        jax.eval_shape(lambda s, x: nnx.merge(graphdef, s)(x), state, jax.ShapeDtypeStruct((n, 8, 8, 1), jnp.float32))
+    finally:
+        nnx.Dropout.__call__ = original
+    return calls
+
+
+def _dropout_places(calls, n) -> list[str]:
+    names = {(n, 128): "the flattened conv features, before dense1", (n, 64): "dense1's output",
+             (n, 10): "the logits, after dense2"}
+    return [names.get(shape, f"an array of shape {shape}") for shape in calls]
+
+
 EXPECTED_LAYERS = [
     "Conv(1 -> 16, kernel_size=(3, 3), padding='SAME')", "BatchNorm(16, momentum=0.9)",
     "Conv(16 -> 32, kernel_size=(3, 3), padding='SAME')", "BatchNorm(32, momentum=0.9)",
@@ -464,6 +489,19 @@ def test_dropout_only_in_training(ex):
                 returned="the same logits both times",
                 hint="apply the dropout layer (rate 0.1) after dense1's ReLU; model.train() "
                      "turns it on.")
+    layers, missing = _find_layers(model)
+    if "dense1" in missing or "dense2" in missing:
+        return  # without the two dense layers, the layer tests already tell; nothing to place dropout between
+    n = 3
+    calls = _dropout_inputs(model, n)
+    expect.that(calls == [(n, 64)],
+                call=f"model(x) with model = CNN(rngs=...) after model.train(), x of shape ({n}, 8, 8, 1), "
+                     "recording what every nnx.Dropout call is given",
+                expected=f"one dropout call per forward pass, on dense1's ReLU output, of shape ({n}, 64)",
+                returned=f"{len(calls)} dropout call(s), on shapes {calls}" if calls else "no dropout call",
+                hint=(f"dropout ran {len(calls)} times in one forward pass, on " if len(calls) > 1 else "dropout ran on ")
+                     + " and on ".join(_dropout_places(calls, n)) + ": the docstring's forward pass applies it "
+                     "once, between dense1's ReLU and dense2.")
 
 
 @pytest.mark.exercise("CNN", points=2)
