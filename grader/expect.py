@@ -192,6 +192,11 @@ def matches(got, want, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
         return False
 
 
+def all_finite(tree) -> bool:
+    """True when no leaf of the pytree holds a NaN or an infinity."""
+    return all(bool(np.all(np.isfinite(np.asarray(leaf)))) for leaf in jax.tree.leaves(tree))
+
+
 def or_none(compute):
     """compute(), or None if it raises: for values made with the learner's other exercises, which
     may not be written yet."""

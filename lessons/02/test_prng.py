@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from grader import expect
+from grader import expect, jaxprs
 
 REUSE_HINT = ("a key is spent once it has been drawn from: split it first and give each draw its own "
               "key (the README's 'A key is used once').")
@@ -78,20 +78,9 @@ def describe(x):
     return expect.show(x)
 
 
-def _walk(jaxpr):
-    """Every equation of a jaxpr, those inside nested jaxprs (jit, cond, scan...) included."""
-    for eqn in jaxpr.eqns:
-        yield eqn
-        for value in eqn.params.values():
-            for sub in value if isinstance(value, (list, tuple)) else [value]:
-                inner = getattr(sub, "jaxpr", sub)  # a ClosedJaxpr holds its Jaxpr in .jaxpr
-                if hasattr(inner, "eqns"):
-                    yield from _walk(inner)
-
-
 def count_ops(jaxpr):
     """The number of operations in a jaxpr, counting those inside nested jaxprs too."""
-    return sum(1 for _ in _walk(jaxpr))
+    return sum(1 for _ in jaxprs.equations(jaxpr))
 
 
 DRAWS = ("random_bits", "threefry2x32")  # the primitives that turn a key into random numbers
@@ -101,7 +90,7 @@ def why_the_key_changes_nothing(fn, *args, static=(), what="numbers"):
     """Called when two different keys gave the same output: what the traced program shows about why.
     It looks for random draws and for keys made from a seed inside the function."""
     try:
-        names = {e.primitive.name for e in _walk(jax.make_jaxpr(fn, static_argnums=static)(*args).jaxpr)}
+        names = {e.primitive.name for e in jaxprs.equations(jax.make_jaxpr(fn, static_argnums=static)(*args).jaxpr)}
     except Exception:  # noqa: BLE001 - the failing check already says what was observed
         names = set(DRAWS)
     if not names & set(DRAWS):

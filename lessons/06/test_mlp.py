@@ -11,7 +11,7 @@ import jax.scipy.special
 import numpy as np
 import pytest
 
-from grader import expect
+from grader import expect, jaxprs
 from grader.datasets import digits
 
 SINE_SIZES = (1, 32, 1)
@@ -101,24 +101,6 @@ def _np_half_sq_and_grads(params, x, y):
 
 def _traced_too_often(err: AssertionError) -> bool:
     return "is traced >" in str(err)
-
-
-def _jaxpr_ops(jaxpr):
-    """Every primitive name in a jaxpr, nested ones included (one entry per equation)."""
-    jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
-    names = []
-    for eqn in jaxpr.eqns:
-        names.append(eqn.primitive.name)
-        for value in eqn.params.values():
-            for sub in value if isinstance(value, (tuple, list)) else (value,):
-                inner = getattr(sub, "jaxpr", sub)
-                if hasattr(inner, "eqns"):
-                    names.extend(_jaxpr_ops(inner))
-    return names
-
-
-def _all_finite(tree) -> bool:
-    return all(bool(np.all(np.isfinite(np.asarray(leaf)))) for leaf in jax.tree.leaves(tree))
 
 
 # ---------------------------------------------------------------- judging one exercise at a time
@@ -358,7 +340,7 @@ def test_log_softmax_large_logits(ex):
         hint = (f"row{'s' if len(bad) > 1 else ''} {', '.join(map(str, bad))} came out right alone but wrong in "
                 "this batch, whose largest logit (1000) is far above them: one max was taken over the whole "
                 "batch, so those rows' exps all underflow to 0. Take the max of each row (over the last axis).")
-    elif not _all_finite(got):
+    elif not expect.all_finite(got):
         hint = "exp(1000.) overflows float32 to inf, and inf - inf is nan: subtract each row's max before jnp.exp."
     else:
         hint = "subtract the row max m, then return (logits - m) - log(sum(exp(logits - m)))."
@@ -450,7 +432,7 @@ def test_cross_entropy_large_logits(ex):
         return
     loss, grads = got
     own = _own_cross_entropy(ex, logits, labels, True)
-    if own is not None and _matches(own, want, rtol=1e-5, atol=1e-5) and not _all_finite(got):
+    if own is not None and _matches(own, want, rtol=1e-5, atol=1e-5) and not expect.all_finite(got):
         hint = ("your log_softmax is finite here, but this loss is not: it takes the log of a probability that "
                 "underflows to 0 (row 1's true class is 2000 below the max). Build it on log_softmax itself.")
     else:
@@ -458,7 +440,7 @@ def test_cross_entropy_large_logits(ex):
     expect.close(loss, want[0], call=call, rtol=1e-5, hint=hint)
     expect.close(grads, want[1], call=f"jax.grad(cross_entropy)({expect.show(logits)}, {expect.show(labels)})",
                  atol=1e-5, hint="the loss is right but its gradient is not (softmax - one_hot) / batch: "
-                                 "differentiate the same stable computation." if _all_finite(grads) else
+                                 "differentiate the same stable computation." if expect.all_finite(grads) else
                                  "the gradient holds NaN or infinity: an exp overflowed, or a log of 0, on the way.")
 
 
@@ -666,7 +648,7 @@ def test_predict_uses_vmap(ex):
     for batch in (2, 7):
         call = f"predict(params, images) with {batch} images of shape (4, 3)"
         try:
-            ops = _jaxpr_ops(jax.make_jaxpr(ex.predict)(params, np.zeros((batch, 4, 3), np.float32)))
+            ops = jaxprs.op_names(jax.make_jaxpr(ex.predict)(params, np.zeros((batch, 4, 3), np.float32)))
         except (TypeError, ValueError) as err:
             raise expect.failure(call, "one batched program", _raised(err),
                                  "map over the images' batch axis only; the params are shared.") from None

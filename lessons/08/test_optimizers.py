@@ -9,14 +9,13 @@ import inspect
 import sys
 import types
 
-import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
 
-from grader import expect
+from grader import expect, jaxprs
 from grader.datasets import blobs_ring
 from grader.numbers import number_kind
 
@@ -41,24 +40,6 @@ def _matches(got, want, rtol=1e-5, atol=1e-6) -> bool:
 
 
 _or_none, _raised = expect.or_none, expect.raised
-
-
-def _all_finite(tree) -> bool:
-    return all(bool(np.all(np.isfinite(np.asarray(leaf)))) for leaf in jax.tree.leaves(tree))
-
-
-def _jaxpr_ops(jaxpr):
-    """Every primitive name in a jaxpr, nested ones included (one entry per equation)."""
-    jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
-    names = []
-    for eqn in jaxpr.eqns:
-        names.append(eqn.primitive.name)
-        for value in eqn.params.values():
-            for sub in value if isinstance(value, (tuple, list)) else (value,):
-                inner = getattr(sub, "jaxpr", sub)
-                if hasattr(inner, "eqns"):
-                    names.extend(_jaxpr_ops(inner))
-    return names
 
 
 def _softplus64(z):
@@ -264,7 +245,7 @@ def test_binary_cross_entropy_large_logits(ex):
     want = np.float32(_np_bce(logits, labels))
     sig = 0.5 * (1.0 + np.tanh(0.5 * logits.astype(np.float64)))  # sigmoid, with no overflow
     want_grad = ((sig - labels) / len(logits)).astype(np.float32)
-    if not _all_finite(loss):
+    if not expect.all_finite(loss):
         hint = (f"the loss came out {float(loss)}: an exp or a log met a huge number. sigmoid(200.) is exactly 1.0 "
                 "in float32 and sigmoid(-200.) is 0, so log(p) or log(1 - p) overflows to -inf. Rewrite it as "
                 "max(z, 0) - z * y + log1p(exp(-|z|)), where no exp sees a large number.")
@@ -275,7 +256,7 @@ def test_binary_cross_entropy_large_logits(ex):
                  rtol=1e-4, atol=1e-7,
                  hint="the loss is finite but its gradient is not: a branch that jnp.where did not pick still "
                       "computed an overflow, and its nan reached the gradient. Use a form with no overflow anywhere."
-                 if not _all_finite(grad) else "the gradient of the mean loss is (sigmoid(z) - y) / n.")
+                 if not expect.all_finite(grad) else "the gradient of the mean loss is (sigmoid(z) - y) / n.")
 
 
 @pytest.mark.exercise("binary_cross_entropy", points=1)
@@ -326,10 +307,10 @@ def test_softmax_cross_entropy_large_logits(ex):
     want_grad = np.array([[0.5, -0.5, 0.0], [-0.5, 0.5, 0.0]], np.float32)  # (softmax - one_hot) / batch
     expect.close(loss, np.float32(1500.0), call=call, rtol=1e-5,
                  hint="exp(1000.) overflows float32: use logsumexp, or subtract each row's max before exp."
-                 if not _all_finite(loss) else "row 0 costs 1000 and row 1 costs 2000: the mean is 1500.")
+                 if not expect.all_finite(loss) else "row 0 costs 1000 and row 1 costs 2000: the mean is 1500.")
     expect.close(grad, want_grad, call=f"jax.grad(softmax_cross_entropy)({expect.show(logits)}, {expect.show(labels)})",
                  atol=1e-5, hint="the gradient holds NaN or infinity: an exp overflowed, or a log met 0, on the way."
-                 if not _all_finite(grad) else "the gradient is (softmax(logits) - one_hot(labels)) / batch.")
+                 if not expect.all_finite(grad) else "the gradient is (softmax(logits) - one_hot(labels)) / batch.")
 
 
 @pytest.mark.exercise("softmax_cross_entropy", points=1)
@@ -413,7 +394,7 @@ def test_confusion_matrix_is_one_scatter_add(ex):
         call = f"confusion_matrix(labels, predictions, num_classes=4) with {batch} examples, traced"
         zeros = np.zeros((batch,), np.int32)
         try:
-            ops = _jaxpr_ops(jax.make_jaxpr(ex.confusion_matrix, static_argnums=2)(zeros, zeros, 4))
+            ops = jaxprs.op_names(jax.make_jaxpr(ex.confusion_matrix, static_argnums=2)(zeros, zeros, 4))
         except Exception as err:
             raise expect.failure(call, "one traced program", _raised(err),
                                  "num_classes is static; labels and predictions are traced arrays.") from None
@@ -524,7 +505,7 @@ def test_macro_scores_zero_division(ex):
     nan_scores = ((nan_p,), (nan_r,), nan_f1s)  # F1 has two ways to be written
     skipped = [name for name, g, right, ways in zip(SCORE_NAMES, got, want, nan_scores)
                if not _matches(g, right) and any(_matches(g, np.nanmean(v)) for v in ways)]
-    if not _all_finite(got):
+    if not expect.all_finite(got):
         hint = ("a score came out NaN: 0 / 0 for a class with no predictions (or no examples). The convention here "
                 "is that such a score is 0: divide by max(count, 1), or pick 0 with jnp.where.")
     elif skipped:
@@ -718,7 +699,7 @@ def test_adam_first_step(ex):
         hint = ("each update is about 3.16 times the learning rate: without the bias correction the first step "
                 "divides 0.1 * g by sqrt(0.001) * |g|. Divide mu and nu by (1 - b1 ** count) and (1 - b2 ** count), "
                 "with count = 1 on the first step.")
-    elif not _all_finite(got):
+    elif not expect.all_finite(got):
         hint = ("the update holds NaN or infinity: on the first step the bias correction must divide by 1 - b1 ** 1, "
                 "so count the step before you correct (count = 0 gives 1 - b1 ** 0 = 0).")
     else:

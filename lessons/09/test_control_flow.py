@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from grader import bounded_loops, expect, jax_errors
+from grader import bounded_loops, expect, jax_errors, jaxprs
 
 # ---------------------------------------------------------------- helpers
 
@@ -64,25 +64,11 @@ def _jitted(fn, static_argnums=()):
     return _JITTED[key]
 
 
-def _jaxpr_ops(jaxpr):
-    """Every primitive name in a jaxpr, nested ones included (one entry per equation)."""
-    jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
-    names = []
-    for eqn in jaxpr.eqns:
-        names.append(eqn.primitive.name)
-        for value in eqn.params.values():
-            for sub in value if isinstance(value, (tuple, list)) else (value,):
-                inner = getattr(sub, "jaxpr", sub)
-                if hasattr(inner, "eqns"):
-                    names.extend(_jaxpr_ops(inner))
-    return names
-
-
 def _program(call, fn, *args, fix="", static_argnums=()):
     """The primitive names of jax.make_jaxpr(fn)(*args), with tracer errors told as in _under_jit."""
     __tracebackhide__ = True
     try:
-        return _jaxpr_ops(jax.make_jaxpr(fn, static_argnums=static_argnums)(*args))
+        return jaxprs.op_names(jax.make_jaxpr(fn, static_argnums=static_argnums)(*args))
     except TRACER_ERRORS as err:
         raise _tracer_failure(call, "a program JAX can trace", err, fix) from None
 

@@ -14,7 +14,7 @@ import pytest
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from grader import expect
+from grader import expect, jaxprs
 
 N_DEV = 8
 SMALL = 4              # the MLP steps, and the halo convolution in part, run on 4 of the 8 devices
@@ -349,20 +349,6 @@ def test_pmap_step_trains_the_mlp(ex):
     _train("mlp", call, one_step, _PMAP_SUMMED, SMALL)
 
 
-def _op_names(jaxpr):
-    """Every primitive name in a jaxpr, nested ones included."""
-    jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
-    names = []
-    for eqn in jaxpr.eqns:
-        names.append(eqn.primitive.name)
-        for value in eqn.params.values():
-            for sub in value if isinstance(value, (tuple, list)) else (value,):
-                inner = getattr(sub, "jaxpr", sub)
-                if hasattr(inner, "eqns"):
-                    names.extend(_op_names(inner))
-    return names
-
-
 def _reductions(names):
     return sorted({n for n in names if "psum" in n or "pmean" in n or n == "all_reduce"})
 
@@ -376,7 +362,7 @@ def test_pmap_step_averages_on_the_given_devices(ex):
             f"{[d.id for d in devices]})); step(params, batch, lr)")
     program = _run("make_pmap_step", jax.make_jaxpr(lambda p, b: step(p, b, 0.1)), _replicated(params, N_DEV),
                    _split(batch, N_DEV))
-    found = _reductions(_op_names(program))
+    found = _reductions(jaxprs.op_names(program))
     expect.that(bool(found), call=call, expected="a collective (pmean / psum) in the traced step",
                 returned="a program without any collective",
                 hint="the devices never combined anything: each device computed on its own block alone. A "
@@ -426,15 +412,7 @@ def test_shard_map_step_trains_the_mlp(ex):
 
 def _shard_map_eqns(jaxpr):
     """The shard_map operations of a program, those inside nested programs (an inner jit) too."""
-    jaxpr = getattr(jaxpr, "jaxpr", jaxpr)
-    for eqn in jaxpr.eqns:
-        if eqn.primitive.name == "shard_map":
-            yield eqn
-        for value in eqn.params.values():
-            for sub in value if isinstance(value, (tuple, list)) else (value,):
-                inner = getattr(sub, "jaxpr", sub)
-                if hasattr(inner, "eqns"):
-                    yield from _shard_map_eqns(inner)
+    return [eqn for eqn in jaxprs.equations(jaxpr) if eqn.primitive.name == "shard_map"]
 
 
 def _shard_map_inputs(eqns):
@@ -485,7 +463,7 @@ def test_shard_map_step_splits_the_batch_and_averages(ex):
                 hint="the batch reached every device whole (replicated), so every device computed the whole "
                      "batch: data parallelism gives each device its own block, with a PartitionSpec that names "
                      "the mesh axis for the batch's first axis.")
-    inside = [n for eqn in eqns for n in _op_names(eqn.params["jaxpr"])]
+    inside = [n for eqn in eqns for n in jaxprs.op_names(eqn.params["jaxpr"])]
     expect.that(bool(_reductions(inside)), call=call,
                 expected="a collective (pmean / psum) inside the shard_map",
                 returned=f"none among its operations {sorted(set(inside))[:12]}",
@@ -717,7 +695,7 @@ def test_conv1d_halo_trades_only_the_edges(ex):
     expect.that(split, call=call, expected=f"x split over the mesh: a block of {rows} values per device",
                 returned=f"x of shape {_describe(SIGNAL.shape, inputs)}",
                 hint="every device got the whole signal (replicated): each device holds only its own block.")
-    ops = [n for eqn in eqns for n in _op_names(eqn.params["jaxpr"])]
+    ops = [n for eqn in eqns for n in jaxprs.op_names(eqn.params["jaxpr"])]
     gathers = sorted({n for n in ops if "all_gather" in n or n == "all_to_all" or "psum" in n})
     expect.that("ppermute" in ops and not gathers, call=call,
                 expected="ppermute between neighbours, and no collective that gathers the signal",

@@ -17,7 +17,7 @@ import optax
 import pytest
 from flax import nnx
 
-from grader import expect
+from grader import expect, jaxprs
 
 LN_EPS = 1e-6  # nnx.LayerNorm, RMSNorm, GroupNorm, InstanceNorm
 BN_EPS, BN_MOMENTUM = 1e-5, 0.99  # nnx.BatchNorm
@@ -42,10 +42,6 @@ def _slip(got, slips, default, rtol=1e-4, atol=1e-5) -> str:
         if value is not None and _matches(got, value, rtol, atol):
             return what
     return default
-
-
-def _finite(tree) -> bool:
-    return all(bool(np.all(np.isfinite(np.asarray(leaf)))) for leaf in jax.tree.leaves(tree))
 
 
 _raised = expect.raised
@@ -255,7 +251,7 @@ def test_layer_norm_small_variance(ex):
             "a constant row, and an ordinary row")
     got = jax.jit(ex.layer_norm)(x, scale, bias)
     want = _np_layer_norm(x, scale, bias)
-    if not _finite(got):
+    if not expect.all_finite(got):
         hint = ("the constant row has variance 0, and 0 / sqrt(0) is NaN: eps inside the square root keeps it finite "
                 "(that row becomes the bias).")
     else:
@@ -303,7 +299,7 @@ def test_rms_norm_small_inputs(ex):
         rms = np.sqrt((x * x).mean(axis=-1, keepdims=True))
         return x / (rms + eps) if outside else x / np.sqrt(rms ** 2 + eps)
 
-    if not _finite(got):
+    if not expect.all_finite(got):
         hint = "the row of zeros gives 0 / 0 = NaN: eps inside the square root keeps it finite (that row stays 0)."
     else:
         hint = _slip(got, _eps_slips(x, scale, 0.0, normalize),
@@ -615,17 +611,17 @@ def test_attention_large_scores(ex):
     got = _call(_attention(ex), q, k, v, mask, call=call, expected="an array of shape (2, 4, 3)",
                 hint="the (4, 4) mask broadcasts against the (2, 4, 4) scores: combine them elementwise.")
     want = _np_attention(q, k, v, mask)
-    if not _finite(got) and _matches(got, _np32_shifted(q, k, v, mask, "all_keys"), 1e-3, 1e-3):
+    if not expect.all_finite(got) and _matches(got, _np32_shifted(q, k, v, mask, "all_keys"), 1e-3, 1e-3):
         hint = ("rows of the output are NaN: each query's largest score was taken over ALL its keys, the masked ones "
                 "included, and the masked keys were dropped only after exp(). Where a masked key scores far above "
                 "the allowed ones, every allowed exp(score - max) underflows to 0, and 0 / 0 is NaN. Take the max "
                 "over the keys the query may see: mask the scores first, then subtract each row's max.")
-    elif not _finite(got) and any(_matches(got, _np32_shifted(q, k, v, mask, shift), 1e-3, 1e-3)
+    elif not expect.all_finite(got) and any(_matches(got, _np32_shifted(q, k, v, mask, shift), 1e-3, 1e-3)
                                   for shift in ("whole", "whole_allowed")):
         hint = ("rows of the output are NaN: one max was subtracted for the whole array, not one per query. A query "
                 "whose scores lie far below that max gets exp() = 0 for every key, and 0 / 0 is NaN. Subtract each "
                 "query's own largest score, over the keys (the last axis).")
-    elif not _finite(got):
+    elif not expect.all_finite(got):
         hint = ("the output holds NaN or infinity: exp() of scores in the thousands overflows float32. Subtract each "
                 "query's largest score (over the keys) before exp(); the softmax doesn't change.")
     else:
@@ -735,17 +731,7 @@ def _attention_ops(fn, *args):
     """The number of matrix products and exponentials in fn's jaxpr, nested ones included: the work of the
     attention itself, which a loop over the heads repeats once per head. (Slicing, stacking and concatenating
     the heads may take one operation per head; that is layout, not attention, and is not counted.)"""
-    def count(jaxpr):
-        total = 0
-        for eqn in jaxpr.eqns:
-            total += eqn.primitive.name in ATTENTION_OPS
-            for value in eqn.params.values():
-                for sub in value if isinstance(value, (tuple, list)) else (value,):
-                    inner = getattr(sub, "jaxpr", sub)
-                    if hasattr(inner, "eqns"):
-                        total += count(inner)
-        return total
-    return count(jax.make_jaxpr(fn)(*args).jaxpr)
+    return sum(name in ATTENTION_OPS for name in jaxprs.op_names(jax.make_jaxpr(fn)(*args)))
 
 
 @pytest.mark.exercise("multi_head_attention", points=1)
@@ -772,10 +758,6 @@ def test_multi_head_attention_all_heads_at_once(ex):
 # ---------------------------------------------------------------- the modules
 
 DIM, MLP_DIM, VOCAB, MAX_LEN, SEQ = 8, 16, 11, 7, 6
-
-
-
-
 
 
 @nnx.jit(static_argnums=(0, 1, 2))
