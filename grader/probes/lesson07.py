@@ -24,6 +24,7 @@ import numpy as np
 import optax
 from flax import nnx
 
+from grader import jaxprs
 from grader.probes import Probes, compare, concerns, merge_findings
 
 PROBES = Probes("07")
@@ -168,7 +169,7 @@ def cnn(ex, seed, x, n_shape):
     model.train()
     dense = [m for m in _modules(model) if isinstance(m, nnx.Linear)]
     has_dense = all(sum((m.in_features, m.out_features) == io for m in dense) == 1 for io in ((128, 64), (64, 10)))
-    dropout = _dropout_inputs(model, n_shape) if has_dense else None
+    dropout = [list(c) for c in jaxprs.layer_inputs(model, nnx.Dropout, (n_shape, 8, 8, 1))] if has_dense else None
     stats = [_leaves(model, nnx.BatchStat)]
     train = []
     for _ in range(2):
@@ -179,23 +180,6 @@ def cnn(ex, seed, x, n_shape):
     stats.append(_leaves(model, nnx.BatchStat))
     return {"counts": counts, "shape": [list(shape.shape), str(shape.dtype)], "train": train, "eval": evals,
             "stats": stats, "dropout": dropout}
-
-
-def _dropout_inputs(model, n):
-    """The shapes every nnx.Dropout call of one traced forward pass gets (as the test records them)."""
-    calls, original = [], nnx.Dropout.__call__
-
-    def recording(self, inputs, *args, **kwargs):
-        calls.append([int(d) for d in jnp.shape(inputs)])
-        return original(self, inputs, *args, **kwargs)
-
-    graphdef, state = nnx.split(model)
-    nnx.Dropout.__call__ = recording
-    try:
-        jax.eval_shape(lambda s, x: nnx.merge(graphdef, s)(x), state, jax.ShapeDtypeStruct((n, 8, 8, 1), jnp.float32))
-    finally:
-        nnx.Dropout.__call__ = original
-    return calls
 
 
 FORWARD = "test_cnn_forward_fixed_weights"

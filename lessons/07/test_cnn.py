@@ -13,7 +13,7 @@ import optax
 import pytest
 from flax import nnx
 
-from grader import expect
+from grader import expect, jaxprs
 from grader.datasets import digits
 
 SEED = 0
@@ -109,29 +109,6 @@ def _describe(module) -> str | None:
     if isinstance(module, nnx.Dropout):
         return f"Dropout({module.rate})"
     return None
-
-
-
-
-
-
-def _dropout_inputs(model, n):
-    """The shapes every nnx.Dropout call of one forward pass gets, in the model's current mode.
-
-    The forward pass is only traced (jax.eval_shape), with Dropout's __call__ wrapped for the while."""
-    calls, original = [], nnx.Dropout.__call__
-
-    def recording(self, inputs, *args, **kwargs):
-        calls.append(tuple(jnp.shape(inputs)))
-        return original(self, inputs, *args, **kwargs)
-
-    graphdef, state = nnx.split(model)
-    nnx.Dropout.__call__ = recording
-    try:
-        jax.eval_shape(lambda s, x: nnx.merge(graphdef, s)(x), state, jax.ShapeDtypeStruct((n, 8, 8, 1), jnp.float32))
-    finally:
-        nnx.Dropout.__call__ = original
-    return calls
 
 
 def _dropout_places(calls, n) -> list[str]:
@@ -493,7 +470,7 @@ def test_dropout_only_in_training(ex):
     if "dense1" in missing or "dense2" in missing:
         return  # without the two dense layers, the layer tests already tell; nothing to place dropout between
     n = 3
-    calls = _dropout_inputs(model, n)
+    calls = jaxprs.layer_inputs(model, nnx.Dropout, (n, 8, 8, 1))
     expect.that(calls == [(n, 64)],
                 call=f"model(x) with model = CNN(rngs=...) after model.train(), x of shape ({n}, 8, 8, 1), "
                      "recording what every nnx.Dropout call is given",
