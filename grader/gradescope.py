@@ -555,6 +555,10 @@ def grade_upload(source: Path, upload: Path, log: list[str], python: str | None 
 
 
 def write_results(path: Path, results: dict) -> None:
+    """Write results.json, every output marked plain text: a message quotes what the student's code
+    raised or printed, and none of it may render as HTML or Markdown on Gradescope's page."""
+    results = {**results, "output_format": "text", "test_output_format": "text",
+               "tests": [{**test, "output_format": "text"} for test in results.get("tests", [])]}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(results, indent=1), encoding="utf-8")

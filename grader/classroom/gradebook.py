@@ -23,6 +23,8 @@ def write(course: Path, records: list[dict]) -> list[str]:
     url = f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
     with Gradebook(url) as gb:
         for record in records:
+            if record.get("error"):
+                continue  # not a grade: the grader could not run it (a rerun grades it)
             student = record["student"]
             gb.update_or_create_student(student)
             for number, lesson in record["lessons"].items():

@@ -10,21 +10,30 @@
 
 Only the lesson modules are taken: other files in a submission never reach the sandbox. A
 submission holding a symbolic link anywhere is refused (it could point at the reference or at a
-classmate's work), and every file is read with bounds on its size and, for notebooks, on the
-nesting of their JSON: a file that breaks them costs its author that lesson, never the run.
+classmate's work), and every file is read with bounds: a module at most 2 MiB; a notebook at most
+64 MiB (its outputs, plots included, count here and nowhere else), its JSON nested at most 64 deep
+and at most 2,000,000 values, checked before it is parsed, and the code taken from its cells at
+most 2 MiB, like a module. A file that breaks them costs its author that lesson, never the run.
+
+A student's id is their folder's name (`ids.from_name`: one id a name, and back).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import targets
-from grader.classroom import notebook_checks
+import numpy as np
 
-MAX_FILE_BYTES = 2 << 20
+from grader import targets
+from grader.classroom import ids, notebook_checks
+
+MAX_FILE_BYTES = 2 << 20  # a module, and the code rebuilt from a notebook's cells
+MAX_NOTEBOOK_BYTES = 64 << 20  # a notebook file, outputs included
+MAX_NOTEBOOK_VALUES = 2_000_000  # JSON values outside strings: what parsing a notebook allocates
 MAX_ENTRIES = 2000  # files and folders looked at in one student's folder
 MAX_NOTEBOOK_DEPTH = 64
 _SKIPPED_CELLS = {"setup", "total"}  # the kit's own cells, not the student's code
@@ -44,6 +53,8 @@ class Submission:
             h.update(number.encode() + b"\0" + self.files[number] + b"\0")
         for number in sorted(self.problems):
             h.update(b"problem" + number.encode() + self.problems[number].encode())
+        for number in sorted(self.tamper):  # what feedback.md says of the notebook is graded too
+            h.update(b"tamper" + number.encode() + json.dumps(self.tamper[number]).encode())
         return h.hexdigest()
 
 
@@ -69,10 +80,16 @@ def _submitted_root(path: Path) -> Path:
     return path / "submitted" if (path / "submitted").is_dir() else path
 
 
-def student_id(name: str) -> str:
-    """The folder's name as a student id, whatever its characters (bytes that are not UTF-8 are
-    kept as backslash escapes, so every id can be written to grades.csv)."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
+def student_id(name: str | bytes) -> str:
+    """The student id of a folder named `name` (bytes, or text as `os.listdir` gives it): the name
+    itself when it is UTF-8 text, with a backslash doubled and a byte that is not UTF-8 (or a
+    control character) written \\xhh, so that two folders never give one id (`ids.from_name`)."""
+    return ids.from_name(name)
+
+
+def folder_of(student: str) -> bytes:
+    """The name of the folder whose id is `student` (the inverse of `student_id`)."""
+    return ids.to_name(student)
 
 
 def lessons_present(path: Path, lessons: list[targets.Lesson]) -> list[targets.Lesson]:
@@ -114,7 +131,7 @@ def _first_link(folder: Path) -> str | None:
     return None
 
 
-def _read(path: Path) -> tuple[bytes | None, str | None]:
+def _read(path: Path, limit: int = MAX_FILE_BYTES) -> tuple[bytes | None, str | None]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
@@ -125,9 +142,11 @@ def _read(path: Path) -> tuple[bytes | None, str | None]:
             return None, f"{path.name} is not a plain file"
         if info.st_nlink > 1:  # a hard link shares its content with a file elsewhere (the reference?)
             return None, f"{path.name} is a hard link to another file; hand in plain files only"
-        data = f.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        return None, f"{path.name} is larger than {MAX_FILE_BYTES >> 20} MiB"
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        return None, f"{path.name} is larger than {limit >> 20} MiB" + (
+            "; clear its outputs (Edit > Clear Outputs of All Cells) and hand it in again"
+            if path.suffix == ".ipynb" else "")
     return data, None
 
 
@@ -146,26 +165,104 @@ def _from_modules(folder: Path, student: str, lessons) -> Submission:
 
 
 def _from_notebooks(folder: Path, student: str, lessons) -> Submission:
-    from grader.classroom import channel
-
     files, problems, cells, tamper = {}, {}, {}, {}
     for lesson in lessons:
         notebooks = sorted((folder / f"lesson{lesson.number}").glob("*.ipynb"))
         if not notebooks:
             continue
-        data, problem = _read(notebooks[0])
-        if problem is None:
-            try:
-                notebook = channel.loads(data, max_bytes=MAX_FILE_BYTES, max_depth=MAX_NOTEBOOK_DEPTH)
-                source, spans = rebuild(notebook)
-                files[lesson.number] = source.encode()
-                cells[lesson.number] = notebook_checks.CellMap(f"{lesson.number}/{lesson.topic}.py", spans)
-                tamper[lesson.number] = notebook_checks.tamper_report(notebook, lesson)
-            except (ValueError, KeyError, TypeError, AttributeError, RecursionError, MemoryError):
-                problem = f"{notebooks[0].name} is not a readable notebook"
-        if problem:
-            problems[lesson.number] = problem
+        data, problem = _read(notebooks[0], MAX_NOTEBOOK_BYTES)
+        try:
+            if problem:
+                raise Unreadable(problem)
+            module, notebook, spans = _module_of(data, notebooks[0].name)
+        except Unreadable as err:
+            problems[lesson.number] = str(err)
+            continue
+        files[lesson.number] = module
+        cells[lesson.number] = notebook_checks.CellMap(f"{lesson.number}/{lesson.topic}.py", spans)
+        tamper[lesson.number] = _tamper(notebook, lesson, _release(folder, lesson))
     return Submission(student, files, problems, cells, {k: v for k, v in tamper.items() if v})
+
+
+class Unreadable(ValueError):
+    """A submitted file that can't be graded; its message says why, to the student."""
+
+
+def _module_of(data: bytes, name: str) -> tuple[bytes, dict, list[tuple[int, int, str]]]:
+    """(the module rebuilt from the notebook file `name`, the notebook, where its cells landed).
+    The module is held to a module's size; the outputs, which are never graded, only to the file's."""
+    try:
+        notebook = load_notebook(data)
+        source, spans = rebuild(notebook)
+        module = source.encode()
+    except NotebookTooLarge as err:
+        raise Unreadable(f"{name} {err}") from None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, MemoryError):
+        raise Unreadable(f"{name} is not a readable notebook") from None
+    if len(module) > MAX_FILE_BYTES:
+        raise Unreadable(f"the code in {name}'s cells is larger than {MAX_FILE_BYTES >> 20} MiB")
+    return module, notebook, spans
+
+
+def _release(folder: Path, lesson) -> dict | None:
+    """The notebook the course released for `lesson`, when `folder` is in an nbgrader course's
+    submitted/ and the course holds it (release/lessonNN/lessonNN.ipynb): what its students were
+    handed, even from an older kit. None otherwise, and the kit's own build stands for it."""
+    if folder.parent.name != "submitted":
+        return None
+    name = f"lesson{lesson.number}"
+    data, problem = _read(folder.parent.parent / "release" / name / f"{name}.ipynb", MAX_NOTEBOOK_BYTES)
+    try:
+        return load_notebook(data) if problem is None else None
+    except ValueError:
+        return None
+
+
+def _tamper(notebook: dict, lesson, release: dict | None) -> list[str]:
+    """What the notebook changed of its grading; a comparison that fails is said, never charged."""
+    try:
+        return notebook_checks.tamper_report(notebook, lesson, release)
+    except Exception as err:  # noqa: BLE001 - the grader's own trouble never costs the student's score
+        return [f"the grader could not compare this notebook with the released one ({type(err).__name__})"]
+
+
+class NotebookTooLarge(ValueError):
+    """A notebook whose JSON is nested too deep or holds too many values to parse safely."""
+
+
+def load_notebook(data: bytes):
+    """json.loads for a notebook file of up to `MAX_NOTEBOOK_BYTES`: its nesting and its count of
+    values are checked first, in bounded memory, so parsing it can't exhaust the grader."""
+    depth, values = json_shape(data)
+    if depth > MAX_NOTEBOOK_DEPTH:
+        raise NotebookTooLarge(f"is nested deeper than {MAX_NOTEBOOK_DEPTH} levels")
+    if values > MAX_NOTEBOOK_VALUES:
+        raise NotebookTooLarge(f"holds more than {MAX_NOTEBOOK_VALUES:,} values; clear its outputs "
+                               "(Edit > Clear Outputs of All Cells) and hand it in again")
+    return json.loads(data.decode("utf-8-sig"))  # UTF-8 (as nbformat writes), where the counts are exact
+
+
+def json_shape(data: bytes, chunk: int = 1 << 20) -> tuple[int, int]:
+    """(the deepest nesting, the count of values) of a JSON document, outside its strings, counted
+    a chunk at a time. For valid JSON the counts are exact; for a document that is not, they are
+    at least those of the part json.loads would read before it stops."""
+    # Without escaped backslashes, then escaped quotes, every quote left opens or closes a string.
+    plain = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    depth = deepest = values = 0
+    inside = False
+    for start in range(0, len(plain), chunk):
+        raw = np.frombuffer(plain, np.uint8, count=min(chunk, len(plain) - start), offset=start)
+        quote = raw == ord('"')
+        before = np.cumsum(quote, dtype=np.int64) - quote  # quotes before each byte, in this chunk
+        outside = ((before % 2 == 1) == inside) & ~quote
+        opens = outside & ((raw == ord("[")) | (raw == ord("{")))
+        closes = outside & ((raw == ord("]")) | (raw == ord("}")))
+        level = depth + np.cumsum(opens.astype(np.int32) - closes.astype(np.int32))
+        deepest = max(deepest, int(level.max(initial=depth)))
+        depth = int(level[-1]) if level.size else depth
+        values += int(np.count_nonzero(opens)) + int(np.count_nonzero(outside & (raw == ord(","))))
+        inside ^= bool(np.count_nonzero(quote) % 2)
+    return deepest, values + 1
 
 
 def module_from_notebook(notebook: dict) -> str:
