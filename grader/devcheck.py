@@ -100,12 +100,33 @@ def probe_failures(planted: list[Path], root: Path) -> dict[Path, dict[str, str]
 
 def charged_beyond_public(planted: Path, failed: dict[str, str], run: runs.LessonRun) -> dict[str, str]:
     """{test: why}: the tests the class grader would charge for this mistake although its public tests
-    passed them. Every planted mistake is one the public tests see, so this should be empty."""
-    from grader import points
+    passed them, leaving out the two charges the grader makes by design: a concept check of an exercise
+    whose values are wrong, and an exercise built on one whose values are wrong (the public tests judge
+    it on the student's own lower exercise, which only the sandbox can vouch for). Every planted
+    mistake is one the public tests see, so this should be empty."""
+    from grader import points, probes
     from grader.classroom import judge
 
     lesson = targets.find_lesson(planted.parent.name)
     tests = points.graded_tests(lesson.test_file)
     outcomes = run.outcomes()
     passed = {t.name for t in tests if outcomes.get(t.name) == "passed"}
-    return {t: r for t, r in judge.charges(lesson, tests, passed, failed).items() if t in passed}
+    claims = {t.name for t in judge.claim_only(tests, lesson.number)}
+    exercise_of = {p.name: p.exercise for p in probes.for_lesson(lesson.number).all}
+    wrong = {exercise_of[name] for name, reason in failed.items() if not isinstance(reason, judge.NoOutput)}
+    above = {e for e, lower in judge.builds_on(lesson).items() if lower & wrong}
+    charged = judge.charges(lesson, tests, failed)
+    return {t.name: charged[t.name] for t in tests
+            if t.name in charged and t.name in passed and t.name not in claims and t.exercise not in above}
+
+
+def claim_points(lesson: targets.Lesson) -> tuple[int, int, list[str]]:
+    """(points that rest on a claim alone, the lesson's points, those tests' names): the concept
+    checks, which the grader can only hear from the sandbox (it counts them only where the same
+    exercise's values are right), and any test no probe guards (a kit test keeps those to none)."""
+    from grader import points
+    from grader.classroom import judge
+
+    tests = points.graded_tests(lesson.test_file)
+    claims = judge.claim_only(tests, lesson.number)
+    return sum(t.points for t in claims), sum(t.points for t in tests), [t.name for t in claims]

@@ -1,7 +1,10 @@
 """Points, read from the lesson test files without running them.
 
 A graded test is a top-level ``def test_*`` decorated with ``@pytest.mark.exercise("name", points=N)``;
-its points belong to that exercise. Reading the decorators with ``ast`` makes a lesson's total known
+its points belong to that exercise. ``concept=True`` marks a concept check: a test of how the exercise
+is written (one scan, a program that vmaps, one trace) rather than of the values it gives. The class
+grader can only hear such a test's outcome from the student's process, so it counts a concept check
+only where the grader found the same exercise's values right itself. Reading the decorators with ``ast`` makes a lesson's total known
 without importing JAX or the learner's code.
 """
 from __future__ import annotations
@@ -19,6 +22,7 @@ class GradedTest:
     name: str
     exercise: str
     points: int
+    concept: bool = False
 
 
 class MarkerError(ValueError):
@@ -57,21 +61,22 @@ def _parse_graded_tests(text: str, test_file: Path) -> list[GradedTest]:
                     f"{test_file}:{node.lineno}: {node.name} needs exactly one "
                     f"@pytest.mark.exercise(\"name\", points=N) (found {len(marks)})."
                 )
-            exercise, points = marks[0]
-            found.append(GradedTest(node.name, exercise, points))
+            found.append(GradedTest(node.name, *marks[0]))
     return found
 
 
-def _exercise_mark(decorator: ast.expr) -> tuple[str, int] | None:
+def _exercise_mark(decorator: ast.expr) -> tuple[str, int, bool] | None:
     if not (isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == "pytest.mark.exercise"):
         return None
     args = [ast.literal_eval(a) for a in decorator.args]
     kwargs = {k.arg: ast.literal_eval(k.value) for k in decorator.keywords}
     exercise = args[0] if args else kwargs.get("name")
     points = kwargs.get("points", args[1] if len(args) > 1 else 1)
-    if not isinstance(exercise, str) or not isinstance(points, int) or points < 1:
+    concept = kwargs.get("concept", False)
+    if (not isinstance(exercise, str) or not isinstance(points, int) or points < 1
+            or not isinstance(concept, bool) or set(kwargs) - {"name", "points", "concept"}):
         raise MarkerError(f"bad exercise marker: {ast.unparse(decorator)}")
-    return exercise, points
+    return exercise, points, concept
 
 
 def lesson_total(lesson: Lesson) -> int:

@@ -375,7 +375,7 @@ class _UnwrittenLesson(pytest.File):
 
         for test in points.graded_tests(self.path):
             item = _UnwrittenTest.from_parent(self, name=test.name)
-            item.add_marker(pytest.mark.exercise(test.exercise, points=test.points))
+            item.add_marker(pytest.mark.exercise(test.exercise, points=test.points, concept=test.concept))
             yield item
 
 

@@ -127,67 +127,60 @@ def test_a_planted_mistake_fails_a_probe(planted, probe_results):
         assert failed, f"{key} gives wrong values the public tests catch, but no probe catches it"
 
 
-def _charged(number, failed, failing_in_public):
+def _charged(number, failed):
     lesson = targets.find_lesson(number)
-    tests = points.graded_tests(lesson.test_file)
-    passed = {t.name for t in tests} - set(failing_in_public)
-    return judge.charges(lesson, tests, passed, failed)
+    return judge.charges(lesson, points.graded_tests(lesson.test_file), failed)
+
+
+def _tests_of(number, exercise, concept=None):
+    return {t.name for t in points.graded_tests(targets.find_lesson(number).test_file)
+            if t.exercise == exercise and (concept is None or t.concept == concept)}
 
 
 def test_a_probe_costs_only_the_tests_it_guards():
-    charged = _charged("06", {"log_softmax_huge_logits": "NaN"}, [])
-    assert set(charged) == {"test_log_softmax_large_logits"}
+    charged = _charged("06", {"log_softmax_huge_logits": "NaN"})
+    assert set(charged) == {"test_log_softmax_large_logits"} | _tests_of("06", "log_softmax", concept=True)
 
 
-def test_a_finding_the_public_tests_saw_costs_nothing_more():
+def test_a_finding_costs_the_tests_of_its_property_whatever_the_sandbox_says():
+    """The charges are computed from the probes' findings alone: no outcome the student's process
+    reports for any test (a claimed failure included) can waive one."""
     finding = probes.concerns("the biases are not all zero", "test_init_layer_biases_are_zero")
-    assert _charged("05", {"init_layer": finding}, ["test_init_layer_biases_are_zero"]) == {}
+    assert set(_charged("05", {"init_layer": finding})) == {"test_init_layer_biases_are_zero"}
+    import inspect
+    assert list(inspect.signature(judge.charges).parameters) == ["lesson", "tests", "failed"]
 
 
-def test_a_finding_every_public_test_missed_costs_the_tests_of_that_property():
-    finding = probes.concerns("the biases are not all zero", "test_init_layer_biases_are_zero")
-    assert set(_charged("05", {"init_layer": finding}, [])) == {"test_init_layer_biases_are_zero"}
+def test_a_plain_finding_costs_every_guarded_test():
+    assert set(_charged("05", {"init_layer": "values differ"})) == _tests_of("05", "init_layer")
 
 
-def test_a_plain_finding_every_public_test_missed_costs_every_guarded_test():
-    charged = _charged("05", {"init_layer": "values differ"}, [])
-    assert set(charged) == {t.name for t in points.graded_tests(targets.find_lesson("05").test_file)
-                            if t.exercise == "init_layer"}
+def test_a_concept_check_counts_only_where_its_exercise_values_are_right():
+    charged = _charged("06", {"make_train_step": probes.concerns("values differ", "test_train_step")})
+    assert set(charged) == {"test_train_step", "test_train_step_traces_once"}
+    assert _tests_of("06", "make_train_step", concept=True) == {"test_train_step_traces_once"}
 
 
-def test_a_finding_the_public_tests_saw_is_not_charged_again_on_tests_that_passed():
-    """An honest mistake that one test of its property caught costs what the public tests charged:
-    the other tests that passed keep their points (the grader never takes more than pytest)."""
-    assert _charged("06", {"make_train_step": "values differ"}, ["test_train_step"]) == {}
+def test_a_test_no_probe_guards_counts_as_a_concept_check():
+    lesson = targets.find_lesson("08")
+    tests = points.graded_tests(lesson.test_file)
+    unguarded = points.GradedTest("test_made_up", "huber", 5)
+    charged = judge.charges(lesson, tests + [unguarded], {"huber": "values differ"})
+    assert "test_made_up" in charged
 
 
-def test_a_mistake_in_an_exercise_below_is_charged_once():
-    failed = {"forward": "values differ", "make_train_step": "values differ"}
-    charged = _charged("06", failed, ["test_forward", "test_train_step"])
-    assert "test_train_step_traces_once" not in charged
-
-
-def test_wrong_values_the_public_tests_missed_cost_points_even_above_a_wrong_exercise():
-    failed = {"forward": "values differ", "make_train_step": "values differ"}
-    charged = _charged("06", failed, ["test_forward"])
+def test_wrong_values_above_a_wrong_exercise_cost_points_and_say_where_to_start():
+    failed = {"forward": "values differ",
+              "make_train_step": probes.built_on("values differ", "test_train_step")}
+    charged = _charged("06", failed)
     assert {"test_train_step", "test_train_step_traces_once"} <= set(charged)
     assert "builds on `forward`" in charged["test_train_step"]
 
 
-def test_a_claimed_failure_never_excuses_an_exercise_that_gave_no_answer():
-    """The untouched stub can't keep the points of `make_train_step` by claiming one of its tests
-    failed: a probe that raised (no value to compare) is never blamed on the exercise below."""
+def test_an_exercise_that_gave_no_answer_loses_every_test_it_guards():
     failed = {name: judge.no_output("raised NotImplementedError") for name in ("forward", "make_train_step")}
-    charged = _charged("06", failed, ["test_train_step"])
-    step_tests = {t.name for t in points.graded_tests(targets.find_lesson("06").test_file)
-                  if t.exercise == "make_train_step"}
-    assert step_tests <= set(charged)
-
-
-def test_an_exercise_below_that_gave_no_answer_excuses_nothing_above_it():
-    failed = {"forward": judge.no_output("raised NotImplementedError"), "make_train_step": "values differ"}
-    charged = _charged("06", failed, [])
-    assert "test_train_step_traces_once" in charged
+    charged = _charged("06", failed)
+    assert _tests_of("06", "make_train_step") | _tests_of("06", "forward") <= set(charged)
     assert "builds on" not in charged["test_train_step"]
 
 
@@ -200,3 +193,33 @@ def test_a_mistake_the_public_tests_see_costs_nothing_more_in_the_class_grader(m
     assert failed, f"{mistake} should fail a probe"
     run = runs.run_lessons([f"lessons/{planted.parent.name}"], str(tmp_path / planted.stem))
     assert devcheck.charged_beyond_public(planted, failed, run) == {}
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.number)
+def test_every_graded_test_rests_on_a_value_the_grader_checks(lesson):
+    """Every test but a concept check is guarded by a probe whose values the grader compares itself,
+    and every concept check belongs to an exercise that has one: no point rests on a claim alone
+    except a concept check's, and that only where the exercise's values are right."""
+    tests = points.graded_tests(lesson.test_file)
+    all_probes = probes.for_lesson(lesson.number).all
+    unguarded = [t.name for t in judge.claim_only(tests, lesson.number) if not t.concept]
+    assert not unguarded, f"lesson {lesson.number}: no probe guards {unguarded} (a behaviour test needs one)"
+    bare = sorted({t.exercise for t in tests if t.concept} - {p.exercise for p in all_probes})
+    assert not bare, f"lesson {lesson.number}: concept checks of {bare}, whose values no probe checks"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.number)
+def test_an_untouched_stub_that_claims_every_test_passed_earns_nothing(lesson):
+    """What the sandbox says of its tests buys nothing by itself: every probe of the stub raised, so
+    every test, concept checks and training tests included, is charged whatever the claims."""
+    from grader.classroom import grading, runner, submissions
+
+    outcome = runner.Outcome()
+    for step in runner.steps(lesson):
+        if step.startswith("probe:"):
+            outcome.done[step] = {"status": "error", "message": "raised NotImplementedError"}
+        else:
+            outcome.done[step] = {"status": "ok", "outcome": "passed", "message": ""}
+    sub = submissions.Submission(student="claims", files={lesson.number: b""}, problems={})
+    record = grading.lesson_record(lesson, outcome, sub, "kit-a")
+    assert record["earned"] == 0, [t["test"] for t in record["tests"] if t["earned"]]

@@ -104,50 +104,53 @@ def _calls_between_exercises(lesson: targets.Lesson) -> dict[str, set[str]]:
     return {e: calls(e) & exercises for e in exercises if e in defs}
 
 
-def charges(lesson: targets.Lesson, tests: list, passed: set[str], failed: dict[str, str]) -> dict[str, str]:
-    """{test name: the hidden-input failure that costs it its points}.
+def charges(lesson: targets.Lesson, tests: list, failed: dict[str, str]) -> dict[str, str]:
+    """{test name: the finding that costs it its points}, from the probes' findings alone.
 
-    `passed` holds the tests that passed in the sandbox, `failed` maps each failed probe's name to
-    its reason. A finding costs only the tests that check the property it found (those it names
-    with `probes.concerns`, else every test the probe guards), and a mistake is charged once:
-    - a finding that one of those tests already failed in public is a mistake the public tests saw:
-      their outcomes stand, and the grader takes nothing more;
-    - a finding that every one of those tests missed in public is an answer fitted to the public
-      inputs, or a case they don't cover: it costs those tests;
-    - a probe that gave no value to compare (`NoOutput`: it raised, crashed or sent nothing
-      readable) costs every test it guards, whatever the public outcomes, so an unwritten exercise
-      can't claim one failure to keep the points of its other tests;
-    - when an exercise the reference builds on gave wrong values on its probes too, this probe gave
-      a value (wrong) rather than none, and one of the guarded tests failed in public, the wrong
-      values are that exercise's, already paid for: the public outcomes stand.
-    Only a value the grader compared can excuse anything: a `NoOutput` never excuses, nor does it
-    excuse the exercises above it."""
+    `failed` maps each failed probe's name to its reason. Every point rests on values the grader
+    compared itself, and nothing the student's process says of its tests waives a finding:
+    - a wrong value costs the tests that check the property found (those the finding names with
+      `probes.concerns`, else every test the probe guards), whatever the public run says of any test;
+    - a probe that gave no value to compare (`NoOutput`: it raised, crashed or sent nothing readable)
+      costs every test it guards;
+    - a concept check (how the exercise is written: one scan, vmap, one trace) can only be heard from
+      the sandbox, so any failed probe of its exercise costs it too;
+    - a test no probe guards (none should be: a kit test holds that) is a concept check of its exercise.
+    "Charged once" means a test is never charged for a property it doesn't check. Where an exercise
+    the reference builds on gave wrong values too, the message says to fix that one first; the points
+    go all the same, since "my values are my own lower exercise's" can only be said by the sandbox."""
     below = builds_on(lesson)
     all_probes = probes_mod.for_lesson(lesson.number).all
     wrong_values = {p.exercise for p in all_probes if p.name in failed and not isinstance(failed[p.name], NoOutput)}
+    guarded_names = {t.name for p in all_probes for t in p.guarded(tests)}
+    claims = {t.name for t in tests if t.concept or t.name not in guarded_names}
     cost: dict[str, str] = {}
     for probe in all_probes:
         if probe.name not in failed:
             continue
         reason = failed[probe.name]
         guarded = probe.guarded(tests)
-        if isinstance(reason, NoOutput):
-            for test in guarded:
-                cost.setdefault(test.name, reason)
-            continue
-        concerned = guarded if probes_mod.concerns_every_test(reason) else [
-            t for t in guarded if t.name in reason.tests] or guarded
+        if isinstance(reason, NoOutput) or probes_mod.concerns_every_test(reason):
+            concerned = guarded
+        else:
+            concerned = [t for t in guarded if t.name in reason.tests] or guarded
         culprits = sorted(below.get(probe.exercise, set()) & wrong_values)
-        if culprits and any(t.name not in passed for t in guarded):
-            continue
-        if any(t.name not in passed for t in concerned):
-            continue
-        if culprits:
+        if culprits and not isinstance(reason, NoOutput):
             names = ", ".join(f"`{c}`" for c in culprits)
-            reason = reworded(reason, f"{reason} (it builds on {names}, wrong on the hidden inputs too: fix that first)")
-        for test in concerned:
+            mine = " and gives what it gives on your own" if probes_mod.is_built_on(reason) else ","
+            reason = probes_mod.reworded(
+                reason, f"{reason} (it builds on {names}{mine} wrong on the grader's inputs too: fix that first)")
+        claimed = [t for t in tests if t.exercise == probe.exercise and t.name in claims]
+        for test in concerned + claimed:
             cost.setdefault(test.name, reason)
     return cost
+
+
+def claim_only(tests: list, lesson_number: str) -> list:
+    """The tests whose outcome the grader can only hear from the sandbox: the concept checks, and any
+    test no probe guards (a kit test keeps those to concept checks)."""
+    guarded_names = {t.name for p in probes_mod.for_lesson(lesson_number).all for t in p.guarded(tests)}
+    return [t for t in tests if t.concept or t.name not in guarded_names]
 
 
 def hidden_message(test, reason: str, tests: list, passed: set[str]) -> str:
@@ -159,6 +162,10 @@ def hidden_message(test, reason: str, tests: list, passed: set[str]) -> str:
         return (f"`{test.exercise}` passes this test, but on the grader's hidden inputs it gave no answer the "
                 f"grader could check: {reason}.\nHint: it must return plain arrays (or the structure the "
                 "README describes) for any input of the kind the README describes.")
+    if test.concept:
+        return (f"`{test.exercise}` passes this check of how it is written, but gives wrong values on the "
+                f"grader's hidden inputs: {reason}. A check of how an exercise is written counts once its "
+                f"values are right.\nHint: fix the values of `{test.exercise}` first; this check follows.")
     if all(t.name in passed for t in siblings):
         return (f"`{test.exercise}` passes this test's own inputs but not the grader's hidden inputs: {reason}.\n"
                 "Hint: make it work for any input of the kind the README describes, not only the ones in "
@@ -210,7 +217,8 @@ jax_setup.configure()
 from grader.classroom import judge
 found = []
 for lesson, path, secret in json.loads(Path(sys.argv[1]).read_text()):
-    found.append({name: None if reason is None else [str(reason), list(getattr(reason, "tests", ()))]
+    found.append({name: None if reason is None else [str(reason), list(getattr(reason, "tests", ())),
+                                                     bool(getattr(reason, "below", False))]
                   for name, reason in judge.check_here(lesson, Path(path), secret).items()})
 Path(sys.argv[2]).write_text(json.dumps(found))
 """
@@ -234,5 +242,11 @@ def check_in_child(jobs: list[tuple[str, Path, str]], timeout: float = 1800) -> 
             raise RuntimeError(f"probing {len(jobs)} module(s) of lesson(s) {sorted({j[0] for j in jobs})} in a "
                                f"child process failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
         found = json.loads(taken.read_text())
-    return [{name: None if got is None else (probes_mod.concerns(got[0], *got[1]) if got[1] else got[0])
-             for name, got in one.items()} for one in found]
+    return [{name: None if got is None else _finding(*got) for name, got in one.items()} for one in found]
+
+
+def _finding(text: str, tests: list[str], below: bool):
+    """A finding as `check_here` made it, rebuilt from what crossed from the child process."""
+    if below:
+        return probes_mod.built_on(text, *tests)
+    return probes_mod.concerns(text, *tests) if tests else text

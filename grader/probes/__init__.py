@@ -40,12 +40,26 @@ class Finding(str):
     the property it found wrong, so one mistake costs the points the lesson's tests give that
     mistake, not every point of the exercise. A plain string concerns every test the probe guards."""
     tests: tuple[str, ...] = ()
+    below: bool = False
 
 
 def concerns(reason: str, *tests: str) -> Finding:
     finding = Finding(reason)
     finding.tests = tests
     return finding
+
+
+def built_on(reason: str, *tests: str) -> Finding:
+    """A finding whose wrong values equal what the exercise gives on top of the student's own earlier
+    exercises, as the sandbox computed it. That is only ever said, never proved, so it changes the
+    message (fix the exercise below first) and never the points."""
+    finding = concerns(reason, *tests)
+    finding.below = True
+    return finding
+
+
+def is_built_on(finding) -> bool:
+    return bool(getattr(finding, "below", False))
 
 
 def concerns_every_test(finding: str) -> bool:
@@ -55,6 +69,8 @@ def concerns_every_test(finding: str) -> bool:
 
 def reworded(finding: str, text: str) -> str:
     """`text` (the finding said again, e.g. with where it was found), concerning the same tests."""
+    if is_built_on(finding):
+        return built_on(text, *finding.tests)
     return text if concerns_every_test(finding) else concerns(text, *finding.tests)
 
 

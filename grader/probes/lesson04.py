@@ -132,7 +132,7 @@ def dense_as_tree(ex, w, b, name, factor, x):
 
 def _is_name(layer, name):
     value = getattr(layer, "name", None)
-    return isinstance(value, str) and value == name
+    return type(value) is str and str.__eq__(value, name) is True  # a str subclass may equal anything
 
 
 @PROBES("Dense", make=_dense_inputs, name="dense_under_jit")
@@ -147,7 +147,8 @@ def dense_under_jit(ex, w, b, name, factor, x):
     out = jax.jit(apply)(layer, x)
     same = jax.tree.structure(ex.Dense(factor * w, b, name)) == jax.tree.structure(layer)
     renamed = jax.tree.structure(ex.Dense(w, b, name + "_2")) != jax.tree.structure(layer)
-    return {"out": out, "static": [seen == [name], same, renamed]}
+    named = len(seen) == 1 and _is_name(layer, name) and type(seen[0]) is str and str.__eq__(seen[0], name) is True
+    return {"out": out, "static": [named, same is True, renamed is True]}
 
 
 @PROBES("init_state", make=lambda rng: {})

@@ -55,7 +55,11 @@ def _uncorrelated(a, b):
 LAYER_TESTS = {"dtype": ("test_init_layer_returns_w_and_b",), "biases": ("test_init_layer_biases_are_zero",),
                "std": ("test_init_layer_std",)}
 NETWORK_TESTS = {"dtype": ("test_init_network_shapes",), "biases": ("test_init_network_shapes",),
-                 "std": ("test_init_network_layer_stds", "test_he_keeps_the_signal_steady")}
+                 "shape": ("test_init_network_shapes", "test_init_network_layer_stds"),
+                 "std": ("test_init_network_layer_stds",)}
+# a stack of equal widths, as the signal test builds: there fan-in is fan-out, and only He's std keeps
+# the activations' scale
+SQUARE_TESTS = {"shape": ("test_he_keeps_the_signal_steady",), "std": ("test_he_keeps_the_signal_steady",)}
 # std=0.0 only test_init_network_layer_stds tries
 ZERO_NETWORK_TESTS = dict(NETWORK_TESTS, std=("test_init_network_layer_stds",))
 
@@ -68,7 +72,8 @@ def _layer_findings(layer, fan_in, fan_out, std, tests, strict=True) -> list[str
         return ['not a dict with exactly the keys "w" and "b"']
     w, b = np.asarray(layer["w"]), np.asarray(layer["b"])
     if w.shape != (fan_in, fan_out) or b.shape != (fan_out,):
-        return [f"w of shape {w.shape} and b of shape {b.shape}, not (fan_in, fan_out) and (fan_out,)"]
+        shape = f"w of shape {w.shape} and b of shape {b.shape}, not (fan_in, fan_out) and (fan_out,)"
+        return [concerns(shape, *tests["shape"]) if "shape" in tests else shape]
     found = []
     if strict and (w.dtype != np.float32 or b.dtype != np.float32):
         found.append(concerns(f"w of dtype {w.dtype} and b of dtype {b.dtype}, not float32", *tests["dtype"]))
@@ -156,9 +161,12 @@ def init_layer(ex, fan_in, fan_out, seeds, std):
 
 # -- init_network ------------------------------------------------------------------------------------
 
+SQUARE_DEPTH = 3
+
+
 def _network_inputs(rng):
     a, b = _far_apart(rng, small=(16, 33), large=(128, 257))
-    return {"sizes": [a, b, a, b], "seeds": _seeds(rng, 3), "std": _given_std(rng)}
+    return {"sizes": [a, b, a, b], "seeds": _seeds(rng, 3), "std": _given_std(rng), "square": int(rng.integers(96, 193))}
 
 
 def _network_findings(net, is_list, sizes, std, strict, tests=NETWORK_TESTS):
@@ -173,7 +181,7 @@ def _network_findings(net, is_list, sizes, std, strict, tests=NETWORK_TESTS):
 
 
 def _check_network(got, want, inputs):
-    if not isinstance(got, dict) or set(got) != {"nets", "lists"} or len(got["nets"]) != len(CALLS):
+    if not isinstance(got, dict) or set(got) != {"nets", "lists", "square"} or len(got["nets"]) != len(CALLS):
         return "the output has the wrong structure"
     sizes = inputs["sizes"]
     found = []
@@ -182,9 +190,15 @@ def _check_network(got, want, inputs):
         found += [reworded(f, f"init_network call {name!r}, {f}")
                   for f in _network_findings(net, is_list, sizes, std, strict=std is None,
                                              tests=ZERO_NETWORK_TESTS if name == "zero" else NETWORK_TESTS)]
+    width = inputs["square"]
+    found += [reworded(f, f"init_network on {len(got['square'])} layers of width {width}: {f}")
+              for f in _network_findings(got["square"], True, [width] * (SQUARE_DEPTH + 1), None, strict=False,
+                                         tests=SQUARE_TESTS)]
     if any(map(concerns_every_test, found)):
         return merge_findings(found)
     first, again, other = ([np.asarray(layer["w"], np.float64) for layer in net] for net in got["nets"][:3])
+    if len({a.size for a in first + again + other}) != 1:
+        return merge_findings(found)  # weights of other sizes than [a, b, a, b] asks: charged as shapes above
     if not all(np.array_equal(a, b) for a, b in zip(first, again)):
         found.append(concerns("the same key gave two different networks", "test_init_network_is_reproducible"))
     elif np.array_equal(first[0], other[0]):
@@ -199,7 +213,7 @@ def _check_network(got, want, inputs):
 
 
 @PROBES("init_network", make=_network_inputs, check=_check_network)
-def init_network(ex, sizes, seeds, std):
+def init_network(ex, sizes, seeds, std, square):
     first, other, given = seeds
     nets = [ex.init_network(jax.random.key(first), list(sizes)),
             ex.init_network(jax.random.key(first), list(sizes)),
@@ -207,8 +221,9 @@ def init_network(ex, sizes, seeds, std):
             ex.init_network(jax.random.key(given), list(sizes), std=std),
             ex.init_network(jax.random.key(given + 1), list(sizes), std=0.0)]
     lists = [type(net) is list for net in nets]
+    stack = ex.init_network(jax.random.key(first + 1), [square] * (SQUARE_DEPTH + 1))
     return {"nets": [[_plain(layer) for layer in net] if isinstance(net, list) else net for net in nets],
-            "lists": lists}
+            "lists": lists, "square": [_plain(layer) for layer in stack] if isinstance(stack, (list, tuple)) else stack}
 
 
 # -- activation_scales -------------------------------------------------------------------------------

@@ -8,14 +8,15 @@ what the tests ask of a run (the layout, float32 losses starting at the given pa
 a close fit of the wave), so any way of training that the tests accept passes. Like the tests' runs,
 the run stops if fit traces the loss a third time. Where a public test judges an exercise on top of the
 student's own earlier exercises (cross_entropy on their log_softmax, the train step on their forward and
-sgd_update, predict_one on their forward, predict on their predict_one), the probe does the same: it also
-returns what that composition gives, and a value equal to it is not charged (the mistake below is
-charged by its own tests).
+sgd_update, predict_one on their forward, predict on their predict_one), the probe also returns what that
+composition gives. The sandbox computed it, so it is only a claim: a value equal to it is still wrong on
+the grader's inputs and costs its tests, and the message says to fix the exercise below first.
 """
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+import grader.probes as probes_mod
 from grader.probes import Probes, compare, concerns
 
 PROBES = Probes("06")
@@ -65,15 +66,22 @@ def _consistent(got, own, rtol, atol) -> bool:
         return False
 
 
+def _said(reason, consistent: bool, *tests):
+    """The finding for a wrong value; `built_on` when it equals what the student's own earlier exercises
+    give (a claim from the sandbox: it words the message, it never spares a point)."""
+    if consistent:
+        return probes_mod.built_on(reason, *tests)
+    return concerns(reason, *tests) if tests else reason
+
+
 def _right_or_own(rtol, atol, *tests):
     """A check for runs returning {"out": ..., "own": ...}, where "own" is what the exercise gives when built
-    faithfully on the student's own earlier exercises (as the public tests accept it): right when "out" is
-    the reference's, or is "own" (a mistake below is that exercise's, charged by its own tests)."""
+    faithfully on the student's own earlier exercises: right only when "out" is the reference's."""
     def check(got, want, inputs):
         reason = compare(got["out"], want["out"], rtol=rtol, atol=atol)
-        if reason is None or _consistent(got["out"], got["own"], rtol, atol):
+        if reason is None:
             return None
-        return concerns(reason, *tests) if tests else reason
+        return _said(reason, _consistent(got["out"], got["own"], rtol, atol), *tests)
     return check
 
 
@@ -88,12 +96,33 @@ def _scaled_sq(scale):
 
 def _forward_inputs(rng):
     sizes = _sizes(rng)
-    return {"params": _mlp(rng, sizes), "x": _normal(rng, int(rng.integers(3, 9)), sizes[0])}
+    width = int(rng.integers(2, 6))
+    tail = [{"w": np.diag(rng.uniform(0.5, 2.0, width)).astype(np.float32), "b": np.zeros(width, np.float32)},
+            {"w": _normal(rng, width, 1), "b": np.array([-4.0], np.float32)}]
+    return {"params": _mlp(rng, sizes), "x": _normal(rng, int(rng.integers(3, 9)), sizes[0]),
+            "tail": tail, "x_tail": _normal(rng, 6, width)}
 
 
-@PROBES("forward", make=_forward_inputs, **CLOSE)
-def forward(ex, params, x):
-    return jax.jit(lambda p, x: (ex.forward(p, x), ex.forward(p, x[0])))(params, x)
+def _check_forward(got, want, inputs):
+    """The random MLP's outputs concern the value test; the tail network (a positive diagonal hidden layer,
+    then a last layer whose outputs are mostly negative) tells whether the last layer is left linear."""
+    if not isinstance(got, dict) or set(got) != {"out", "tail"}:
+        return "the output has the wrong structure"
+    found = []
+    reason = compare(got["out"], want["out"], **CLOSE)
+    if reason:
+        found.append(concerns(reason, "test_forward"))
+    tail = compare(got["tail"], want["tail"], **CLOSE)
+    if tail:
+        found.append(concerns(f"a network whose outputs are mostly negative: {tail}", "test_forward",
+                              "test_forward_last_layer_is_linear"))
+    return probes_mod.merge_findings(found)
+
+
+@PROBES("forward", make=_forward_inputs, check=_check_forward)
+def forward(ex, params, x, tail, x_tail):
+    step = jax.jit(lambda p, x: (ex.forward(p, x), ex.forward(p, x[0])))
+    return {"out": step(params, x), "tail": jax.jit(ex.forward)(tail, x_tail)}
 
 
 def _pair(rng):
@@ -209,8 +238,8 @@ def _check_steps(got, want, inputs):
     """Each step right, or the step the student's own forward and sgd_update give from the same params."""
     for i, (g, w) in enumerate(zip(got, want)):
         reason = compare(g["out"], w["out"], rtol=1e-4, atol=1e-6)
-        if reason and not _consistent(g["out"], g["own"], 1e-4, 1e-6):
-            return concerns(f"step {i + 1}: {reason}", "test_train_step")
+        if reason:
+            return _said(f"step {i + 1}: {reason}", _consistent(g["out"], g["own"], 1e-4, 1e-6), "test_train_step")
     return None if len(got) == len(want) else concerns("the steps are missing", "test_train_step")
 
 
@@ -355,8 +384,9 @@ def _check_short_fits(got, want, inputs):
         return "fit should return a pair (params, losses) for each call"
     for i, (g, w) in enumerate(zip(got, want)):
         reason = compare(g["out"], w["out"], rtol=1e-4, atol=1e-5)
-        if reason and not _consistent(g["out"], g["own"], 1e-4, 1e-5):
-            return f"call {i + 1} of 2 (other data of the same shapes, another lr): {reason}"
+        if reason:
+            return _said(f"call {i + 1} of 2 (other data of the same shapes, another lr): {reason}",
+                         _consistent(g["out"], g["own"], 1e-4, 1e-5))
     return None
 
 

@@ -267,7 +267,7 @@ def test_noise_for_ids_follows_the_id(ex):
                  rtol=1e-5, hint=hint)
 
 
-@pytest.mark.exercise("noise_for_ids", points=1)
+@pytest.mark.exercise("noise_for_ids", points=1, concept=True)
 def test_noise_for_ids_uses_vmap(ex):
     def n_ops(b):
         return count_ops(jax.make_jaxpr(ex.noise_for_ids)(key(0), np.arange(b, dtype=np.int32)).jaxpr)
@@ -384,7 +384,7 @@ def test_estimate_pi_is_accurate(ex, reference_in_circle):
                 hint=why_the_key_changes_nothing(estimate_pi, key(1), N_PI, static=(1,), what="samples"))
 
 
-@pytest.mark.exercise("estimate_pi", points=2)
+@pytest.mark.exercise("estimate_pi", points=2, concept=True)
 def test_estimate_pi_uses_vmap(ex, reference_in_circle):
     estimate_pi = ex.estimate_pi
 

@@ -182,7 +182,7 @@ def test_loss_preds_and_grads(ex):
     expect.close(got, want, **TOL, call=expect.call("loss_preds_and_grads", W, B, X, Y), hint=_loss_grads_hint(got))
 
 
-@pytest.mark.exercise("loss_preds_and_grads", points=1)
+@pytest.mark.exercise("loss_preds_and_grads", points=1, concept=True)
 def test_loss_preds_and_grads_in_one_pass(ex):
     """The loss and the predictions are computed once: y is read once per loss computed, b once per
     prediction computed (their gradients don't need them), counted in the traced program."""
@@ -413,7 +413,7 @@ def test_per_example_grads(ex):
     expect.close(got, want, **TOL, call=expect.call("per_example_grads", W, B, X, Y), hint=_per_example_hint(got))
 
 
-@pytest.mark.exercise("per_example_grads", points=2)
+@pytest.mark.exercise("per_example_grads", points=2, concept=True)
 def test_per_example_grads_uses_vmap(ex):
     sizes = {}
     for batch in (2, N):
@@ -467,7 +467,7 @@ def test_device_totals_and_means(ex):
                  hint=_stats_hint(got, x))
 
 
-@pytest.mark.exercise("device_totals_and_means", points=1)
+@pytest.mark.exercise("device_totals_and_means", points=1, concept=True)
 def test_device_totals_and_means_runs_on_each_device(ex):
     devices = _cpu8()[::-1]
     x = X[:, :2]
@@ -550,7 +550,7 @@ def test_data_parallel_loss_and_its_grad(ex):
     expect.close(got, want, **TOL, call=f"jax.value_and_grad of {call}", hint=_parallel_loss_hint(got, eqns))
 
 
-@pytest.mark.exercise("data_parallel_loss", points=1)
+@pytest.mark.exercise("data_parallel_loss", points=1, concept=True)
 def test_data_parallel_loss_splits_the_batch(ex):
     mesh = Mesh(np.array(_cpu8()), ("batch",))
     f = lambda w, x, y: ex.data_parallel_loss(w, x, y, mesh)  # noqa: E731

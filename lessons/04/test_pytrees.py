@@ -247,7 +247,7 @@ def test_dense_leaves_are_its_arrays(ex):
                 expected="Dense(w, b, 'hidden') again", returned=_parts(rebuilt), hint=wrong)
 
 
-@pytest.mark.exercise("Dense", points=2)
+@pytest.mark.exercise("Dense", points=2, concept=True)
 def test_dense_name_is_static_under_jit(ex):
     seen = []
 

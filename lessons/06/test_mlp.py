@@ -347,7 +347,7 @@ def test_log_softmax_large_logits(ex):
     expect.close(got, want, call=call, rtol=1e-5, atol=1e-3, hint=hint)
 
 
-@pytest.mark.exercise("log_softmax", points=1)
+@pytest.mark.exercise("log_softmax", points=1, concept=True)
 def test_log_softmax_is_written_by_hand(ex):
     library = {(module, name): getattr(module, name) for module, name in LIBRARY_SOFTMAX if hasattr(module, name)}
     used = []
@@ -549,7 +549,7 @@ def test_train_step(ex):
                                 "the gradient of params -> loss_fn(forward(params, x), y), then one SGD step."))
 
 
-@pytest.mark.exercise("make_train_step", points=2)
+@pytest.mark.exercise("make_train_step", points=2, concept=True)
 def test_train_step_traces_once(ex):
     during = [0]   # which call of step is running
     traced = []    # the call during which each evaluation of loss_fn happened
@@ -641,7 +641,7 @@ def test_predict(ex):
     expect.close(got, want, call=call, rtol=1e-4, atol=1e-5, hint="row i is predict_one(params, images[i]).")
 
 
-@pytest.mark.exercise("predict", points=2)
+@pytest.mark.exercise("predict", points=2, concept=True)
 def test_predict_uses_vmap(ex):
     params = _params((12, 6, 5), seed=34)
     sizes = {}
@@ -740,7 +740,7 @@ def test_fit_sine(ex, trained):
                                    "the next step."))
 
 
-@pytest.mark.exercise("fit", points=2)
+@pytest.mark.exercise("fit", points=2, concept=True)
 def test_fit_traces_the_loss_at_most_twice(ex, trained):
     init, (params, losses) = trained(ex, "sine")
     x, y = _sine_data()

@@ -414,7 +414,7 @@ def test_cnn_output_shape(ex):
         expect.dtype(out, jnp.float32, call=call, hint="keep the default float32 layers.")
 
 
-@pytest.mark.exercise("CNN", points=1)
+@pytest.mark.exercise("CNN", points=1, concept=True)
 @expect.concise_errors
 def test_cnn_layers(ex):
     model = _new_model(ex)

@@ -199,7 +199,7 @@ def test_huber(ex):
         expect.close(got, want, call=call, rtol=1e-5, hint=hint)
 
 
-@pytest.mark.exercise("huber", points=1)
+@pytest.mark.exercise("huber", points=1, concept=True)
 def test_huber_is_written_by_hand(ex):
     x = np.zeros((3, 7), np.float32)
     _by_hand(ex, "huber", ("huber_loss",), "huber(pred, target) on inputs of shape (3, 7)", x, x)
@@ -259,7 +259,7 @@ def test_binary_cross_entropy_large_logits(ex):
                  if not expect.all_finite(grad) else "the gradient of the mean loss is (sigmoid(z) - y) / n.")
 
 
-@pytest.mark.exercise("binary_cross_entropy", points=1)
+@pytest.mark.exercise("binary_cross_entropy", points=1, concept=True)
 def test_binary_cross_entropy_is_written_by_hand(ex):
     x = np.zeros((3, 7), np.float32)
     _by_hand(ex, "binary_cross_entropy", ("sigmoid_binary_cross_entropy",),
@@ -313,7 +313,7 @@ def test_softmax_cross_entropy_large_logits(ex):
                  if not expect.all_finite(grad) else "the gradient is (softmax(logits) - one_hot(labels)) / batch.")
 
 
-@pytest.mark.exercise("softmax_cross_entropy", points=1)
+@pytest.mark.exercise("softmax_cross_entropy", points=1, concept=True)
 def test_softmax_cross_entropy_is_written_by_hand(ex):
     _by_hand(ex, "softmax_cross_entropy",
              ("softmax_cross_entropy_with_integer_labels", "softmax_cross_entropy"),
@@ -387,7 +387,7 @@ def test_confusion_matrix(ex):
     expect.close(got, want, call=call, hint=hint)
 
 
-@pytest.mark.exercise("confusion_matrix", points=1)
+@pytest.mark.exercise("confusion_matrix", points=1, concept=True)
 def test_confusion_matrix_is_one_scatter_add(ex):
     sizes = {}
     for batch in (6, 40):
@@ -650,12 +650,12 @@ OPTAX_SGD = ("sgd", "trace")
 OPTAX_ADAM = ("adam", "adamw", "scale_by_adam")
 
 
-@pytest.mark.exercise("sgd_momentum", points=1)
+@pytest.mark.exercise("sgd_momentum", points=1, concept=True)
 def test_sgd_momentum_is_written_by_hand(ex):
     _optimizer_by_hand(ex, "sgd_momentum", OPTAX_SGD, 0.1, 0.9)
 
 
-@pytest.mark.exercise("adam", points=1)
+@pytest.mark.exercise("adam", points=1, concept=True)
 def test_adam_is_written_by_hand(ex):
     _optimizer_by_hand(ex, "adam", OPTAX_ADAM, 0.01)
 
@@ -966,7 +966,7 @@ def test_train_step(ex):
                  "return the state that optimizer.update returned.")
 
 
-@pytest.mark.exercise("make_train_step", points=1)
+@pytest.mark.exercise("make_train_step", points=1, concept=True)
 def test_train_step_traces_once(ex):
     calls = [0]
     traced = []

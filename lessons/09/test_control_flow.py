@@ -138,7 +138,7 @@ def test_clip_norm(ex):
             expect.close(got, want, call=call, rtol=1e-5, atol=1e-6, hint=_clip_hint(got, CLIP_G, max_norm, want))
 
 
-@pytest.mark.exercise("clip_norm", points=1)
+@pytest.mark.exercise("clip_norm", points=1, concept=True)
 def test_clip_norm_chooses_with_cond(ex):
     call = "jax.make_jaxpr(clip_norm)(g, max_norm) with g of shape (2, 3)"
     ops = _program(call, ex.clip_norm, CLIP_G, 2.0, fix="Make the choice with lax.cond.")
@@ -172,7 +172,7 @@ def test_activate(ex):
         expect.close(got, want, call=call, rtol=1e-5, atol=1e-6, hint=hint)
 
 
-@pytest.mark.exercise("activate", points=1)
+@pytest.mark.exercise("activate", points=1, concept=True)
 def test_activate_chooses_in_the_program(ex):
     call = "jax.make_jaxpr(activate)(x, kind) with kind an int32 scalar"
     ops = _program(call, ex.activate, ACT_X, np.int32(1), fix="Choose with lax.switch.")
@@ -481,7 +481,7 @@ def test_cumsum(ex):
     expect.close(got, want, call=call, rtol=1e-5, atol=1e-5, hint=hint)
 
 
-@pytest.mark.exercise("cumsum", points=1)
+@pytest.mark.exercise("cumsum", points=1, concept=True)
 def test_cumsum_uses_scan(ex):
     sizes = {}
     for length in (3, 9):
@@ -532,7 +532,7 @@ def test_ema(ex):
         expect.close(got, want.astype(np.float32), call=call, rtol=1e-5, atol=1e-5, hint=hint)
 
 
-@pytest.mark.exercise("ema", points=1)
+@pytest.mark.exercise("ema", points=1, concept=True)
 def test_ema_uses_scan(ex):
     sizes = {}
     for length in (3, 9):
@@ -696,7 +696,7 @@ def test_run_rnn(ex):
                  hint=hint)
 
 
-@pytest.mark.exercise("run_rnn", points=2)
+@pytest.mark.exercise("run_rnn", points=2, concept=True)
 def test_run_rnn_is_one_scan(ex):
     sizes = {}
     for length in (3, 9):

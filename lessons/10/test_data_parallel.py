@@ -680,7 +680,7 @@ def test_conv1d_halo(ex):
             expect.close(got, want, **TOL, call=call, hint=_conv_hint(got, SIGNAL, kernel, n_dev))
 
 
-@pytest.mark.exercise("conv1d_halo", points=2)
+@pytest.mark.exercise("conv1d_halo", points=2, concept=True)
 def test_conv1d_halo_trades_only_the_edges(ex):
     mesh = _mesh("shards", SMALL)
     kernel, rows = KERNELS[1], N // SMALL

@@ -734,7 +734,7 @@ def _attention_ops(fn, *args):
     return sum(name in ATTENTION_OPS for name in jaxprs.op_names(jax.make_jaxpr(fn)(*args)))
 
 
-@pytest.mark.exercise("multi_head_attention", points=1)
+@pytest.mark.exercise("multi_head_attention", points=1, concept=True)
 def test_multi_head_attention_all_heads_at_once(ex):
     params, x = _mha_params(82), _floats(83, (1, 3, D_MODEL))
     sizes = {}
@@ -824,7 +824,7 @@ def _layer_differences(model, expected):
     return [f"no {layer}" for layer in missing] + [f"a {layer}, not in the docstring" for layer in unexpected]
 
 
-@pytest.mark.exercise("TransformerBlock", points=1)
+@pytest.mark.exercise("TransformerBlock", points=1, concept=True)
 @expect.concise_errors
 def test_block_layers(ex):
     block = _new_block(ex)
@@ -1020,7 +1020,7 @@ def test_transformer_shape(ex):
         expect.dtype(out, jnp.float32, call=call, hint="keep the default float32 layers.")
 
 
-@pytest.mark.exercise("Transformer", points=1)
+@pytest.mark.exercise("Transformer", points=1, concept=True)
 @expect.concise_errors
 def test_transformer_layers(ex):
     model = _new_transformer(ex, causal=False)
