@@ -7,15 +7,17 @@ with the defaults, as the first-step tests do). `make_optimizer` runs with hidde
 on gradients the clipping never touches, and its clipping as the public test judges it, by feeding the
 same optimizer the gradients already clipped (a different schedule is the schedule test's mistake).
 `make_train_step` takes one step with AdamW (hidden weight decay) on the probe's own loss; `fit` runs the
-probe's own step for a few steps. The concept checks (written by hand, one scatter-add, one trace) have
-no hidden-input form: the public tests are their judges.
+probe's own step for a few steps, and a whole run like the public one on a hidden blobs-and-ring (hidden
+centres, spreads, radius, turn, width, steps and schedule): the grader computes the accuracy on hidden test
+points from the params that come back, and the first loss from the params given. The concept checks
+(written by hand, one scatter-add, one trace) have no hidden-input form: the public tests are their judges.
 """
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from grader.probes import Probes, compare, concerns
+from grader.probes import Probes, compare, concerns, merge_findings
 
 PROBES = Probes("08")
 
@@ -379,17 +381,133 @@ def _fit_inputs(rng):
     return inputs
 
 
-@PROBES("fit", make=_fit_inputs, rtol=1e-4, atol=1e-6, guards=("test_fit_follows_the_step",))
-def fit(ex, params, x, y, lr, weight_decay, scale, steps):
-    tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(lr, weight_decay=weight_decay))
-    loss_fn = _loss(scale)
-
+def _probe_step(tx, loss_fn):
+    """The probe's own jitted training step, as the tests hand one to fit: fit is judged on its own."""
     def step(params, opt_state, x, y):
         loss, grads = jax.value_and_grad(lambda p: loss_fn(_forward(p, x), y))(params)
         updates, opt_state = tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
+    return jax.jit(step)
 
-    out = ex.fit(jax.jit(step), params, tx.init(params), x, y, steps)
+
+@PROBES("fit", make=_fit_inputs, rtol=1e-4, atol=1e-6, guards=("test_fit_follows_the_step",))
+def fit(ex, params, x, y, lr, weight_decay, scale, steps):
+    tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(lr, weight_decay=weight_decay))
+    out = ex.fit(_probe_step(tx, _loss(scale)), params, tx.init(params), x, y, steps)
     if not isinstance(out, (tuple, list)) or len(out) != 3:
         return {"params": None, "opt_state": None, "losses": None}
     return {"params": out[0], "opt_state": jax.tree.leaves(out[1]), "losses": out[2]}
+
+
+# -- fit, a whole run on a hidden blobs-and-ring --------------------------------------------------
+
+TOY_MIN_ACCURACY = 0.99  # the public run's bound
+TOY_PER_CLASS = 100  # points of each class, in the training set and again in the test set
+BLOBS_RING = "test_fit_blobs_ring"
+TOY_LOSSES = "test_fit_returns_the_losses"
+
+
+def _blobs_ring(rng, n):
+    """(x, y) for `n` points of each class, in random order: two Gaussian blobs side by side (classes 0 and
+    1) inside a noisy ring (class 2), as the public data set, with hidden centres, spreads and radius, turned
+    by a hidden angle."""
+    c, spread = rng.uniform(1.1, 1.3), rng.uniform(0.3, 0.35)
+    blobs = [rng.normal((side * c, 0.0), spread, size=(n, 2)) for side in (-1, 1)]
+    angle, radius = rng.uniform(0, 2 * np.pi, n), rng.normal(rng.uniform(3.0, 3.4), rng.uniform(0.2, 0.25), n)
+    ring = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    turn = rng.uniform(0, 2 * np.pi)
+    rotation = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    x = np.concatenate(blobs + [ring]) @ rotation.T
+    order = rng.permutation(3 * n)
+    return x[order].astype(np.float32), np.repeat(np.arange(3), n)[order].astype(np.int32)
+
+
+def _toy_inputs(rng):
+    """The public run's kind on hidden data: a 2 -> w -> w -> 3 network of hidden width (He init, zero
+    biases), clipping then Adam on a warm-up cosine schedule, with hidden steps, warm-up and peak."""
+    width = int(rng.integers(24, 41))
+    sizes = (2, width, width, 3)
+    params = [{"w": _normal(rng, m, n, scale=np.sqrt(2.0 / m)), "b": np.zeros(n, np.float32)}
+              for m, n in zip(sizes[:-1], sizes[1:])]
+    x, y = _blobs_ring(rng, 2 * TOY_PER_CLASS)
+    train, test = slice(0, 3 * TOY_PER_CLASS), slice(3 * TOY_PER_CLASS, None)
+    return {"params": params, "x": x[train], "y": y[train], "x_test": x[test], "y_test": y[test],
+            "steps": int(rng.integers(130, 171)), "warmup": int(rng.integers(10, 21)),
+            "peak_lr": float(rng.uniform(0.04, 0.06))}
+
+
+def _np_forward(params, x):
+    x = np.asarray(x, np.float64)
+    for i, layer in enumerate(params):
+        x = x @ np.asarray(layer["w"], np.float64) + np.asarray(layer["b"], np.float64)
+        if i < len(params) - 1:
+            x = np.maximum(x, 0.0)
+    return x
+
+
+def _np_cross_entropy(logits, labels):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return float(-np.mean(log_p[np.arange(len(labels)), labels]))
+
+
+def _same_layout(params, like) -> bool:
+    return (isinstance(params, (list, tuple)) and len(params) == len(like)
+            and all(isinstance(p, dict) and set(p) == set(q) and all(np.shape(p[k]) == np.shape(q[k]) for k in q)
+                    for p, q in zip(params, like)))
+
+
+def _accuracy_of(params, inputs) -> float:
+    predicted = np.argmax(_np_forward(params, inputs["x_test"]), axis=-1)
+    return float(np.mean(predicted == inputs["y_test"]))
+
+
+def _check_toy_losses(losses, inputs):
+    """The public test's demands of the losses: float32 of shape (steps,), the first the loss of the params
+    given (computed here), and a fall of more than tenfold."""
+    losses = np.asarray(losses)
+    steps = inputs["steps"]
+    if losses.shape != (steps,) or losses.dtype != np.float32:
+        return concerns(f"after fit(..., steps={steps}) the losses are {losses.dtype} of shape {losses.shape}, not "
+                        f"float32 of shape ({steps},): one loss per step", TOY_LOSSES)
+    if not np.all(np.isfinite(losses)):
+        return concerns("the losses hold NaN or infinity", TOY_LOSSES)
+    first = _np_cross_entropy(_np_forward(inputs["params"], inputs["x"]), inputs["y"])
+    if not np.isclose(losses[0], first, rtol=1e-4, atol=1e-6):
+        return concerns("losses[0] is not the loss of the params given, before the first update", TOY_LOSSES)
+    if not losses[-1] < 0.1 * losses[0]:
+        return concerns(f"over {steps} steps the loss fell from {losses[0]:.4g} to {losses[-1]:.4g}, not tenfold",
+                        TOY_LOSSES)
+    return None
+
+
+def _check_toy_params(params, want_params, inputs):
+    """Accuracy on the hidden test points, computed here from the returned params: at least the public
+    bound, or the reference's own (less one point) where the hidden data keeps the reference under it."""
+    if not _same_layout(params, inputs["params"]):
+        return concerns("the returned params are not shaped like the params given", BLOBS_RING)
+    accuracy = _accuracy_of(params, inputs)
+    needed = min(TOY_MIN_ACCURACY, _accuracy_of(want_params, inputs) - 1.0 / len(inputs["y_test"]))
+    if accuracy >= needed:
+        return None
+    return concerns(f"after fit(..., steps={inputs['steps']}) with the grader's own step on a hidden blobs-and-ring, "
+                    f"the returned params classify {accuracy:.1%} of new points right, not at least {needed:.1%}: "
+                    "each step must start from the params and opt_state the last one returned, for all the steps "
+                    "asked", BLOBS_RING)
+
+
+def _check_toy(got, want, inputs):
+    if not isinstance(got, dict) or got.get("params") is None:
+        return "fit should return a triple (params, opt_state, losses)"
+    found = [_check_toy_params(got["params"], want["params"], inputs), _check_toy_losses(got["losses"], inputs)]
+    return merge_findings([f for f in found if f])
+
+
+@PROBES("fit", make=_toy_inputs, check=_check_toy, guards=(BLOBS_RING, TOY_LOSSES))
+def fit_blobs_ring(ex, params, x, y, x_test, y_test, steps, warmup, peak_lr):
+    schedule = optax.warmup_cosine_decay_schedule(0.0, peak_lr, warmup, steps, 0.0)
+    tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(schedule))
+    out = ex.fit(_probe_step(tx, _loss(1.0)), params, tx.init(params), x, y, steps)
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        return {"params": None, "losses": None}
+    return {"params": out[0], "losses": out[2]}

@@ -6,15 +6,19 @@ same size for any length is read from the program by the public tests alone.
 `newton_sqrt` is judged as its tests judge it: the root to the tolerance, and the number of updates
 (within one, so that a condition written another way that rounds differently on a hidden input near
 the border is not charged). `run_rnn` runs this module's own cell, values and gradients through time.
-`echo_loss` accepts what the student's own `elman_cell` and `run_rnn` give (a mistake there is
-charged by their tests). `train` takes a few Adam steps on two hidden linear problems.
+`echo_loss` is right only where it is the reference's; where it equals what the student's own
+`elman_cell` and `run_rnn` give, the message says to fix those first. `train` takes a few Adam steps on
+two hidden linear problems, and a whole run like the public one on a hidden echo task (hidden width, initial
+weights, length, sequences, steps and learning rate): the grader computes the error on new sequences from
+the params that come back, and the first loss from the params given. Unlike the public run, it never
+stops when the loss is traced a third time: that is how train is written, which the public test judges.
 """
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from grader import bounded_loops
-from grader.probes import Probes, compare, concerns
+from grader.probes import Probes, built_on, compare, concerns, merge_findings
 
 PROBES = Probes("09")
 CLOSE = {"rtol": 1e-4, "atol": 1e-5}
@@ -277,7 +281,7 @@ def _check_echo(got, want, inputs):
     own = got["own"]
     if own is not None and np.shape(own) == np.shape(got["out"]) and np.allclose(
             np.asarray(got["out"], np.float64), np.asarray(own, np.float64), rtol=1e-4, atol=1e-6):
-        return None  # right on top of the student's own elman_cell or run_rnn, which their tests judge
+        return built_on(reason)  # what the student's own elman_cell or run_rnn give: said, never spared
     return reason
 
 
@@ -304,3 +308,102 @@ def _train_inputs(rng):
 def train(ex, params, scale, data):
     loss_fn = _scaled_linear_loss(scale)
     return [ex.train(loss_fn, params, xs, ys, 3, lr) for xs, ys, lr in data]
+
+
+# -- train, a whole run on a hidden echo task -------------------------------------------------------
+
+ECHO_MAX_MSE = 0.05  # the public run's bound on new sequences
+ECHO_DELAY = 2
+ECHO_RUN = "test_train_echo"
+ECHO_LOSSES = "test_train_echo_losses"
+
+
+def _echo_loss(params, xs, ys):
+    """The probe's own echo loss (an Elman cell and lax.scan), so that train is judged on its own."""
+    cell = params["cell"]
+    h0 = jnp.zeros((xs.shape[0], cell["wh"].shape[0]), jnp.float32)
+    _, hs = jax.lax.scan(lambda h, x: (jnp.tanh(x @ cell["wx"] + h @ cell["wh"] + cell["b"]),) * 2, h0,
+                         jnp.swapaxes(xs, 0, 1))
+    return jnp.mean((hs @ params["out"]["w"] + params["out"]["b"] - jnp.swapaxes(ys, 0, 1)) ** 2)
+
+
+def _np_echo_loss(params, xs, ys) -> float:
+    """The same loss in float64 NumPy, on the grader's side."""
+    cell = {k: np.asarray(v, np.float64) for k, v in params["cell"].items()}
+    w, b = (np.asarray(params["out"][k], np.float64) for k in ("w", "b"))
+    h = np.zeros((xs.shape[0], cell["wh"].shape[0]))
+    errors = []
+    for t in range(xs.shape[1]):
+        h = np.tanh(xs[:, t] @ cell["wx"] + h @ cell["wh"] + cell["b"])
+        errors.append(h @ w + b - ys[:, t])
+    return float(np.mean(np.stack(errors, axis=1) ** 2))
+
+
+def _echo_data(rng, batch, steps):
+    xs = _normal(rng, batch, steps, 1)
+    ys = np.zeros_like(xs)
+    ys[:, ECHO_DELAY:] = xs[:, :-ECHO_DELAY]
+    return xs, ys
+
+
+def _echo_run_inputs(rng):
+    """The public run's kind with hidden numbers: a hidden width and initial weights, hidden sequences of a
+    hidden length (and new ones to test on), hidden steps and learning rate."""
+    d, length = int(rng.integers(12, 17)), int(rng.integers(8, 13))
+    params = {"cell": {"wx": _normal(rng, 1, d), "wh": _normal(rng, d, d, scale=1 / np.sqrt(d)),
+                       "b": np.zeros(d, np.float32)},
+              "out": {"w": _normal(rng, d, 1, scale=1 / np.sqrt(d)), "b": np.zeros(1, np.float32)}}
+    xs, ys = _echo_data(rng, 64, length)
+    x_test, y_test = _echo_data(rng, 128, length)
+    return {"params": params, "xs": xs, "ys": ys, "x_test": x_test, "y_test": y_test,
+            "steps": int(rng.integers(180, 221)), "lr": float(rng.uniform(0.025, 0.035))}
+
+
+def _same_layout(params, like) -> bool:
+    if isinstance(like, dict):
+        return isinstance(params, dict) and set(params) == set(like) and all(
+            _same_layout(params[k], like[k]) for k in like)
+    return np.shape(params) == np.shape(like)
+
+
+def _check_echo_params(params, want_params, inputs):
+    """The mean squared error on new sequences, computed here from the returned params: at most the public
+    bound, or twice the reference's where the hidden run keeps the reference above it."""
+    if not _same_layout(params, inputs["params"]):
+        return concerns("the returned params are not shaped like the params given", ECHO_RUN)
+    error = _np_echo_loss(params, inputs["x_test"], inputs["y_test"])
+    bound = max(ECHO_MAX_MSE, 2 * _np_echo_loss(want_params, inputs["x_test"], inputs["y_test"]))
+    if np.isfinite(error) and error <= bound:
+        return None
+    return concerns(f"after train(loss_fn, params, xs, ys, steps={inputs['steps']}, lr={inputs['lr']:.3g}) on a hidden "
+                    f"echo task, the returned params give mean squared error {error:.3g} on new sequences, not at most "
+                    f"{bound:.3g}: each step must start from the params and Adam state the last one returned",
+                    ECHO_RUN)
+
+
+def _check_echo_losses(losses, inputs):
+    """The public test's demands of the losses: float32 of shape (steps,), the first the loss of the params
+    given (computed here)."""
+    losses, steps = np.asarray(losses), inputs["steps"]
+    if losses.shape != (steps,) or losses.dtype != np.float32:
+        return concerns(f"the losses are {losses.dtype} of shape {losses.shape}, not float32 of shape ({steps},): one "
+                        "loss per step", ECHO_LOSSES)
+    first = _np_echo_loss(inputs["params"], inputs["xs"], inputs["ys"])
+    if not np.isclose(losses[0], first, rtol=1e-4, atol=1e-6):
+        return concerns("losses[0] is not the loss of the params given, before any update", ECHO_LOSSES)
+    return None
+
+
+def _check_echo_run(got, want, inputs):
+    if not isinstance(got, dict) or got.get("params") is None:
+        return "train should return a pair (params, losses)"
+    found = [_check_echo_params(got["params"], want["params"], inputs), _check_echo_losses(got["losses"], inputs)]
+    return merge_findings([f for f in found if f])
+
+
+@PROBES("train", make=_echo_run_inputs, check=_check_echo_run, guards=(ECHO_RUN, ECHO_LOSSES))
+def train_echo(ex, params, xs, ys, x_test, y_test, steps, lr):
+    out = ex.train(_echo_loss, params, xs, ys, steps, lr)
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        return {"params": None, "losses": None}
+    return {"params": out[0], "losses": out[1]}

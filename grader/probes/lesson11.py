@@ -10,12 +10,18 @@ mask; like the test, a result built faithfully on the student's own split_heads,
 passes. TransformerBlock with hidden weights (found by the docstring's names, else by type and size, as the
 test does), without and with a causal mask. Transformer with hidden embeddings, final norm and head, its
 block's part computed by the student's own block (as the test accepts), and whether causal=True hides the
-later tokens from earlier positions (and causal=False doesn't). The training test and the heads-at-once
-program check are not mirrored: they have no hidden input to vary.
+later tokens from earlier positions (and causal=False doesn't); the shapes and dtype of its logits at
+hidden sizes and lengths, read abstractly as the public test reads them; and a run of the reversing task
+like the public one with a hidden seed, vocabulary, length and batches, whose accuracy on new sequences the
+grader computes from the logits that come back. The heads-at-once program check is not mirrored: it has
+no hidden input to vary.
 """
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from flax import nnx
 
 from grader.probes import Probes, compare, concerns, merge_findings
@@ -509,3 +515,110 @@ def transformer(ex, seed, tokens, token_table, position_table, norm, head, cut):
         pass
     return {"logits": logits, "own": own, "causal_leak": leak, "open_leak": open_leak,
             "own_block_leaks": own_block_leaks}
+
+
+# -- Transformer: shapes at hidden sizes, and a hidden run of the reversing task --------------------
+
+def _shape_inputs(rng):
+    """Hidden sizes (dim a multiple of the heads), and token batches of a hidden length below max_len, of
+    max_len and of length 1."""
+    heads = int(rng.choice([1, 2, 4]))
+    max_len = int(rng.integers(3, 13))
+    shapes = [(int(rng.integers(1, 5)), int(rng.integers(2, max_len))), (1, max_len), (int(rng.integers(1, 5)), 1)]
+    return {"seed": int(rng.integers(1, 2**31)), "vocab": int(rng.integers(5, 30)), "max_len": max_len,
+            "dim": heads * int(rng.integers(2, 5)), "heads": heads, "mlp": int(rng.integers(4, 33)), "shapes": shapes}
+
+
+def _check_shape(got, want, inputs):
+    """Each output's shape and dtype, as the public test asks them: (batch, length, vocab_size), float32."""
+    if not isinstance(got, (list, tuple)) or len(got) != len(inputs["shapes"]):
+        return "the output has the wrong structure"
+    for (shape, dtype), tokens in zip(got, inputs["shapes"]):
+        expected = tuple(tokens) + (inputs["vocab"],)
+        if tuple(np.asarray(shape).tolist()) != expected or dtype != "float32":
+            return (f"Transformer({inputs['vocab']}, {inputs['max_len']}, dim={inputs['dim']}, "
+                    f"num_heads={inputs['heads']}, mlp_dim={inputs['mlp']}) on int32 tokens of shape {tuple(tokens)} "
+                    f"gives {dtype} of shape {tuple(np.asarray(shape).tolist())}, not float32 of shape {expected}")
+    return None
+
+
+@PROBES("Transformer", make=_shape_inputs, check=_check_shape, guards=("test_transformer_shape",))
+def transformer_shape(ex, seed, vocab, max_len, dim, heads, mlp, shapes):
+    """Shapes only, as the public test reads them: the model built and called abstractly, nothing compiled."""
+    key = jax.random.key(seed, impl="rbg")
+    model = nnx.eval_shape(lambda: ex.Transformer(vocab, max_len, dim=dim, num_heads=heads, mlp_dim=mlp,
+                                                  causal=False, rngs=nnx.Rngs(key)))
+    graphdef, state = nnx.split(model)
+    outs = [jax.eval_shape(lambda s, t: nnx.merge(graphdef, s)(t), state, jax.ShapeDtypeStruct(tuple(shape), jnp.int32))
+            for shape in shapes]
+    return [[np.asarray(out.shape, np.int64), str(out.dtype)] for out in outs]
+
+
+REVERSE_DIM, REVERSE_MLP, REVERSE_STEPS, REVERSE_BATCH, REVERSE_LR = 16, 32, 60, 32, 1e-2
+REVERSE_MIN_ACCURACY = 0.9  # the public run's bound
+FAST_COMPILE = {"xla_backend_optimization_level": 0}
+
+
+def _reverse_inputs(rng):
+    """The public run's kind (a one-block model of the public sizes, Adam, batches of random tokens) with a
+    hidden seed, vocabulary, length and max_len, hidden batches, and new sequences to test on. It takes 60
+    steps where the public run takes 40: any initial weights reach the bound then (40 steps leave some seeds
+    of the reference under it)."""
+    vocab, length = int(rng.integers(9, 14)), int(rng.integers(5, 8))
+    batches, test = (rng.integers(0, vocab, size=shape).astype(np.int32)
+                     for shape in ((REVERSE_STEPS, REVERSE_BATCH, length), (128, length)))
+    return {"seed": int(rng.integers(1, 2**31)), "vocab": vocab, "max_len": length + int(rng.integers(0, 3)),
+            "batches": batches, "test": test}
+
+
+def _check_reverse(got, want, inputs):
+    """The accuracy, computed here from the trained model's logits on the hidden test sequences."""
+    test = inputs["test"]
+    logits = np.asarray(got)
+    if logits.shape != test.shape + (inputs["vocab"],):
+        return f"the trained model's logits on tokens of shape {test.shape} have shape {logits.shape}"
+    accuracy = float(np.mean(np.argmax(logits, axis=-1) == test[:, ::-1]))
+    if accuracy >= REVERSE_MIN_ACCURACY:
+        return None
+    return (f"trained to reverse hidden sequences of {test.shape[1]} tokens ({REVERSE_STEPS} Adam steps from a hidden "
+            f"seed), the model reversed {accuracy:.1%} of the tokens of new sequences right, not at least "
+            f"{REVERSE_MIN_ACCURACY:.0%}")
+
+
+def _compiled(fn, *args, static_argnums=()):
+    """fn jitted and compiled for args with XLA's backend optimizations off: the run is tiny and its compile
+    is what costs; plainly compiled where a backend refuses the option."""
+    lowered = jax.jit(fn, static_argnums=static_argnums).lower(*args)
+    try:
+        return lowered.compile(FAST_COMPILE)
+    except Exception:
+        return lowered.compile()
+
+
+def _train_and_read(model_class, key, batches, test, vocab, max_len):
+    """Build the model, train it with Adam on the reversing task (a scan over the batches) and return its
+    logits on `test`: one program, compiled once."""
+    tx = optax.adam(REVERSE_LR)
+    model = model_class(vocab, max_len, dim=REVERSE_DIM, num_heads=HEADS, mlp_dim=REVERSE_MLP, causal=False,
+                        rngs=nnx.Rngs(key))
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+
+    def loss_fn(p, tokens):
+        logits = nnx.merge(graphdef, p, rest)(tokens)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, tokens[:, ::-1]).mean()
+
+    def step(carry, tokens):
+        p, state = carry
+        grads = jax.grad(loss_fn)(p, tokens)
+        updates, state = tx.update(grads, state, p)
+        return (optax.apply_updates(p, updates), state), None
+
+    (params, _), _ = jax.lax.scan(step, (params, tx.init(params)), batches)
+    return nnx.merge(graphdef, params, rest)(test)
+
+
+@PROBES("Transformer", make=_reverse_inputs, check=_check_reverse, guards=("test_transformer_learns_to_reverse",))
+def transformer_learns_to_reverse(ex, seed, vocab, max_len, batches, test):
+    run = functools.partial(_train_and_read, ex.Transformer)
+    args = (jax.random.key(seed, impl="rbg"), batches, test, vocab, max_len)
+    return _compiled(run, *args, static_argnums=(3, 4))(*args[:3])
