@@ -217,6 +217,10 @@ def cmd_devcheck(args) -> int:
         for name in bad_stub:
             print(f"      stub: {name} {stub.get(name, 'not collected')}")
         problems += bool(bad_ref or bad_stub)
+    for lesson in lessons:
+        claimed, total, names = devcheck.claim_points(lesson)
+        print(f"    lesson {lesson.number}: {claimed} of {total} points rest on a claim alone (concept checks, "
+              f"counted only where the exercise's values are right): {', '.join(names) or 'none'}")
     for path in planted:
         missed = devcheck.uncaught(path, done[devcheck.planted_key(path)])
         print(f"{'ok ' if not missed else 'BAD'} planted {devcheck.planted_key(path)}"
@@ -277,7 +281,11 @@ def cmd_grade(args) -> int:
         jobs=args.jobs, timeout=args.timeout, memory=limits.parse_size(args.memory), platform=platform,
         regrade=args.regrade, shard=_shard(args.shard), keep_sandboxes=args.keep_sandboxes,
         progress=not args.quiet)
-    summary = grading.grade_class(path, settings)
+    try:
+        summary = grading.grade_class(path, settings)
+    except grading.CanaryError as err:
+        print(err, file=sys.stderr)
+        return 3
     if args.gradebook is not None:
         from grader.classroom import gradebook, report
 

@@ -14,13 +14,14 @@ import numpy as np
 import pytest
 
 from grader import KIT_ROOT, notebooks, points, stubs, targets
-from grader.classroom import channel, confine, report, runner, submissions, wire
+from grader.classroom import cgroups, channel, confine, report, runner, submissions, wire
 
 HOSTILE = sorted((KIT_ROOT / "tests" / "hostile").glob("*.py"))
 LESSON = targets.find_lesson("01")
 CONFINED = sys.platform == "linux" and confine.landlock_abi() >= 1
 needs_confinement = pytest.mark.skipif(
     not CONFINED, reason="the hostile corpus runs only where the sandbox can be confined (Linux, Landlock)")
+_KERNEL = cgroups.place().parents if cgroups.place() else {}  # what the grader's cgroups hold here
 
 
 def _declared(path: Path, name: str, default=None):
@@ -55,9 +56,10 @@ def grade(submissions_dir: Path, out: Path, *extra: str, lesson_args=("--lessons
     return proc
 
 
-def scores(out: Path) -> dict[str, int]:
+def scores(out: Path) -> dict[str, int | None]:
+    """{id: total}; None for a student the grader could not grade (an empty row: no grade)."""
     with open(out / "grades.csv") as f:
-        return {row["student_id"]: int(row["total"]) for row in csv.DictReader(f)}
+        return {row["student_id"]: int(row["total"]) if row["total"] else None for row in csv.DictReader(f)}
 
 
 def record(out: Path, student: str) -> dict:
@@ -117,7 +119,9 @@ def test_the_corpus_covers_the_attacks_it_must():
             "atexit_rewrite", "read_outside", "write_grade_store", "hardcoded_public", "noisy_but_right",
             # what the grader's own side must not believe: paths, messages, outputs, clocks, outcomes
             "links_fifos_and_paths", "malformed_channel", "output_bombs", "forged_done_then_hang",
-            "forged_outcomes", "disk_bomb", "escape_attempts"} <= names
+            "forged_outcomes", "claimed_failures_everywhere", "disk_bomb", "escape_attempts",
+            # memory an address-space limit does not see, and threads by the thousand
+            "memfd_bomb", "thread_bomb"} <= names
     assert _declared(KIT_ROOT / "tests" / "hostile" / "forged_outcomes.py", "LESSON") == ("01", "06")
 
 
@@ -178,7 +182,9 @@ def test_every_student_ends_within_the_grader_own_bound(hostile_class):
     ("infinite_loop", "test_swap", "longer than"),
     ("os_exit_in_function", "test_add_at", "ended the process"),
     ("os_exit_at_import", "test_set_first", "importing your file ended the process"),
-    ("memory_bomb", "test_scale_row", "MemoryError"),
+    ("memory_bomb", "test_scale_row", "ran out of memory" if "memory" in _KERNEL else "MemoryError"),
+    ("memfd_bomb", "test_set_first", "ran out of memory" if "memory" in _KERNEL else "not permitted"),
+    ("thread_bomb", "test_add_at", "more threads than it may" if "pids" in _KERNEL else "can't start new thread"),
     ("fork_bomb", "test_zero_negatives", "not permitted"),
     ("hardcoded_public", "test_set_first", "hidden inputs"),
     ("syntax_error", "test_set_first", "syntax error"),
@@ -343,10 +349,37 @@ def test_every_lesson_grades_the_reference_full_and_the_stub_zero_in_the_sandbox
         module = lesson.module_in(tmp_path / "class" / "reference")
         module.parent.mkdir(parents=True)
         module.write_text(lesson.solution_file.read_text())
-    stubs.write_stubs(tmp_path / "class" / "stub")
     grade(tmp_path / "class", tmp_path / "out", lesson_args=())  # every lesson, default timeout
     full = sum(sum(points.exercise_points(l).values()) for l in targets.all_lessons())
-    assert scores(tmp_path / "out") == {"reference": full, "stub": 0}
+    assert scores(tmp_path / "out") == {"reference": full}
+    # the run's own canary graded the reference and the untouched stub first, in the same settings
+    canary = json.loads((tmp_path / "out" / "run.json").read_text())["canary"]
+    assert canary == {"reference": f"{full}/{full}", "stub": f"0/{full}"}
+
+
+def test_a_run_whose_sandbox_cannot_grade_the_reference_stops_before_any_grade(tmp_path):
+    """The canary: where the settings break every sandbox (here a platform JAX can't start on this
+    machine), the reference can't score full marks, so the run says why and writes no student's
+    record; the deaths, before any student code ran, are the grader's."""
+    _write(tmp_path / "class", "ada", LESSON.solution_file.read_text())
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "class"), "--out",
+                           str(tmp_path / "out"), "--lessons", "01", "--platform", "tpu", "-q"],
+                          capture_output=True, text=True, timeout=600, cwd=KIT_ROOT)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "No student was graded" in proc.stderr and "before any of the student's code ran" in proc.stderr
+    assert not (tmp_path / "out" / "students").exists()
+
+
+@pytest.mark.skipif("memory" not in _KERNEL, reason="without a memory cgroup, --memory is an address-space limit "
+                    "with room for JAX to start added, so no --memory stops every sandbox")
+def test_a_memory_limit_jax_cannot_start_under_stops_the_run_and_says_so(tmp_path):
+    _write(tmp_path / "class", "ada", LESSON.solution_file.read_text())
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "class"), "--out",
+                           str(tmp_path / "out"), "--lessons", "01", "--memory", "64M", "-q"],
+                          capture_output=True, text=True, timeout=600, cwd=KIT_ROOT)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "No student was graded" in proc.stderr and "--memory" in proc.stderr
+    assert not (tmp_path / "out" / "students").exists()
 
 
 @needs_confinement
@@ -432,7 +465,7 @@ def test_a_grader_failure_on_one_student_is_that_student_record(tmp_path):
     proc = subprocess.run([sys.executable, "-c", driver, *args], capture_output=True, text=True, timeout=600,
                           cwd=KIT_ROOT)
     assert proc.returncode == 0, proc.stderr
-    assert scores(tmp_path / "out") == {"ok": 15, "boom": 0}
+    assert scores(tmp_path / "out") == {"ok": 15, "boom": None}  # not a zero: no grade yet
     assert "a grader bug" in record(tmp_path / "out", "boom")["error"] and "could not grade boom" in proc.stderr
     again = grade(tmp_path / "class", tmp_path / "out", lesson_args=("--lessons", "01"))
     assert "graded 1 of 2 students" in again.stdout
@@ -464,6 +497,29 @@ def test_every_student_id_is_kept_and_only_the_lessons_handed_in_are_graded(tmp_
         "John Smith": "15", "zoë": "15", "caf\\xe9": "15", "ada": "15"}
     folders = {p.name for p in (tmp_path / "out" / "students").iterdir()}
     assert "ada" in folders and len(folders) == 4 and not any(" " in f for f in folders)
+
+
+@needs_confinement
+def test_twin_folders_and_a_notebook_with_plots_are_graded_apart(tmp_path):
+    """A folder name that is not UTF-8 and its backslash-escaped twin once shared one folder of
+    results (one student scored, the other gone from grades.csv); and a correct notebook with 3 MB
+    of plots once scored 0, its outputs counted against the cap on code. Graded as one class."""
+    root = tmp_path / "class"
+    for name, source in ((b"caf\xe9", LESSON.solution_file.read_text()), (b"caf\\xe9", stubs.stub_for(LESSON))):
+        module = os.path.join(os.fsencode(root), name, b"01", LESSON.topic.encode() + b".py")
+        os.makedirs(os.path.dirname(module))
+        with open(module, "w") as f:
+            f.write(source)
+    notebook = notebooks.build(LESSON)
+    plot = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo" * 300_000}}
+    next(c for c in notebook["cells"] if c["id"] == "swap-code")["outputs"] = [plot]
+    (root / "plots" / "lesson01").mkdir(parents=True)
+    (root / "plots" / "lesson01" / "lesson01.ipynb").write_text(json.dumps(notebook))
+    grade(root, tmp_path / "out")
+    assert scores(tmp_path / "out") == {"caf\\xe9": 15, "caf\\\\xe9": 0, "plots": 15}
+    assert len(list((tmp_path / "out" / "students").iterdir())) == 3
+    assert record(tmp_path / "out", "caf\\\\xe9")["earned"] == 0 and "tamper" not in record(tmp_path / "out", "plots")["lessons"]["01"]
+    assert "graded 0 of 3 students (3 already graded)" in grade(root, tmp_path / "out").stdout  # each found its record
 
 
 @needs_confinement

@@ -4,9 +4,12 @@
   the staged kit without the solutions) and write only its own working folder; no TCP at all; and
   (ABI 6+) no signals to processes outside its sandbox.
 - seccomp: no new processes (threads only), no exec, no ptrace, no raising its own limits, no
-  signals to other processes.
-- rlimits: address space (memory), size of any file written, CPU seconds, open files, core dumps;
-  and death with the parent process.
+  signals to other processes, no System V IPC or POSIX message queues; no memfds where no cgroup counts their pages.
+- a cgroup of its own, where the grader could make one (``grader.classroom.cgroups``): joined
+  before anything else, it bounds the memory the process holds, shmem, memfd and tmpfs pages
+  included, and its threads;
+- rlimits: size of any file written, CPU seconds, open files, core dumps; address space only where
+  no cgroup holds the memory (see ``fallback_address_space``); and death with the parent process.
 - As root: the working folder becomes a private tmpfs of a fixed size (in a mount namespace of its
   own, so the grader's view of the folder never changes), and every capability is dropped, so the
   process keeps uid 0 but none of its powers (no device nodes, raw sockets, mounts, reading files
@@ -126,16 +129,23 @@ _SYSCALLS = {
     "x86_64": dict(fork=57, vfork=58, clone=56, clone3=435, execve=59, execveat=322, ptrace=101,
                    kill=62, tkill=200, tgkill=234, setrlimit=160, prlimit64=302, process_vm_readv=310,
                    process_vm_writev=311, kcmp=312, pidfd_open=434, pidfd_getfd=438, mknod=133, mknodat=259,
-                   unshare=272, setns=308, mount=165, chroot=161),
+                   unshare=272, setns=308, mount=165, chroot=161, shmget=29, semget=64, msgget=68,
+                   mq_open=240, memfd_create=319, memfd_secret=447),
     "aarch64": dict(clone=220, clone3=435, execve=221, execveat=281, ptrace=117,
                     kill=129, tkill=130, tgkill=131, setrlimit=164, prlimit64=261, process_vm_readv=270,
                     process_vm_writev=271, kcmp=272, pidfd_open=434, pidfd_getfd=438, mknodat=33,
-                    unshare=97, setns=268, mount=40, chroot=51),
+                    unshare=97, setns=268, mount=40, chroot=51, shmget=194, semget=190, msgget=186,
+                    mq_open=180, memfd_create=279, memfd_secret=447),
 }
 # Other processes' memory and descriptors, device nodes, namespaces and mounts: never needed here
 _DENIED = ("fork", "vfork", "execve", "execveat", "ptrace", "tkill", "setrlimit", "process_vm_readv",
            "process_vm_writev", "kcmp", "pidfd_open", "pidfd_getfd", "mknod", "mknodat", "unshare", "setns",
-           "mount", "chroot")
+           "mount", "chroot", "shmget", "semget", "msgget", "mq_open")
+# System V shared memory, semaphores and message queues, and POSIX message queues, outlive the
+# process that made them and the cgroup it ran in: no limit would hold what a sandbox left there,
+# and the next student's process could read it. memfd_create is refused only where
+# no cgroup counts the memory a memfd holds (an address-space limit does not see it).
+_DENIED_WITHOUT_CGROUP = ("memfd_create", "memfd_secret")
 _LD_ABS, _JEQ, _JSET, _RET = 0x20, 0x15, 0x45, 0x06
 _ALLOW, _KILL = 0x7FFF0000, 0x80000000
 _EPERM, _ENOSYS = 0x00050000 | 1, 0x00050000 | 38
@@ -150,9 +160,9 @@ def _arg(i, high=False):
     return _op(_LD_ABS, 16 + 8 * i + (4 if high else 0))
 
 
-def _filter(arch: str, pid: int) -> list[tuple]:
+def _filter(arch: str, pid: int, memfd: bool = True) -> list[tuple]:
     calls = _SYSCALLS[arch]
-    denied = [calls[n] for n in _DENIED if n in calls]
+    denied = [calls[n] for n in _DENIED + (() if memfd else _DENIED_WITHOUT_CGROUP) if n in calls]
     prog = [_op(_LD_ABS, 4), _op(_JEQ, _ARCH[arch], 1, 0), _op(_RET, _KILL), _op(_LD_ABS, 0)]
     if arch == "x86_64":  # the x32 syscall numbers
         prog += [_op(_JSET, 0x40000000, 0, 1), _op(_RET, _EPERM)]
@@ -179,12 +189,13 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def seccomp() -> bool:
-    """Forbid new processes, exec, ptrace, raising limits and signalling others; False if unsupported."""
+def seccomp(memfd: bool = True) -> bool:
+    """Forbid new processes, exec, ptrace, raising limits, signalling others and System V IPC (and
+    memfds, unless `memfd`); False if unsupported."""
     arch = platform.machine()
     if sys.platform != "linux" or arch not in _ARCH:
         return False
-    prog = _filter(arch, os.getpid())
+    prog = _filter(arch, os.getpid(), memfd)
     filters = (_SockFilter * len(prog))(*[_SockFilter(*op) for op in prog])
     fprog = _SockFprog(len(prog), filters)
     if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
@@ -205,10 +216,17 @@ def die_with_parent() -> None:
             os._exit(1)
 
 
-def limits(memory_bytes: int, file_bytes: int, cpu_seconds: int = 3600) -> None:
-    for which, value in ((resource.RLIMIT_AS, memory_bytes), (resource.RLIMIT_FSIZE, file_bytes),
-                         (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 1024),
-                         (resource.RLIMIT_CPU, cpu_seconds)):
+def limits(address_space: int | None, file_bytes: int, cpu_seconds: int = 3600, tasks: int | None = None) -> None:
+    """The rlimits; the address space is left as it is where `address_space` is None (a cgroup
+    holds the memory, and CUDA's large reservations of address space must not abort the process),
+    and so is the count of tasks where `tasks` is None."""
+    chosen = [(resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 1024),
+              (resource.RLIMIT_CPU, cpu_seconds)]
+    if address_space is not None:
+        chosen.append((resource.RLIMIT_AS, address_space))
+    if tasks is not None:
+        chosen.append((resource.RLIMIT_NPROC, tasks))
+    for which, value in chosen:
         soft, hard = resource.getrlimit(which)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(which, (value, value))
@@ -254,13 +272,109 @@ def drop_capabilities() -> bool:
     return True
 
 
+def join_cgroup(procs: dict[str, str]) -> list[str]:
+    """Move this process into the cgroup the grader made for it: "0" (the writer) into each
+    controller's ``cgroup.procs``. Done first, so that every page and thread of what follows counts
+    against the cgroup's limits. Returns the controllers joined."""
+    joined = []
+    for controller, path in sorted(procs.items()):
+        try:
+            with open(path, "w") as f:
+                f.write("0")
+        except OSError:
+            continue
+        joined.append(controller)
+    return joined
+
+
+RESERVED_BASE = 1 << 30  # malloc arenas, thread stacks and XLA's own mappings, beyond what is mapped now
+RESERVED_PER_CPU = 160 << 20  # XLA's pools grow with the cores: an 8 MiB stack and a 64 MiB malloc arena a thread
+_ACCELERATOR_PACKAGES = ("jax_plugins", "nvidia")
+
+
+def fallback_address_space(memory_bytes: int, platforms: str) -> int | None:
+    """The address-space limit that stands for --memory where no cgroup holds the memory, or None
+    where none can: on a GPU, CUDA reserves address space for the device's memory and more.
+
+    An address space counts what a process reserves, not what it uses. A sandbox reserves far more
+    than it uses before any student code runs: what is mapped now (Python, JAX), the libraries JAX
+    maps when it starts (the CUDA plugin maps NVIDIA's libraries, several GiB, even when only the
+    CPU is used), and a stack and a malloc arena for each thread of XLA's pools. So the limit is
+    --memory on top of those; a sandbox then holds at most that much more than it needs."""
+    if any(name in platforms.split(",") for name in ("cuda", "gpu", "rocm")):
+        return None
+    return (memory_bytes + _mapped_now() + _accelerator_library_bytes() + RESERVED_BASE
+            + RESERVED_PER_CPU * (os.cpu_count() or 1))
+
+
+def fallback_tasks(threads: int) -> int | None:
+    """Where no cgroup counts this process's threads: a limit on the tasks of this user (what
+    RLIMIT_NPROC counts), the ones it has now and `threads` more. None for root, whom the kernel
+    never holds to RLIMIT_NPROC, and where the count can't be read."""
+    if sys.platform != "linux" or os.getuid() == 0:
+        return None
+    uid, count = str(os.getuid()), 0
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+            if fields["Uid"].split()[0] == uid:
+                count += int(fields["Threads"])
+        except (OSError, KeyError, ValueError, IndexError):
+            continue
+    return count + threads
+
+
+def _mapped_now() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _accelerator_library_bytes() -> int:
+    """The size of the shared libraries of the installed accelerator plugins and their NVIDIA
+    wheels, which JAX maps when it starts, whichever platform was asked for."""
+    import importlib.util
+
+    total = 0
+    for package in _ACCELERATOR_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            continue
+        for root in (spec.submodule_search_locations or []) if spec else []:
+            for folder, _, files in os.walk(root):
+                for name in files:
+                    if ".so" in name:
+                        try:
+                            total += os.stat(os.path.join(folder, name)).st_size
+                        except OSError:
+                            continue
+    return total
+
+
 def apply(*, read: list[str], write: list[str], devices: list[str], memory_bytes: int, file_bytes: int,
-          cpu_seconds: int = 3600, private_dir: str | None = None, private_bytes: int = 0) -> dict:
+          cpu_seconds: int = 3600, private_dir: str | None = None, private_bytes: int = 0,
+          cgroup: dict[str, str] | None = None, threads: int = 1024) -> dict:
     """Everything above, in order; returns what took effect."""
+    joined = join_cgroup(cgroup or {})
     die_with_parent()
     tmpfs = private_tmpfs(private_dir, private_bytes) if private_dir else False
     dropped = drop_capabilities()
-    limits(memory_bytes, file_bytes, cpu_seconds)
+    held = "memory" in joined
+    address_space = None if held else fallback_address_space(memory_bytes, os.environ.get("JAX_PLATFORMS", ""))
+    tasks = None if "pids" in joined else fallback_tasks(threads)
+    limits(address_space, file_bytes, cpu_seconds, tasks)
     abi = landlock(read, write, devices)
-    return {"landlock": abi, "seccomp": seccomp(), "rlimits": True, "private_tmpfs": tmpfs,
-            "root_without_capabilities": dropped}
+    return {"landlock": abi, "seccomp": seccomp(memfd=held or address_space is None), "rlimits": True,
+            "private_tmpfs": tmpfs, "root_without_capabilities": dropped, "cgroup_joined": joined,
+            "address_space": address_space, "user_tasks": tasks}

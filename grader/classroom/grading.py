@@ -6,7 +6,11 @@ each lesson to its time limit, starts a fresh process for the steps left after a
 hang, and decides every test's points itself:
 
     a test earns its points  <=>  the public test passed in the sandbox
-                                  and every probe of its exercise matches the reference here.
+                                  and every probe that guards it matches the reference here
+                                  (a concept check: every probe of its exercise).
+
+Before anyone is graded, the run grades each lesson's reference and stub in the same settings (the
+canary), and stops if they don't score full marks and nothing.
 
 The probes' outputs are plain arrays compared with the reference's answers, computed here on the
 same hidden inputs (drawn from the course secret). So a submission that patches pytest, chex or
@@ -61,6 +65,7 @@ class Run:
     kit_digest: str
     server: runner.ForkServer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    canary_deaths: set[str] = field(default_factory=set)  # unexplained deaths the canary saw
 
     def base_env(self) -> dict:
         env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONPATH": str(self.kit),
@@ -176,7 +181,8 @@ def _gpu_devices() -> list[str]:
 def lesson_record(lesson: targets.Lesson, outcome: runner.Outcome | None, sub: submissions.Submission,
                   secret: str) -> dict:
     """One lesson's rows: a test earns its points when it passed in the sandbox and no probe's
-    finding, judged here on what the sandbox sent, charges it (`judge.charges`)."""
+    finding, judged here on what the sandbox sent, charges it (`judge.charges`). A failure the
+    sandbox claims only ever costs its own test."""
     from grader import probes
     from grader.classroom import judge, wire
 
@@ -232,7 +238,7 @@ def lesson_record(lesson: targets.Lesson, outcome: runner.Outcome | None, sub: s
         public_failure[test.name] = public
 
     passed = {name for name, failure in public_failure.items() if failure is None}
-    hidden = judge.charges(lesson, tests, passed, probe_failure)
+    hidden = judge.charges(lesson, tests, probe_failure)
     cells = sub.cells.get(lesson.number)
     rows = []
     for test in tests:
@@ -252,21 +258,99 @@ def _row(test, earned: int, message: str) -> dict:
     return {"test": test.name, "exercise": test.exercise, "points": test.points, "earned": earned, "message": message}
 
 
-def grade_submission(run: Run, sub: submissions.Submission) -> dict:
+def grade_submission(run: Run, sub: submissions.Submission, folder: Path | None = None) -> dict:
     start = time.perf_counter()
     lessons = [l for l in run.settings.lessons if l.number in sub.files]
     outcome, box = None, None
     if lessons:
-        box = runner.Sandbox(folder=run.settings.out / ".sandbox" / report.folder_name(sub.student), files=sub.files, lessons=lessons,
-                             limits=run.limits(), base_env=run.base_env(), plan_base=run.plan_base(),
-                             server=run.server)
+        box = runner.Sandbox(folder=folder or run.settings.out / ".sandbox" / report.folder_name(sub.student),
+                             files=sub.files, lessons=lessons, limits=run.limits(), base_env=run.base_env(),
+                             plan_base=run.plan_base(), server=run.server, canary_deaths=run.canary_deaths)
         try:
             outcome = box.grade()
         finally:
             if not run.settings.keep_sandboxes:
                 box.cleanup()
+    if outcome is not None and outcome.error:
+        return failed_record(run, sub, GraderFailure(outcome.error), outcome)
     records = {l.number: lesson_record(l, outcome, sub, run.settings.secret) for l in run.settings.lessons}
     return _record(run, sub, records, outcome, time.perf_counter() - start)
+
+
+class GraderFailure(RuntimeError):
+    """The grader could not run a submission for a reason that is not the submission's."""
+
+
+class CanaryError(RuntimeError):
+    """The reference did not score full marks, or the stub scored points, in this run's sandbox."""
+
+
+def canary(run: Run) -> dict[str, dict]:
+    """Grade each lesson's reference and untouched stub in the very sandbox settings the class gets,
+    before any student: the reference must score full marks and the stub nothing. Returns their
+    records; raises CanaryError naming what went wrong where either is off. The unexplained deaths
+    either one saw are kept: such a death never counts against a student in this run."""
+    from grader import stubs
+
+    lessons = run.settings.lessons
+    pairs = {"reference": {l.number: l.solution_file.read_bytes() for l in lessons},
+             "stub": {l.number: stubs.stub_for(l).encode() for l in lessons}}
+    subs = {name: submissions.Submission(student=f"({name})", files=files, problems={})
+            for name, files in pairs.items()}
+
+    def grade(name):
+        return name, grade_submission(run, subs[name], folder=run.settings.out / ".sandbox" / f".canary-{name}")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        records = dict(pool.map(grade, subs))
+    for record in records.values():
+        for note in record.get("notes", []):
+            for reason in _death_reasons(note):
+                run.canary_deaths.add(reason)
+    problems = _canary_problems(records)
+    if problems:
+        raise CanaryError(_canary_message(run, problems))
+    return records
+
+
+def _death_reasons(note: str) -> list[str]:
+    marker = "the sandbox died ("
+    if not note.startswith(marker):
+        return []
+    return [note[len(marker):].split(")", 1)[0]]
+
+
+def _canary_problems(records: dict[str, dict]) -> list[str]:
+    problems = []
+    for name, record in records.items():
+        found = [f"the {name}: {record['error']}"] if record.get("error") else []
+        for number, lesson in ([] if found else record["lessons"].items()):
+            bad = [t for t in lesson["tests"] if (t["earned"] != t["points"]) == (name == "reference")]
+            if bad:
+                want = "full marks" if name == "reference" else "nothing"
+                found.append(f"the {name} of lesson {number} scored {lesson['earned']}/{lesson['total']} "
+                             f"(expected {want}); `{bad[0]['test']}`: {bad[0]['message'][:400] or 'passed'}")
+        deaths = [n for n in record.get("notes", []) if n.startswith(("the sandbox died", "the sandbox stopped"))]
+        if found and deaths:
+            found.append(f"what the {name}'s sandbox did: {deaths[-1][:600]}")
+        problems += found
+    return problems
+
+
+def _canary_message(run: Run, problems: list[str]) -> str:
+    text = ("The grader's own check failed before grading anyone: in this run's sandbox settings\n- "
+            + "\n- ".join(problems) + "\nNo student was graded.")
+    joined = " ".join(problems)
+    if "ran out of memory" in joined:
+        text += (f"\nThe reference ran out of memory under --memory {run.settings.memory >> 20}M (the kernel's "
+                 "count, in a cgroup of its own): raise --memory.")
+    elif "SIGABRT" in joined or "SIGKILL" in joined or "memory" in joined:
+        text += (f"\nThe sandbox died: with a memory limit of {run.settings.memory >> 20} MiB, JAX's plugins (the "
+                 "CUDA plugin reserves much address space when it starts) or XLA may not start. Try a larger "
+                 "--memory, or grade on a machine where the grader can make cgroups (run it as root).")
+    elif "ran longer" in joined or "out of the time" in joined:
+        text += "\nThe machine is too slow or too busy for --timeout: raise it, or grade with fewer --jobs."
+    return text
 
 
 def _record(run: Run, sub: submissions.Submission, records: dict, outcome: runner.Outcome | None,
@@ -281,17 +365,19 @@ def _record(run: Run, sub: submissions.Submission, records: dict, outcome: runne
     return record
 
 
-def failed_record(run: Run, sub: submissions.Submission, err: BaseException) -> dict:
-    """The record of a student whose grading raised (a bug of the grader's, or something it did not
-    foresee): every test 0 with the reason, marked so that a rerun grades it again."""
+def failed_record(run: Run, sub: submissions.Submission, err: BaseException,
+                  outcome: runner.Outcome | None = None) -> dict:
+    """The record of a student whose grading failed for the grader's reasons (a bug of the grader's,
+    a sandbox that died where no student code was to blame): every test 0 with the reason, marked
+    `error`, so it is not a grade and a rerun grades it again."""
     reason = (f"this submission could not be graded ({type(err).__name__}: {str(err)[:300]}); "
-              "your instructor has been told")
+              "this is not a grade: your instructor has been told")
     records = {}
     for lesson in run.settings.lessons:
         tests = points.graded_tests(lesson.test_file)
         records[lesson.number] = {"topic": lesson.topic, "earned": 0, "total": sum(t.points for t in tests),
                                   "tests": [_row(t, 0, reason) for t in tests]}
-    return _record(run, sub, records, None, 0.0, error=f"{type(err).__name__}: {err}")
+    return _record(run, sub, records, outcome, 0.0, error=f"{type(err).__name__}: {err}")
 
 
 def _already_graded(run: Run, sub: submissions.Submission) -> bool:
@@ -344,7 +430,7 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
     inputs = out / ".inputs"
     inputs.mkdir(exist_ok=True)
     run = Run(settings, kit, inputs, digest)
-    graded, errors, start = [], [], time.perf_counter()
+    graded, errors, checked, start = [], [], {}, time.perf_counter()
     todo = [s for s in subs if settings.regrade or not _already_graded(run, s)]
     try:
         if settings.fork_server and todo:
@@ -355,6 +441,7 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
             judge.reference_answers(lesson.number, settings.secret)
         if run.server is not None:
             run.server.wait_ready()
+        checked = canary(run) if todo else {}
         progress = Progress(len(subs), settings.progress)
         for sub in subs:
             if sub not in todo:
@@ -365,6 +452,7 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
                 record = grade_submission(run, sub)
             except Exception as err:  # noqa: BLE001 - recorded for this student; the run goes on
                 record = failed_record(run, sub, err)
+            if record.get("error"):
                 with run.lock:
                     errors.append(f"{sub.student}: {record['error']}")
             report.write_student(out, record)
@@ -388,6 +476,7 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
     summary = {"students": len(subs), "graded": len(graded), "skipped": len(subs) - len(todo),
                "seconds": round(elapsed, 2), "grades": str(grades), "notes": notes, "shard": list(settings.shard),
                "secret": secret_id(settings.secret), "errors": errors,
+               "canary": {name: f"{r['earned']}/{r['total']}" for name, r in checked.items()},
                "confinement": next((g["confinement"] for g in graded if g["confinement"]), {})}
     report.atomic_write(out / "run.json", json.dumps(summary, indent=1))
     return summary

@@ -10,8 +10,13 @@ else the sandbox can touch. Its limits come from its own measurements, whatever 
 - the bytes sent through the channel, and the disk its folder uses (a private tmpfs of a fixed size
   where the grader runs as root; measured from here otherwise).
 
-When the process dies, exits or hangs, the step in progress gets 0 with the reason, and a fresh
-process runs the steps left.
+When the process hangs or breaks a limit the grader measured, the step in progress gets 0 with the
+reason, and a fresh process runs the steps left. When it dies of something the grader did not measure
+(a signal, an exit), nothing yet pins that on the student's code: the step is tried once more in a
+fresh process. A death that comes back at the same step, where the canary (the reference and the
+stub graded first in the same settings) never died so, is the student's code's; one that comes back
+outside student code, or that struck the canary too, is the grader's: the record is marked as an
+error to regrade, never a zero.
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import points, probes, targets
-from grader.classroom import channel
+from grader.classroom import cgroups, channel
 
 MAX_STARTS = 12
 STARTUP_LIMIT = 120.0  # wall seconds from a start to its first message
@@ -172,6 +177,8 @@ class Outcome:
     stopped: dict[str, str] = field(default_factory=dict)  # lesson -> why the rest of it was not run
     confinement: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    deaths: list[tuple[str | None, str]] = field(default_factory=list)  # (step or None, reason), as seen
+    error: str | None = None  # the grader could not run this submission: no grade, a rerun tries again
 
 
 class Sandbox:
@@ -180,10 +187,14 @@ class Sandbox:
     Folders, under ``OUT/.sandbox/<id>/``: ``submission/`` (written here, read-only to the sandbox)
     and ``work/`` (its home, temporary files and compile cache; the only place it may write)."""
 
+    cgroup: cgroups.Handle | None = None  # the running process's own cgroup, where one could be made
+    _kernel_limits: dict | None = None  # what the kernel held the processes to, for the record
+
     def __init__(self, *, folder: Path, files: dict[str, bytes], lessons: list[targets.Lesson], limits: Limits,
-                 base_env: dict, plan_base: dict, server: ForkServer | None):
+                 base_env: dict, plan_base: dict, server: ForkServer | None, canary_deaths: set[str] = frozenset()):
         self.folder, self.files, self.lessons, self.limits = folder, files, lessons, limits
         self.base_env, self.plan_base, self.server = base_env, plan_base, server
+        self.canary_deaths = set(canary_deaths)  # the unexplained deaths the canary saw: never the student's
         self.result = Outcome()
         self.lesson_cpu = {l.number: 0.0 for l in lessons}
         self.lesson_wall = {l.number: 0.0 for l in lessons}
@@ -217,6 +228,9 @@ class Sandbox:
                        cpu=int(60 + 2 * self.limits.lesson_cpu * len(self.lessons)))
         if self.limits.private_tmpfs:
             confine.update(private_dir=str(self.work), private_bytes=MAX_WORKDIR_BYTES)
+        confine["threads"] = cgroups.PIDS_MAX  # a cgroup's pids limit, else RLIMIT_NPROC's margin (not root)
+        if self.cgroup is not None:
+            confine["cgroup"] = self.cgroup.procs_files()
         return dict(self.plan_base, lessons=[l.number for l in self.lessons], skip=sorted(skip),
                     submission=str(self.submission), work=str(self.work), confine=confine)
 
@@ -226,8 +240,9 @@ class Sandbox:
         for _ in range(MAX_STARTS):
             if not self.remaining() or not self._start_once(deadline):
                 break
-        for step in self.remaining():
-            self.result.forced[step] = "not run: the process running your code kept ending before this step"
+        if self.result.error is None:
+            for step in self.remaining():
+                self.result.forced[step] = "not run: the process running your code kept ending before this step"
         return self.result
 
     def student_wall(self) -> float:
@@ -264,6 +279,7 @@ class Sandbox:
             reason, current, finished = watch.run()
         finally:
             kill_all(proc, self.token)
+            self._release_cgroup()
             watch.drain()
             os.close(chan_r)
             os.close(err_r)
@@ -273,6 +289,8 @@ class Sandbox:
         if current is None and reason == "lesson timeout" and lesson:
             r.stopped[lesson] = f"not run: lesson {lesson} ran out of time"
             return True
+        if reason.startswith(UNMEASURED):
+            return self._unexplained_death(current, reason, watch)
         if current is None:
             r.notes.append(f"the sandbox stopped outside any step ({reason}): {watch.stderr_tail()}")
             if reason == "out of time":
@@ -295,11 +313,50 @@ class Sandbox:
             r.forced[current] = f"your code ended the process ({reason}) during this step"
         return True
 
+    def _unexplained_death(self, current: str | None, reason: str, watch: "_Watch") -> bool:
+        """A death the grader did not measure (a signal, an exit): tried once more in a fresh process.
+        It is the student's code's only when it comes back at the same step while that code ran, and the
+        canary never died so; otherwise it is the grader's, and the record becomes an error to regrade."""
+        r = self.result
+        where = current if current is not None else ("after your code was loaded" if watch.loaded else None)
+        seen_before = (where, reason) in r.deaths
+        r.deaths.append((where, reason))
+        r.notes.append(f"the sandbox died ({reason}) {f'during {current}' if current else 'outside any step'}"
+                       f"{' again' if seen_before else ''}: {watch.stderr_tail()}")
+        if not seen_before:
+            return True  # the same steps again, in a fresh process
+        if where is None or reason in self.canary_deaths:
+            why = ("it struck the reference too" if reason in self.canary_deaths
+                   else "before any of the student's code ran")
+            r.error = (f"the process grading this submission died twice ({reason}) {why}: that is the "
+                       "grader's failure, not the student's; a rerun grades it again")
+            return False
+        if current is None:
+            return False  # the steps left are forced in `grade`, after the code loaded twice and died twice
+        if current.startswith("import:"):
+            lesson = lesson_of_step(current)
+            r.forced[current] = (f"importing your file ended the process ({reason}), twice; code at the top "
+                                 "level runs on import, so keep work inside the functions")
+            r.stopped[lesson] = r.forced[current]
+        else:
+            r.forced[current] = f"your code ended the process ({reason}) during this step, twice"
+        return True
+
     def _stop_every_lesson(self) -> None:
         for lesson in self.lessons:
             self.result.stopped.setdefault(lesson.number, "not run: your submission ran out of time")
 
     def _spawn(self, chan_w: int, err_w: int):
+        self._make_cgroup()
+        try:
+            proc = self._start(chan_w, err_w)
+        except BaseException:
+            self._release_cgroup()
+            raise
+        self._adopt(proc)
+        return proc
+
+    def _start(self, chan_w: int, err_w: int):
         request = {"plan": self.plan(), "env": self.env(), "cwd": str(self.submission)}
         if self.server is not None:
             return self.server.spawn(request, [chan_w, err_w])
@@ -314,6 +371,31 @@ class Sandbox:
             pass
         return proc
 
+    # -- kernel limits: a cgroup per process (grader.classroom.cgroups) ------------------------------
+
+    def _make_cgroup(self) -> None:
+        """The next process's cgroup: --memory without swap, and at most PIDS_MAX threads."""
+        self._release_cgroup()
+        self.cgroup = cgroups.create(self.limits.memory)
+
+    def _adopt(self, proc) -> None:
+        """Move the new process into its cgroup from here too, and record the limits the kernel
+        holds it to once /proc shows it there (the grader's own evidence, not the sandbox's word)."""
+        if self.cgroup is None:
+            self._kernel_limits = {"none": cgroups.unavailable_reason()}
+        elif cgroups.adopt(self.cgroup, proc.pid):
+            self._kernel_limits = self.cgroup.describe()
+        else:
+            self._kernel_limits = {"none": "the process could not be moved into its cgroup"}
+
+    def _release_cgroup(self) -> None:
+        """After the process: what it left in its cgroup is killed and the cgroup removed."""
+        if self._kernel_limits is not None and self.result.confinement:
+            self.result.confinement.setdefault("cgroup", self._kernel_limits)
+        if self.cgroup is not None:
+            cgroups.remove(self.cgroup)
+            self.cgroup = None
+
 
 class _Watch:
     """Follows one sandboxed process until it ends or breaks a limit."""
@@ -326,9 +408,11 @@ class _Watch:
         self.last_lesson: str | None = None
         self.finished = False
         self.heard = False
+        self.loaded = False  # the sandbox said it is loading student code in this process
         self.expected = set(box.remaining())
         self.frame_at = time.monotonic()
         self._step_changed = False  # set by _take when a step starts or ends; run restarts its clocks
+        self.over_limit: str | None = None  # a step ran into its cgroup's pids limit: the process ends here
 
     def run(self) -> tuple[str, str | None, bool]:
         """(how it ended, the step in progress then, whether it said it finished)."""
@@ -342,6 +426,8 @@ class _Watch:
             cpu = cpu_seconds(self.proc.pid)
             if self.reader.broken:
                 return self.reader.broken, self.current, False
+            if self.over_limit:  # the step that ran into it is charged in _take; the rest run afresh
+                return self.over_limit, None, False
             if self._step_changed:
                 self._step_changed = False
                 step_started, step_cpu, idle_since = now, cpu, now
@@ -352,7 +438,8 @@ class _Watch:
             cpu_last, last = cpu, now
             code = self.proc.poll()
             if code is not None:
-                return describe_exit(code), self.current, self.finished
+                self.drain()  # what it sent before it ended decides where it was: read all of it first
+                return describe_exit(code, box.cgroup), self.current, self.finished
             if now > self.deadline:
                 return "out of time", self.current, False
             if lesson in box.lesson_cpu and (box.lesson_cpu[lesson] > limits.lesson_cpu
@@ -396,19 +483,27 @@ class _Watch:
         event, r = frame.header, self.box.result
         kind, step = event.get("ev"), event.get("step")
         self.heard, self.frame_at = True, time.monotonic()
+        if self.over_limit:  # what a process sends after it ran into a limit counts for nothing
+            return
         if kind == "confined" and not r.confinement:
             r.confinement = {k: event.get(k) for k in ("landlock", "seccomp", "rlimits", "private_tmpfs",
-                                                        "root_without_capabilities")}
+                                                        "root_without_capabilities", "address_space", "user_tasks")}
         elif kind == "start" and step in self.expected and self.current is None:
             self.current, self._step_changed = step, True
             self.last_lesson = lesson_of_step(step)
         elif kind == "done" and step is not None and step == self.current:
+            if cgroups.pids_exhausted(self.box.cgroup):
+                self.over_limit = f"started more threads than it may ({self.box.cgroup.pids})"
+                r.forced[step] = (f"your code {self.over_limit} during this step; the threads it left were "
+                                  "stopped, and the steps after it ran in a fresh process")
             if step not in r.forced:
                 r.done[step] = {k: event[k] for k in ("status", "outcome", "message") if k in event}
                 if step.startswith("probe:") and frame.body:
                     r.outputs[step] = frame.body
             self.expected.discard(step)
             self.current, self._step_changed = None, True
+        elif kind == "loading":
+            self.loaded = True
         elif kind == "finished":
             self.finished = True
 
@@ -480,7 +575,15 @@ def remove_tree(path: Path) -> None:
     shutil.rmtree(path, onerror=unlock)
 
 
-def describe_exit(code: int) -> str:
+UNMEASURED = ("killed by", "exit status")  # deaths the grader's own clocks and meters did not cause
+
+
+def describe_exit(code: int, cgroup: cgroups.Handle | None = None) -> str:
+    """How a process ended; where its cgroup holds the evidence, the limit it ran into."""
+    if cgroups.oom_killed(cgroup):
+        return f"ran out of memory ({cgroup.memory >> 20} MiB)"
+    if code != 0 and cgroups.pids_exhausted(cgroup):
+        return f"started more threads than it may ({cgroup.pids})"
     if code < 0:
         try:
             return f"killed by {signal.Signals(-code).name}"

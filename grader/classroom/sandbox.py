@@ -39,6 +39,21 @@ def _run_probes(lesson, module, inputs, plan, stream, probes, wire, judge) -> No
             stream.event(data, ev="done", step=step, status="ok")
 
 
+GPU_FLAG = "--xla_gpu_unsafe_fallback_to_driver_on_ptxas_not_found=true"
+
+
+def _gpu_code_from_the_driver() -> None:
+    """On a GPU, XLA turns the PTX it generates into GPU code with a library (libnvptxcompiler or
+    libnvjitlink, in-process), else with ptxas and nvlink, which it runs as programs, else with the
+    CUDA driver's own compiler if this flag allows it. The CUDA 12 plugin is built without both
+    libraries, and this process may not start programs (seccomp; even ``ptxas --version`` fails, so
+    XLA finds no ptxas), so the driver compiles, in-process."""
+    platforms = os.environ.get("JAX_PLATFORMS", "").split(",")
+    flags = os.environ.get("XLA_FLAGS", "")
+    if ("cuda" in platforms or "gpu" in platforms) and "ptxas_not_found" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {GPU_FLAG}".strip()
+
+
 def run(plan: dict) -> None:
     """Everything a student's process does, from confinement to the last test; never returns."""
     from grader.classroom import channel, confine
@@ -48,14 +63,19 @@ def run(plan: dict) -> None:
     limits = plan["confine"]
     applied = confine.apply(read=limits["read"], write=limits["write"], devices=limits["devices"],
                             memory_bytes=limits["memory"], file_bytes=limits["file"], cpu_seconds=limits["cpu"],
-                            private_dir=limits.get("private_dir"), private_bytes=limits.get("private_bytes", 0))
+                            private_dir=limits.get("private_dir"), private_bytes=limits.get("private_bytes", 0),
+                            cgroup=limits.get("cgroup"), threads=limits.get("threads", 1024))
     for name in WORK_DIRS:
         os.makedirs(os.path.join(plan["work"], name), exist_ok=True)
     stream.event(ev="confined", **applied)
+    _gpu_code_from_the_driver()
 
     from grader import jax_setup
 
     jax_setup.configure()
+    import jax
+
+    jax.devices()  # the backend starts here, before any student code: a death now is never theirs
     from grader import probes, targets
     from grader.classroom import judge, wire
 
@@ -67,6 +87,7 @@ def run(plan: dict) -> None:
         lesson = targets.find_lesson(number)
         step = f"import:{number}"
         announce = step not in plan["skip"]  # after a restart the module is imported again, silently
+        stream.event(ev="loading", lesson=number)
         if announce:
             stream.event(ev="start", step=step)
         try:

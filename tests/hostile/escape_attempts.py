@@ -1,7 +1,7 @@
 """The untouched stub, which at import tries every way out it knows and then fails its import with
 the list of what worked, so the kit's tests can read it in the feedback: the grader's environment
 and memory, other processes' /proc entries, the secret, the reference, shadow files, device nodes,
-raw sockets, new processes, namespaces. The list must read "escaped: nothing"."""
+raw sockets, new processes, namespaces, its cgroup's limits. The list must read "escaped: nothing"."""
 BASE = "stub"
 EXPECTED = 0
 import ctypes as _ctypes
@@ -54,4 +54,31 @@ def _read_parent_memory():
 
 
 _attempt("parent memory", _read_parent_memory)
+
+
+def _cgroup_writes(which):
+    """Leave the cgroup that holds this process's memory and threads (for the one above it), or
+    raise its limits: `which` is "leave" or "raise"."""
+    done = False
+    with open("/proc/self/cgroup") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        _, names, path = line.split(":", 2)
+        for name in names.split(",") if names else ["unified", ""]:
+            base = _os.path.join("/sys/fs/cgroup", name) + path
+            targets = ([(_os.path.join(_os.path.dirname(base), "cgroup.procs"), "0")] if which == "leave" else
+                       [(_os.path.join(base, f), v) for f, v in (("memory.limit_in_bytes", "-1"), ("memory.max", "max"),
+                                                                  ("memory.memsw.limit_in_bytes", "-1"), ("pids.max", "max"))])
+            for target, value in targets:
+                try:
+                    with open(target, "w") as out:
+                        out.write(value)
+                    done = True
+                except OSError:
+                    pass
+    return done or False
+
+
+_attempt("leave its cgroup", lambda: _cgroup_writes("leave"))
+_attempt("raise its cgroup's limits", lambda: _cgroup_writes("raise"))
 raise RuntimeError("escaped: " + (", ".join(_escaped) or "nothing"))

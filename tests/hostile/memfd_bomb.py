@@ -1,0 +1,35 @@
+"""set_first holds memory where an address-space limit does not look: in memfds it writes and
+keeps open (no mapping left), a memfd mapped shared, and System V shared memory, which would outlive
+the process. A cgroup counts those pages and ends the process past --memory; without one, memfds
+and System V memory are refused. Only set_first pays; everything else is right."""
+BASE = "solution"
+EXPECTED = 14
+import os as _os
+
+_reference_set_first = set_first  # noqa: F821 - the base's, which this file is appended to
+
+
+def set_first(x, value):
+    import ctypes
+    import mmap
+
+    held, chunk = [], 64 << 20  # each memfd under the 96 MiB a single file may grow to
+    block = b"\1" * (1 << 20)
+    libc = ctypes.CDLL(None, use_errno=True)
+    segment = libc.shmget(0, chunk, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+    if segment >= 0:  # allowed: memory no limit would hold. Gone at once (IPC_RMID), and the point taken
+        libc.shmctl(segment, 0, None)
+        return _reference_set_first(x, value)
+    for n in range(2 * 64):  # 8 GiB, twice the default --memory, if nothing stopped it
+        fd = _os.memfd_create(f"hoard{n}")
+        if n % 2:
+            _os.ftruncate(fd, chunk)
+            view = mmap.mmap(fd, chunk, mmap.MAP_SHARED)
+            for offset in range(0, chunk, 4096):
+                view[offset] = 1
+            held.append(view)
+        else:
+            for _ in range(chunk >> 20):
+                _os.write(fd, block)
+        held.append(fd)
+    return _reference_set_first(x, value)
