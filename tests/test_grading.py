@@ -70,7 +70,7 @@ def record(out: Path, student: str) -> dict:
 # a linked student folder, a notebook nested past any parser, a cell nested past the compiler.
 STRUCTURAL = {"linked_lesson": 0, "link_beside": 0, "linked_student": 0, "hard_linked": 0, "nested_notebook": 0,
               "deep_cell": 14}
-HOSTILE_ARGS = ("--lessons", "01", "06", "--timeout", "16")
+HOSTILE_ARGS = ("--lessons", "01", "06", "--timeout", "16", "--memory", "2G")  # bombs reach it before a step's bound, even under load
 
 
 def _structural(root: Path) -> None:
