@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from grader.probes import Probes, compare, concerns, merge_findings
+from grader.probes import Probes, compare, concerns, merge_findings, mlp_forward
 
 PROBES = Probes("08")
 
@@ -436,15 +436,6 @@ def _toy_inputs(rng):
             "peak_lr": float(rng.uniform(0.04, 0.06))}
 
 
-def _np_forward(params, x):
-    x = np.asarray(x, np.float64)
-    for i, layer in enumerate(params):
-        x = x @ np.asarray(layer["w"], np.float64) + np.asarray(layer["b"], np.float64)
-        if i < len(params) - 1:
-            x = np.maximum(x, 0.0)
-    return x
-
-
 def _np_cross_entropy(logits, labels):
     z = logits - logits.max(axis=-1, keepdims=True)
     log_p = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
@@ -458,7 +449,7 @@ def _same_layout(params, like) -> bool:
 
 
 def _accuracy_of(params, inputs) -> float:
-    predicted = np.argmax(_np_forward(params, inputs["x_test"]), axis=-1)
+    predicted = np.argmax(mlp_forward(params, inputs["x_test"]), axis=-1)
     return float(np.mean(predicted == inputs["y_test"]))
 
 
@@ -472,7 +463,7 @@ def _check_toy_losses(losses, inputs):
                         f"float32 of shape ({steps},): one loss per step", TOY_LOSSES)
     if not np.all(np.isfinite(losses)):
         return concerns("the losses hold NaN or infinity", TOY_LOSSES)
-    first = _np_cross_entropy(_np_forward(inputs["params"], inputs["x"]), inputs["y"])
+    first = _np_cross_entropy(mlp_forward(inputs["params"], inputs["x"]), inputs["y"])
     if not np.isclose(losses[0], first, rtol=1e-4, atol=1e-6):
         return concerns("losses[0] is not the loss of the params given, before the first update", TOY_LOSSES)
     if not losses[-1] < 0.1 * losses[0]:
