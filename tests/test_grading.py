@@ -361,25 +361,26 @@ def test_a_run_whose_sandbox_cannot_grade_the_reference_stops_before_any_grade(t
     """The canary: where the settings break every sandbox (here a platform JAX can't start on this
     machine), the reference can't score full marks, so the run says why and writes no student's
     record; the deaths, before any student code ran, are the grader's."""
+    proc = _canary_stops_the_run(tmp_path, "--platform", "tpu")
+    assert "before any of the student's code ran" in proc.stderr
+
+
+def _canary_stops_the_run(tmp_path: Path, *settings: str) -> subprocess.CompletedProcess:
+    """Grade one honest student in `settings`: the canary must stop the run before any record."""
     _write(tmp_path / "class", "ada", LESSON.solution_file.read_text())
     proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "class"), "--out",
-                           str(tmp_path / "out"), "--lessons", "01", "--platform", "tpu", "-q"],
+                           str(tmp_path / "out"), "--lessons", "01", *settings, "-q"],
                           capture_output=True, text=True, timeout=600, cwd=KIT_ROOT)
     assert proc.returncode == 3, proc.stdout + proc.stderr
-    assert "No student was graded" in proc.stderr and "before any of the student's code ran" in proc.stderr
+    assert "No student was graded" in proc.stderr
     assert not (tmp_path / "out" / "students").exists()
+    return proc
 
 
 @pytest.mark.skipif("memory" not in _KERNEL, reason="without a memory cgroup, --memory is an address-space limit "
                     "with room for JAX to start added, so no --memory stops every sandbox")
 def test_a_memory_limit_jax_cannot_start_under_stops_the_run_and_says_so(tmp_path):
-    _write(tmp_path / "class", "ada", LESSON.solution_file.read_text())
-    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "class"), "--out",
-                           str(tmp_path / "out"), "--lessons", "01", "--memory", "64M", "-q"],
-                          capture_output=True, text=True, timeout=600, cwd=KIT_ROOT)
-    assert proc.returncode == 3, proc.stdout + proc.stderr
-    assert "No student was graded" in proc.stderr and "--memory" in proc.stderr
-    assert not (tmp_path / "out" / "students").exists()
+    assert "--memory" in _canary_stops_the_run(tmp_path, "--memory", "64M").stderr
 
 
 @needs_confinement

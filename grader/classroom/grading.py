@@ -258,19 +258,28 @@ def _row(test, earned: int, message: str) -> dict:
     return {"test": test.name, "exercise": test.exercise, "points": test.points, "earned": earned, "message": message}
 
 
-def grade_submission(run: Run, sub: submissions.Submission, folder: Path | None = None) -> dict:
+def grade_submission(run: Run, sub: submissions.Submission) -> dict:
     start = time.perf_counter()
+    return _judged(run, sub, _sandboxed(run, sub), start)
+
+
+def _sandboxed(run: Run, sub: submissions.Submission, folder: Path | None = None) -> runner.Outcome | None:
+    """What one submission's sandbox did: None where it handed in none of the lessons graded."""
     lessons = [l for l in run.settings.lessons if l.number in sub.files]
-    outcome, box = None, None
-    if lessons:
-        box = runner.Sandbox(folder=folder or run.settings.out / ".sandbox" / report.folder_name(sub.student),
-                             files=sub.files, lessons=lessons, limits=run.limits(), base_env=run.base_env(),
-                             plan_base=run.plan_base(), server=run.server, canary_deaths=run.canary_deaths)
-        try:
-            outcome = box.grade()
-        finally:
-            if not run.settings.keep_sandboxes:
-                box.cleanup()
+    if not lessons:
+        return None
+    box = runner.Sandbox(folder=folder or run.settings.out / ".sandbox" / report.folder_name(sub.student),
+                         files=sub.files, lessons=lessons, limits=run.limits(), base_env=run.base_env(),
+                         plan_base=run.plan_base(), server=run.server, canary_deaths=run.canary_deaths)
+    try:
+        return box.grade()
+    finally:
+        if not run.settings.keep_sandboxes:
+            box.cleanup()
+
+
+def _judged(run: Run, sub: submissions.Submission, outcome: runner.Outcome | None, start: float) -> dict:
+    """The record: each test's points decided here from what the sandbox sent (or an error record)."""
     if outcome is not None and outcome.error:
         return failed_record(run, sub, GraderFailure(outcome.error), outcome)
     records = {l.number: lesson_record(l, outcome, sub, run.settings.secret) for l in run.settings.lessons}
@@ -299,25 +308,17 @@ def canary(run: Run) -> dict[str, dict]:
             for name, files in pairs.items()}
 
     def grade(name):
-        return name, grade_submission(run, subs[name], folder=run.settings.out / ".sandbox" / f".canary-{name}")
+        start = time.perf_counter()
+        outcome = _sandboxed(run, subs[name], folder=run.settings.out / ".sandbox" / f".canary-{name}")
+        run.canary_deaths.update(reason for _, reason in outcome.deaths)
+        return name, _judged(run, subs[name], outcome, start)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         records = dict(pool.map(grade, subs))
-    for record in records.values():
-        for note in record.get("notes", []):
-            for reason in _death_reasons(note):
-                run.canary_deaths.add(reason)
     problems = _canary_problems(records)
     if problems:
         raise CanaryError(_canary_message(run, problems))
     return records
-
-
-def _death_reasons(note: str) -> list[str]:
-    marker = "the sandbox died ("
-    if not note.startswith(marker):
-        return []
-    return [note[len(marker):].split(")", 1)[0]]
 
 
 def _canary_problems(records: dict[str, dict]) -> list[str]:
@@ -430,7 +431,7 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
     inputs = out / ".inputs"
     inputs.mkdir(exist_ok=True)
     run = Run(settings, kit, inputs, digest)
-    graded, errors, checked, start = [], [], {}, time.perf_counter()
+    graded, errors, start = [], [], time.perf_counter()
     todo = [s for s in subs if settings.regrade or not _already_graded(run, s)]
     try:
         if settings.fork_server and todo:

@@ -122,8 +122,7 @@ def charges(lesson: targets.Lesson, tests: list, failed: dict[str, str]) -> dict
     below = builds_on(lesson)
     all_probes = probes_mod.for_lesson(lesson.number).all
     wrong_values = {p.exercise for p in all_probes if p.name in failed and not isinstance(failed[p.name], NoOutput)}
-    guarded_names = {t.name for p in all_probes for t in p.guarded(tests)}
-    claims = {t.name for t in tests if t.concept or t.name not in guarded_names}
+    claims = {t.name for t in claim_only(tests, lesson.number)}
     cost: dict[str, str] = {}
     for probe in all_probes:
         if probe.name not in failed:

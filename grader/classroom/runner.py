@@ -305,13 +305,19 @@ class Sandbox:
             r.stopped[lesson] = f"not run: lesson {lesson} ran out of time in an earlier step"
             if reason == "out of time":
                 self._stop_every_lesson()
-        elif current.startswith("import:"):
-            r.forced[current] = (f"importing your file ended the process ({reason}); code at the top level "
-                                 "runs on import, so keep work inside the functions")
-            r.stopped[lesson] = r.forced[current]
         else:
-            r.forced[current] = f"your code ended the process ({reason}) during this step"
+            self._charge_death(current, reason)
         return True
+
+    def _charge_death(self, step: str, reason: str, again: str = "") -> None:
+        """The step a process died in, charged to the student's code (an import stops its lesson)."""
+        r = self.result
+        if step.startswith("import:"):
+            r.forced[step] = (f"importing your file ended the process ({reason}){again}; code at the top level "
+                              "runs on import, so keep work inside the functions")
+            r.stopped[lesson_of_step(step)] = r.forced[step]
+        else:
+            r.forced[step] = f"your code ended the process ({reason}) during this step{again}"
 
     def _unexplained_death(self, current: str | None, reason: str, watch: "_Watch") -> bool:
         """A death the grader did not measure (a signal, an exit): tried once more in a fresh process.
@@ -333,13 +339,7 @@ class Sandbox:
             return False
         if current is None:
             return False  # the steps left are forced in `grade`, after the code loaded twice and died twice
-        if current.startswith("import:"):
-            lesson = lesson_of_step(current)
-            r.forced[current] = (f"importing your file ended the process ({reason}), twice; code at the top "
-                                 "level runs on import, so keep work inside the functions")
-            r.stopped[lesson] = r.forced[current]
-        else:
-            r.forced[current] = f"your code ended the process ({reason}) during this step, twice"
+        self._charge_death(current, reason, again=", twice")
         return True
 
     def _stop_every_lesson(self) -> None:
