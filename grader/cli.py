@@ -74,8 +74,8 @@ def cmd_grade_example(args) -> int:
 def cmd_status(args) -> int:
     from grader import status
 
-    scores, ran = status.status(use_cache=not args.no_cache)
-    print(progress.render(scores, "lessons"))
+    scores, ran = status.status(use_cache=not args.no_cache, extra=_bounds(args))
+    print(progress.render(scores, "lessons", current=status.last_worked_on()))
     reused = len(scores) - len(ran)
     print(f"({len(ran)} lesson(s) run, {reused} unchanged since their last run)")
     return 0
@@ -84,7 +84,7 @@ def cmd_status(args) -> int:
 def cmd_check(args) -> int:
     from grader import learner
 
-    report, all_passed = learner.check_report(targets.find_lesson(args.lesson), args.target)
+    report, all_passed = learner.check_report(targets.find_lesson(args.lesson), args.target, _bounds(args))
     print(report)
     return 0 if all_passed else 1
 
@@ -96,7 +96,8 @@ def cmd_watch(args) -> int:
         print("\033[2J\033[H", end="")
 
     learner.watch(targets.find_lesson(args.lesson), args.target, args.interval, args.max_runs,
-                  out=lambda text: print(text, flush=True), clear=clear if sys.stdout.isatty() else None)
+                  out=lambda text: print(text, flush=True), clear=clear if sys.stdout.isatty() else None,
+                  extra=_bounds(args))
     return 0
 
 
@@ -112,10 +113,13 @@ def cmd_hint(args) -> int:
     if exercise is None:
         print(f"Every exercise of lesson {lesson.number} passes: no hint needed.")
         return 0
+    seen = hints.seen_level(lesson, exercise)
     level, levels, text = hints.next_hint(lesson, exercise)
     print(f"Hint {level} of {levels} for `{exercise}` (lesson {lesson.number}):\n  {text}")
     if level < levels:
         print(f"(ask again for the next one: python -m grader hint {lesson.number} {exercise})")
+    else:
+        print(hints.last_hint_note(lesson, exercise, again=seen >= levels))
     return 0
 
 
@@ -318,50 +322,85 @@ def cmd_merge(args) -> int:
 
 def cmd_progress(args) -> int:
     lessons = _lessons(args.lessons)
-    scores, run = progress.measure(args.target, lessons)
+    scores, run = progress.measure(args.target, lessons, _bounds(args))
     if not run.tests:
         print(run.output[-3000:])
         print("The lesson tests did not run; the output above says why.", file=sys.stderr)
         return 1
-    print(progress.render(scores, args.target))
+    current = None
+    if args.target == "lessons":
+        from grader import status
+
+        current = status.last_worked_on(lessons)
+    print(progress.render(scores, args.target, current=current))
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("stubs", help="regenerate lessons/NN/<topic>.py from solutions/ (or --check them)")
-    p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
-    p.add_argument("--check", action="store_true", help="only report stubs that are out of date")
-    p.set_defaults(func=cmd_stubs)
-    p = sub.add_parser("notebooks", help="regenerate the nbgrader source notebooks (or --check them)")
-    p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
-    p.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
-    p.set_defaults(func=cmd_notebooks)
-    p = sub.add_parser("grade-example", help="grade the bundled example class and print its scores")
-    p.add_argument("--lesson", default="01", help="the lesson to release and grade (default 01)")
-    p.add_argument("--out", default=None, help="course folder to build (default: a new temporary folder)")
-    p.add_argument("--nbgrader", action="store_true", help="also grade it with stock nbgrader, for comparison")
-    p.set_defaults(func=cmd_grade_example)
-    p = sub.add_parser("status", help="points per lesson; reruns only lessons whose files changed")
-    p.add_argument("--no-cache", action="store_true", help="run every lesson again")
-    p.set_defaults(func=cmd_status)
+LEARNER_COMMANDS = ("check", "watch", "hint", "solution", "plot", "reset", "status", "progress", "points", "init")
+INSTRUCTOR_COMMANDS = ("stubs", "notebooks", "package", "devcheck", "grade-example", "grade", "merge", "gradescope")
+HIDDEN_IN_STUDENT_PACKAGE = ("solution",)  # kept, so it can say why it has nothing to show there
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds, like 120 (0: no limit)")
+    return seconds
+
+
+def _size(text: str) -> str:
+    try:
+        size = limits.parse_size(text)
+    except (ValueError, OverflowError):
+        size = -1
+    if size < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size: give bytes, or a number with K, M or G, "
+                                         "like 8G (0: no limit)")
+    return text
+
+
+def _add_bounds(p: argparse.ArgumentParser) -> None:
+    """The bounds on each test, as `pytest --time-limit SECONDS --memory-limit SIZE` takes them."""
+    p.add_argument("--time-limit", type=_seconds, default=None, metavar="SECONDS",
+                   help="stop a test after this many seconds (default 60, or JAX_LESSONS_TIME_LIMIT; 0: no limit)")
+    p.add_argument("--memory-limit", type=_size, default=None, metavar="SIZE",
+                   help="stop a test that holds more memory than this, e.g. 8G (default 4G, or "
+                        "JAX_LESSONS_MEMORY_LIMIT; 0: no limit)")
+
+
+def _bounds(args) -> list[str]:
+    return runs.bound_args(args.time_limit, args.memory_limit)
+
+
+def _target_help(student: bool) -> str:
+    return ("lessons (yours) or a folder like lessons/" if student
+            else "lessons (yours), solutions, or a folder like lessons/")
+
+
+def _add_lesson_commands(sub, student: bool) -> None:
+    """The commands about one lesson: check, watch, hint, solution, plot, reset."""
     p = sub.add_parser("check", help="run one lesson's tests and print its score and failing exercises")
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
-    p.add_argument("--target", default="lessons", help="lessons (yours), solutions, or a folder like lessons/")
+    p.add_argument("--target", default="lessons", help=_target_help(student))
+    _add_bounds(p)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("watch", help="rerun a lesson's tests each time its file is saved, redrawn; on to the next lesson once it passes")
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.add_argument("--target", default="lessons", help=argparse.SUPPRESS)
     p.add_argument("--interval", type=float, default=0.5, help="seconds between looks at the file")
     p.add_argument("--max-runs", type=int, default=None, help="stop after this many runs")
+    _add_bounds(p)
     p.set_defaults(func=cmd_watch)
     p = sub.add_parser("hint", help="the next hint for an exercise (the first unfinished one by default)")
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.add_argument("exercise", nargs="?", help="the exercise's name, e.g. td_loss")
     p.add_argument("--reset", action="store_true", help="start this lesson's hints again from level 1")
     p.set_defaults(func=cmd_hint)
-    p = sub.add_parser("solution", help="the reference solution of a lesson, once your lesson passes")
+    shown = {} if student else {"help": "the reference solution of a lesson, once your lesson passes"}
+    p = sub.add_parser("solution", **shown)
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.add_argument("--target", default="lessons", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_solution)
@@ -370,30 +409,60 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("plot", help=f"draw a lesson's pictures ({', '.join(PLOTS)}) as PNG files")
     p.add_argument("lesson", help=f"lesson number: one of {', '.join(PLOTS)}")
     p.add_argument("--out", default="plots", help="folder for the PNG files (default: plots/)")
-    p.add_argument("--target", default="lessons", help="lessons (yours), solutions, or a folder like lessons/")
+    p.add_argument("--target", default="lessons", help=_target_help(student))
     p.set_defaults(func=cmd_plot)
     p = sub.add_parser("reset", help="put a lesson's stub back (your file is kept in lessons/NN/backups/)")
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.add_argument("--yes", action="store_true", help="don't ask first")
     p.set_defaults(func=cmd_reset)
+
+
+def _add_course_commands(sub, student: bool) -> None:
+    """The learner's commands about every lesson: status, progress, points, init."""
+    p = sub.add_parser("status", help="points per lesson; reruns only lessons whose files changed")
+    p.add_argument("--no-cache", action="store_true", help="run every lesson again")
+    _add_bounds(p)
+    p.set_defaults(func=cmd_status)
+    p = sub.add_parser("progress", help="run every lesson's tests and print points per lesson")
+    p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
+    p.add_argument("--target", default="lessons", help=_target_help(student))
+    _add_bounds(p)
+    p.set_defaults(func=cmd_progress)
+    p = sub.add_parser("points", help="each lesson's total points, read from its tests")
+    p.set_defaults(func=cmd_points)
     p = sub.add_parser("init", help="make a workspace of your own with every lesson, ready for pytest")
     p.add_argument("folder", help="a new folder, e.g. jax-lessons")
     p.set_defaults(func=cmd_init)
+
+
+def _add_authoring_commands(sub) -> None:
+    """The instructor's commands that make the kit's files: stubs, notebooks, package, devcheck."""
+    p = sub.add_parser("stubs", help="regenerate lessons/NN/<topic>.py from solutions/ (or --check them)")
+    p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
+    p.add_argument("--check", action="store_true", help="only report stubs that are out of date")
+    p.set_defaults(func=cmd_stubs)
+    p = sub.add_parser("notebooks", help="regenerate the nbgrader source notebooks (or --check them)")
+    p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
+    p.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
+    p.set_defaults(func=cmd_notebooks)
     p = sub.add_parser("package", help="build the student package: a wheel with the lessons and checks, no answers")
     p.add_argument("--out", default="dist", help="folder for the wheel (default: dist/)")
     p.set_defaults(func=cmd_package)
-    p = sub.add_parser("points", help="each lesson's total points, read from its tests")
-    p.set_defaults(func=cmd_points)
-    p = sub.add_parser("progress", help="run every lesson's tests and print points per lesson")
-    p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
-    p.add_argument("--target", default="lessons", help="lessons (yours), solutions, or a folder like lessons/")
-    p.set_defaults(func=cmd_progress)
     p = sub.add_parser("devcheck", help="prove lessons sound: reference passes, stub fails, mistakes caught")
     p.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
     p.add_argument("-v", "--verbose", action="store_true", help="print each run's output")
     p.add_argument("--charges", action="store_true",
                    help="also grade each planted mistake as the class grader does: no point beyond its public tests'")
     p.set_defaults(func=cmd_devcheck)
+
+
+def _add_grading_commands(sub) -> None:
+    """The instructor's commands that grade a class: grade-example, grade, merge, gradescope."""
+    p = sub.add_parser("grade-example", help="grade the bundled example class and print its scores")
+    p.add_argument("--lesson", default="01", help="the lesson to release and grade (default 01)")
+    p.add_argument("--out", default=None, help="course folder to build (default: a new temporary folder)")
+    p.add_argument("--nbgrader", action="store_true", help="also grade it with stock nbgrader, for comparison")
+    p.set_defaults(func=cmd_grade_example)
     p = sub.add_parser("grade", help="grade a class: every submission sandboxed, verdicts decided outside it")
     p.add_argument("submissions", help="folder of ID/NN/<topic>.py submissions, or an nbgrader course (or its submitted/)")
     p.add_argument("--out", required=True, help="where grades.csv and students/<id>/ go (reruns skip graded students)")
@@ -420,7 +489,36 @@ def main(argv: list[str] | None = None) -> int:
     from grader import gradescope
 
     gradescope.add_parser(sub)
-    args = parser.parse_args(argv)
+
+
+def build_parser(student: bool = False) -> argparse.ArgumentParser:
+    """The command line; in the student package (``student``), only the commands that work there."""
+    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_lesson_commands(sub, student)
+    _add_course_commands(sub, student)
+    if not student:
+        _add_authoring_commands(sub)
+        _add_grading_commands(sub)
+    hidden = HIDDEN_IN_STUDENT_PACKAGE if student else ()
+    sub.metavar = "{" + ",".join(c for c in sub.choices if c not in hidden) + "}"
+    return parser
+
+
+def not_in_student_package(command: str) -> str:
+    return (f"`{command}` is an instructor's command: it needs a clone of the kit, and this is the student "
+            "package. `python -m grader --help` lists what works here.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from grader import student_package
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    student = student_package.is_installed()
+    if student and argv and argv[0] in INSTRUCTOR_COMMANDS:
+        print(not_in_student_package(argv[0]), file=sys.stderr)
+        return 2
+    args = build_parser(student).parse_args(argv)
     try:
         return args.func(args)
     except ValueError as err:

@@ -41,8 +41,9 @@ def _load_state(state_file: Path) -> dict:
         return {}
 
 
-def next_hint(lesson: targets.Lesson, exercise: str, state_file: Path = STATE_FILE) -> tuple[int, int, str]:
+def next_hint(lesson: targets.Lesson, exercise: str, state_file: Path | None = None) -> tuple[int, int, str]:
     """(level, number of levels, text) of the next hint for ``exercise``; the last one repeats."""
+    state_file = state_file or STATE_FILE
     hints = read_hints(lesson)
     if exercise not in hints or not hints[exercise]:
         known = ", ".join(hints) or "none yet"
@@ -58,7 +59,29 @@ def next_hint(lesson: targets.Lesson, exercise: str, state_file: Path = STATE_FI
     return level, len(hints[exercise]), hints[exercise][level - 1]
 
 
-def forget(lesson: targets.Lesson, state_file: Path = STATE_FILE) -> None:
+def seen_level(lesson: targets.Lesson, exercise: str, state_file: Path | None = None) -> int:
+    """The last level of ``exercise``'s hints already shown (0: none yet)."""
+    return _load_state(state_file or STATE_FILE).get(f"{lesson.number}/{exercise}", 0)
+
+
+def last_hint_note(lesson: targets.Lesson, exercise: str, again: bool = False) -> str:
+    """What follows the last level of an exercise's hints: that there is no further one, and what
+    to do next (the reference to compare with, where this install has one)."""
+    from grader import remember
+
+    n = lesson.number
+    head = (f"That is still the last hint for `{exercise}`: there are no more levels "
+            f"(`python -m grader hint {n} --reset` starts them over)." if again
+            else f"That was the last hint for `{exercise}`.")
+    steps = f"Next: run `pytest lessons/{n}` and read what the failing test expects"
+    if remember.has_reference(lesson):
+        return f"{head}\n{steps}; once lesson {n} passes, `python -m grader solution {n}` shows the reference to compare with."
+    readme = targets.display(lesson.dir / "README.md")
+    return f"{head}\n{steps}; {readme} explains the idea, and your instructor can help with the rest."
+
+
+def forget(lesson: targets.Lesson, state_file: Path | None = None) -> None:
+    state_file = state_file or STATE_FILE
     state = {k: v for k, v in _load_state(state_file).items() if not k.startswith(f"{lesson.number}/")}
     if state_file.exists():
         state_file.write_text(json.dumps(state, indent=1, sort_keys=True))

@@ -8,9 +8,10 @@ from pathlib import Path
 from grader import progress, remember, stubs, targets
 
 
-def check_report(lesson: targets.Lesson, target: str = "lessons") -> tuple[str, bool]:
-    """The summary of one run of a lesson's tests, and whether every test passed."""
-    scores, run = progress.measure(target, [lesson])
+def check_report(lesson: targets.Lesson, target: str = "lessons", extra: list[str] = ()) -> tuple[str, bool]:
+    """The summary of one run of a lesson's tests, and whether every test passed (``extra``: more
+    pytest options, e.g. the bounds from `runs.bound_args`)."""
+    scores, run = progress.measure(target, [lesson], extra)
     if not run.tests:
         return run.output[-3000:] + "\nThe lesson's tests did not run; the output above says why.", False
     if target == "lessons":  # so that `status` and `solution` right after need no second run
@@ -26,7 +27,8 @@ def check_report(lesson: targets.Lesson, target: str = "lessons") -> tuple[str, 
     todo = next((ex for ex in score.exercises if not ex.done), None)
     lines.append("")
     if todo is None:
-        lines += ["Every exercise passes. On to the next lesson!", "", remember.after_passing(lesson)]
+        after = remember.after_passing(lesson)
+        lines += ["Every exercise passes. On to the next lesson!"] + (["", after] if after else [])
     else:
         lines.append(f"next: `{todo.name}` in lessons/{lesson.number}/{lesson.topic}.py")
     return "\n".join(lines), todo is None
@@ -52,9 +54,10 @@ def reset(lesson: targets.Lesson, now: float | None = None) -> Path | None:
 
 
 def watch(lesson: targets.Lesson, target: str = "lessons", interval: float = 0.5,
-          max_runs: int | None = None, out=print, clear=None) -> int:
+          max_runs: int | None = None, out=print, clear=None, extra: list[str] = ()) -> int:
     """Run the lesson's tests now and again each time its module (or test file) is saved; once the
     lesson passes, go on to the next one. `clear()`, if given, wipes the screen before each report.
+    Each run gets the pytest options ``extra`` (e.g. the bounds from `runs.bound_args`).
     Stops after ``max_runs`` runs, or on Ctrl-C. Returns the number of runs."""
     runs_done = 0
     try:
@@ -62,7 +65,7 @@ def watch(lesson: targets.Lesson, target: str = "lessons", interval: float = 0.5
             module = lesson.module_in(targets.resolve_target(target))
             watched = [module, lesson.test_file]
             seen = _stamp(watched)
-            report, passed = check_report(lesson, target)
+            report, passed = check_report(lesson, target, extra)
             runs_done += 1
             if clear is not None:
                 clear()

@@ -50,20 +50,37 @@ def score(lessons: list[targets.Lesson], results: list[dict]) -> list[LessonScor
     return scored
 
 
-def measure(target: str = "lessons", lessons: list[targets.Lesson] | None = None) -> tuple[list[LessonScore], runs.LessonRun]:
+def measure(target: str = "lessons", lessons: list[targets.Lesson] | None = None,
+            extra: list[str] = ()) -> tuple[list[LessonScore], runs.LessonRun]:
+    """Run the lessons' tests once against ``target`` (``extra``: more pytest options, e.g. the
+    bounds from `runs.bound_args`) and score them."""
     lessons = lessons or targets.all_lessons()
-    run = runs.run_lessons([f"lessons/{l.number}" for l in lessons], target)
+    run = runs.run_lessons([f"lessons/{l.number}" for l in lessons], target, extra)
     return score(lessons, run.tests), run
 
 
-def render(scores: list[LessonScore], target: str = "lessons") -> str:
+def next_exercise(scores: list[LessonScore], current: targets.Lesson | None = None
+                  ) -> tuple[LessonScore, ExerciseScore] | None:
+    """The exercise to do next: the first unfinished one of ``current`` (the lesson last worked on),
+    else of the lessons after it, else of those before it; without ``current``, from the first lesson."""
+    numbers = [s.lesson.number for s in scores]
+    start = numbers.index(current.number) if current is not None and current.number in numbers else 0
+    for s in scores[start:] + scores[:start]:
+        todo = next((e for e in s.exercises if not e.done), None)
+        if todo is not None:
+            return s, todo
+    return None
+
+
+def render(scores: list[LessonScore], target: str = "lessons", current: targets.Lesson | None = None) -> str:
+    """The progress table, and the next step (see `next_exercise`)."""
     lines = [f"Progress of {target}/ (points per lesson; + marks a finished exercise, - one to do)", ""]
     for s in scores:
         marks = "  ".join(("+" if e.done else "-") + e.name for e in s.exercises)
         lines.append(f"lesson {s.lesson.number} {s.lesson.topic:<13} {s.earned:>3} / {s.total:<3}  {marks}")
     earned, total = sum(s.earned for s in scores), sum(s.total for s in scores)
     lines += ["", f"total {earned} / {total} points"]
-    nxt = next(((s, e) for s in scores for e in s.exercises if not e.done), None)
+    nxt = next_exercise(scores, current)
     if nxt is None:
         lines.append("Every lesson is done. Well done!")
     else:

@@ -42,16 +42,23 @@ def bullets(lesson: targets.Lesson) -> list[str]:
     return items
 
 
+def has_reference(lesson: targets.Lesson) -> bool:
+    """Whether this install holds the lesson's reference (the student package doesn't)."""
+    return lesson.solution_file.is_file()
+
+
 def after_passing(lesson: targets.Lesson) -> str:
-    """What ``check`` adds once a lesson passes: the ideas to keep, and where the reference is."""
+    """What ``check`` adds once a lesson passes: the ideas to keep, and where the reference is
+    (where this install has one to show)."""
     text = section(lesson)
     lines = []
     if text:
         lines += [f"What to remember from lesson {lesson.number}:"]
         lines += ["  " + line if line.strip() else "" for line in text.splitlines()]
         lines.append("")
-    lines.append(f"Compare with the reference: python -m grader solution {lesson.number}")
-    return "\n".join(lines)
+    if has_reference(lesson):
+        lines.append(f"Compare with the reference: python -m grader solution {lesson.number}")
+    return "\n".join(lines).rstrip()
 
 
 def lesson_score(lesson: targets.Lesson, target: str = "lessons") -> progress.LessonScore:
@@ -72,7 +79,7 @@ def reference_text(lesson: targets.Lesson) -> str:
 
 def solution(lesson: targets.Lesson, target: str = "lessons") -> tuple[str, bool]:
     """The reference for a target that passes the lesson, else a kind refusal; and whether it was shown."""
-    if not lesson.solution_file.is_file():
+    if not has_reference(lesson):
         return (f"This install of the kit carries the lessons without their reference solutions, so there is "
                 f"no reference of lesson {lesson.number} to show. Your course may hand them out once the "
                 "lesson is due."), False

@@ -28,6 +28,17 @@ class LessonRun:
         return sum(t["points"] for t in self.tests if t["outcome"] == "passed")
 
 
+def bound_args(time_limit: float | None = None, memory_limit: str | None = None) -> list[str]:
+    """The pytest options that set a run's bounds on each test (`grader.limits`); none for a bound
+    not given, so the run keeps its default (or JAX_LESSONS_TIME_LIMIT / JAX_LESSONS_MEMORY_LIMIT)."""
+    args = []
+    if time_limit is not None:
+        args += ["--time-limit", f"{time_limit:g}"]
+    if memory_limit is not None:
+        args += ["--memory-limit", str(memory_limit)]
+    return args
+
+
 def pytest_command(paths: list[str], target: str, results: Path, extra: list[str] = ()) -> list[str]:
     return [sys.executable, "-m", "pytest", *paths, "--target", str(target), "--results", str(results),
             "-q", "-p", "no:cacheprovider", *extra]

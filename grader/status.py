@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from grader import KIT_ROOT, progress, runs, targets
+from grader import KIT_ROOT, progress, runs, stubs, targets
 
 CACHE_DIR = Path(os.environ.get("JAX_LESSONS_STATUS_CACHE") or KIT_ROOT / ".results" / "status")
 
@@ -47,8 +47,10 @@ def lesson_score(lesson: targets.Lesson, cache_dir: Path = CACHE_DIR) -> progres
     return progress.score([lesson], results)[0]
 
 
-def status(use_cache: bool = True, cache_dir: Path = CACHE_DIR) -> tuple[list[progress.LessonScore], list[str]]:
-    """Scores of every lesson, and the numbers of the lessons that had to be run."""
+def status(use_cache: bool = True, cache_dir: Path = CACHE_DIR,
+           extra: list[str] = ()) -> tuple[list[progress.LessonScore], list[str]]:
+    """Scores of every lesson, and the numbers of the lessons that had to be run (``extra``: more
+    pytest options for that run, e.g. the bounds from `runs.bound_args`)."""
     lessons = targets.all_lessons()
     results: dict[str, list[dict]] = {}
     stale = []
@@ -59,7 +61,7 @@ def status(use_cache: bool = True, cache_dir: Path = CACHE_DIR) -> tuple[list[pr
         else:
             results[lesson.number] = cached
     if stale:
-        run = runs.run_lessons([f"lessons/{l.number}" for l in stale], "lessons")
+        run = runs.run_lessons([f"lessons/{l.number}" for l in stale], "lessons", extra)
         for lesson in stale:
             tests = [t for t in run.tests if t["lesson"] == lesson.number]
             results[lesson.number] = tests
@@ -67,3 +69,21 @@ def status(use_cache: bool = True, cache_dir: Path = CACHE_DIR) -> tuple[list[pr
                 store(lesson, tests, cache_dir)
     scores = progress.score(lessons, [t for l in lessons for t in results.get(l.number, [])])
     return scores, [l.number for l in stale]
+
+
+def last_worked_on(lessons: list[targets.Lesson] | None = None) -> targets.Lesson | None:
+    """The lesson whose module the learner saved last, among those that are no longer the untouched
+    stub (in a fresh copy of the kit none is); None when no lesson is started yet."""
+    started = [lesson for lesson in (lessons or targets.all_lessons()) if _started(lesson)]
+    return max(started, key=lambda lesson: lesson.stub_file.stat().st_mtime_ns, default=None)
+
+
+def _started(lesson: targets.Lesson) -> bool:
+    try:
+        mine = lesson.stub_file.read_text()
+    except (OSError, ValueError):  # deleted, or not text
+        return False
+    try:
+        return mine != stubs.stub_for(lesson)
+    except (OSError, ValueError):  # no untouched stub to compare with: it is the learner's file
+        return True

@@ -83,6 +83,12 @@ def lesson_files() -> dict[str, bytes]:
     raise PackageError("This install of the kit carries no lessons to copy.")
 
 
+def is_installed() -> bool:
+    """Whether this is the student package: the wheel carries the lessons in grader/kit/ (and leaves
+    out solutions/, the nbgrader course and the class grader); a clone has no grader/kit/."""
+    return BUNDLED_ROOT.is_dir()
+
+
 def pristine_stub(number: str, topic: str) -> str | None:
     """The untouched stub of a lesson, where the references are not at hand (the student package)."""
     path = BUNDLED_ROOT / "lessons" / number / f"{topic}.py"

@@ -198,10 +198,7 @@ def load(path: Path) -> ExerciseModule:
     try:
         stat = path.stat()
     except FileNotFoundError:
-        raise TargetError(
-            f"There is no file {display(path)}. The tests of lesson {path.parent.name} look for "
-            f"`{path.name}` there."
-        ) from None
+        raise TargetError(_missing_file_message(path)) from None
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _cache:
         try:
@@ -212,6 +209,15 @@ def load(path: Path) -> ExerciseModule:
     if isinstance(result, TargetError):
         raise result
     return result
+
+
+def _missing_file_message(path: Path) -> str:
+    """A module file that is not there; in the learner's own lessons/, `reset` puts the stub back."""
+    number = path.parent.name
+    message = f"There is no file {display(path)}. The tests of lesson {number} look for `{path.name}` there."
+    if path.parent.parent == LESSONS_DIR.resolve():
+        message += f"\nDeleted it? `python -m grader reset {number}` puts the untouched stub back."
+    return message
 
 
 NOTEBOOK_CELLS = "# notebook cells, each run on its own, start at lines: "

@@ -23,3 +23,22 @@ def test_hints_come_one_level_at_a_time_and_the_last_repeats(tmp_path):
     assert hints.next_hint(lesson, "add_at", state)[0] == 1  # each exercise keeps its own level
     with pytest.raises(ValueError, match="has no hints for 'nope'"):
         hints.next_hint(lesson, "nope", state)
+
+
+def test_the_last_hint_says_so_and_what_to_do_next(tmp_path, monkeypatch, capsys):
+    from grader import cli, remember
+
+    monkeypatch.setattr(hints, "STATE_FILE", tmp_path / "hints.json")
+    levels = len(hints.read_hints(targets.find_lesson("01"))["set_first"])
+    outputs = []
+    for _ in range(levels + 1):
+        assert cli.main(["hint", "01", "set_first"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert not any("last hint" in out for out in outputs[:-2])
+    assert "That was the last hint for `set_first`." in outputs[-2]
+    assert "still the last hint" in outputs[-1] and "python -m grader hint 01 --reset" in outputs[-1]
+    assert all("`python -m grader solution 01`" in out for out in outputs[-2:])
+    monkeypatch.setattr(remember, "has_reference", lambda lesson: False)  # the student package has none
+    assert cli.main(["hint", "01", "set_first"]) == 0
+    out = capsys.readouterr().out
+    assert "still the last hint" in out and "grader solution" not in out and "README.md" in out

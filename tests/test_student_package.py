@@ -4,6 +4,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -124,6 +125,10 @@ def test_init_lays_out_a_workspace_that_pytest_runs(site, tmp_path):
     (workspace / "lessons" / "01" / f"{lesson.topic}.py").write_text(lesson.solution_file.read_text())
     done = run_lesson()
     assert done.returncode == 0, done.stdout[-3000:]
+    checked = subprocess.run([sys.executable, "-m", "grader", "check", "01"], capture_output=True, text=True,
+                             cwd=workspace, env=env)
+    assert checked.returncode == 0 and "Every exercise passes" in checked.stdout, checked.stdout[-3000:]
+    assert "grader solution" not in checked.stdout  # it has no reference to show here
     shown = subprocess.run([sys.executable, "-m", "grader", "solution", "01"], capture_output=True, text=True,
                            cwd=workspace, env=env)
     assert shown.returncode == 1 and "without their reference solutions" in shown.stderr
@@ -141,3 +146,40 @@ def test_the_workspace_settings_are_the_kits_own():
     assert pyproject["tool"]["pytest"]["ini_options"]["addopts"] in ini
     assert "testpaths = lessons" in ini
     assert json.dumps(ini)  # a plain text file
+
+
+def test_the_packaged_command_line_offers_only_what_works_there(site, tmp_path):
+    from grader import cli
+
+    def grader(*args):
+        return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True,
+                              cwd=tmp_path, env=_env(site))
+
+    shown = grader("--help")
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    offered = re.search(r"\{([\w,-]+)\}", shown.stdout).group(1).split(",")
+    assert offered == [c for c in cli.LEARNER_COMMANDS if c not in cli.HIDDEN_IN_STUDENT_PACKAGE]
+    for command in cli.INSTRUCTOR_COMMANDS + cli.HIDDEN_IN_STUDENT_PACKAGE:
+        assert not re.search(rf"^\s+{command}\s", shown.stdout, re.M), f"{command} is offered"
+    assert "solutions" not in grader("check", "--help").stdout
+    for command in cli.INSTRUCTOR_COMMANDS:
+        refused = grader(command, "--help")
+        assert refused.returncode == 2 and not refused.stdout
+        assert refused.stderr.count("\n") == 1 and f"`{command}` is an instructor's command" in refused.stderr
+
+
+def test_every_command_is_a_learners_or_an_instructors():
+    """So that a new command is placed on purpose: shown in the student package, or left out of it."""
+    from grader import cli
+
+    commands = cli.build_parser(student=False)._subparsers._group_actions[0].choices
+    assert list(commands) == list(cli.LEARNER_COMMANDS + cli.INSTRUCTOR_COMMANDS)
+
+
+def test_check_offers_the_reference_only_where_there_is_one(monkeypatch):
+    from grader import remember
+
+    lesson = targets.find_lesson("01")
+    assert "python -m grader solution 01" in remember.after_passing(lesson)
+    monkeypatch.setattr(remember, "has_reference", lambda lesson: False)  # a workspace of the student package
+    assert "grader solution" not in remember.after_passing(lesson)
