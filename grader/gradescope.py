@@ -542,6 +542,9 @@ def grade_upload(source: Path, upload: Path, log: list[str], python: str | None 
                          "lesson's own tests, so this did not change your score):")
             lines += [f"  - {t}" for t in record["tamper"]]
             log.append(f"lesson {number}: notebook changed its grading: " + "; ".join(record["tamper"]))
+        if record.get("left_out"):
+            lines.append("  " + report.LEFT_OUT)
+            lines += [f"  - {note}" for note in record["left_out"]]
     lines += [f"Note: {n}." for n in notes]
     for record in records.values():
         confinement = record.get("confinement") or {}

@@ -251,6 +251,8 @@ def lesson_record(lesson: targets.Lesson, outcome: runner.Outcome | None, sub: s
     result = {"topic": lesson.topic, "earned": sum(r["earned"] for r in rows), "total": total, "tests": rows}
     if sub.tamper.get(lesson.number):
         result["tamper"] = sub.tamper[lesson.number]
+    if sub.left_out.get(lesson.number):
+        result["left_out"] = sub.left_out[lesson.number]
     return result
 
 
@@ -474,6 +476,9 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
             if lesson.get("tamper"):
                 notes.append(f"{record['student']}: lesson {number}'s notebook changed its grading: "
                              + "; ".join(lesson["tamper"]) + " (graded from its solution cells; see feedback.md)")
+            if lesson.get("left_out"):
+                notes.append(f"{record['student']}: lesson {number}'s file has syntax errors (graded one top-level "
+                             "definition at a time; see feedback.md): " + "; ".join(lesson["left_out"]))
     summary = {"students": len(subs), "graded": len(graded), "skipped": len(subs) - len(todo),
                "seconds": round(elapsed, 2), "grades": str(grades), "notes": notes, "shard": list(settings.shard),
                "secret": secret_id(settings.secret), "errors": errors,

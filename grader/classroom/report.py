@@ -66,6 +66,10 @@ def read_results(out: Path) -> list[dict]:
     return records
 
 
+LEFT_OUT = ("Your file has syntax errors, so it was graded one top-level definition at a time, without "
+            "the ones that don't compile (their tests fail):")
+
+
 def feedback(record: dict) -> str:
     """The student's feedback.md. Every text in it that a submission can influence (a message, an
     exception's text, a notebook's cell names, the id) is data: messages are fenced so that nothing
@@ -78,6 +82,8 @@ def feedback(record: dict) -> str:
             lines += ["The notebook changed what grades it (the grader graded your solution cells with the "
                       "lesson's own tests, so none of this changed your score):", "",
                       *(f"- {with_code(change)}" for change in lesson["tamper"]), ""]
+        if lesson.get("left_out"):
+            lines += [LEFT_OUT, "", *(f"- {with_code(note)}" for note in lesson["left_out"]), ""]
         for test in lesson["tests"]:
             mark = "passed" if test["earned"] == test["points"] else "failed"
             lines.append(f"- {mark}: {code(test['test'])} ({inline(test['exercise'])}), "
@@ -149,8 +155,13 @@ def gradescope(record: dict) -> dict:
             tests.append({"name": f"lesson {number} {test['test']}", "score": test["earned"],
                           "max_score": test["points"], "status": "passed" if test["earned"] == test["points"] else "failed",
                           "output": test["message"], "output_format": "text", "visibility": "visible"})
-    return {"score": record["earned"], "execution_time": round(record.get("seconds", 0.0), 2),
-            "output_format": "text", "test_output_format": "text", "tests": tests}
+    result = {"score": record["earned"], "execution_time": round(record.get("seconds", 0.0), 2),
+              "output_format": "text", "test_output_format": "text", "tests": tests}
+    left_out = [f"Lesson {number}: {note}" for number, lesson in record["lessons"].items()
+                for note in lesson.get("left_out", [])]
+    if left_out:
+        result["output"] = "\n".join([LEFT_OUT, *left_out])
+    return result
 
 
 def grades_csv(records: list[dict], lessons: list[str]) -> str:

@@ -1,6 +1,8 @@
 """Finding a class's submissions, in either of the two layouts the grader reads.
 
 - A folder of submissions: ``SUBMISSIONS/<student id>/NN/<topic>.py``, laid out like ``lessons/``.
+  A module with a syntax error is graded one top-level definition at a time (`salvage`): the
+  definitions that don't compile are left out, as a notebook's broken cells are, and said so.
 - An nbgrader course's ``submitted/`` folder (or the course folder holding it):
   ``submitted/<student id>/lessonNN/lessonNN.ipynb``. The student's module is rebuilt from the
   notebook's code cells: the imports, the solution cells and the given code, in order, without the
@@ -29,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from grader import targets
-from grader.classroom import ids, notebook_checks
+from grader.classroom import ids, notebook_checks, salvage
 
 MAX_FILE_BYTES = 2 << 20  # a module, and the code rebuilt from a notebook's cells
 MAX_NOTEBOOK_BYTES = 64 << 20  # a notebook file, outputs included
@@ -46,6 +48,7 @@ class Submission:
     problems: dict[str, str]  # lesson number -> why its file could not be taken
     cells: dict = field(default_factory=dict)  # lesson number -> CellMap, for notebook submissions
     tamper: dict[str, list[str]] = field(default_factory=dict)  # lesson number -> what the notebook changed
+    left_out: dict[str, list[str]] = field(default_factory=dict)  # lesson number -> definitions a syntax error cost
 
     def digest(self) -> str:
         h = hashlib.sha256()
@@ -55,6 +58,8 @@ class Submission:
             h.update(b"problem" + number.encode() + self.problems[number].encode())
         for number in sorted(self.tamper):  # what feedback.md says of the notebook is graded too
             h.update(b"tamper" + number.encode() + json.dumps(self.tamper[number]).encode())
+        for number in sorted(self.left_out):
+            h.update(b"left out" + number.encode() + json.dumps(self.left_out[number]).encode())
         return h.hexdigest()
 
 
@@ -151,7 +156,7 @@ def _read(path: Path, limit: int = MAX_FILE_BYTES) -> tuple[bytes | None, str | 
 
 
 def _from_modules(folder: Path, student: str, lessons) -> Submission:
-    files, problems = {}, {}
+    files, problems, left_out = {}, {}, {}
     for lesson in lessons:
         module = folder / lesson.number / f"{lesson.topic}.py"
         if not os.path.lexists(module):
@@ -159,9 +164,12 @@ def _from_modules(folder: Path, student: str, lessons) -> Submission:
         data, problem = _read(module)
         if problem:
             problems[lesson.number] = problem
-        else:
-            files[lesson.number] = data
-    return Submission(student, files, problems)
+            continue
+        files[lesson.number] = data
+        salvaged = salvage.salvage(data, f"{lesson.number}/{lesson.topic}.py")
+        if salvaged is not None:  # a syntax error costs the definitions it is in, as in a notebook
+            files[lesson.number], left_out[lesson.number] = salvaged.module, salvaged.notes
+    return Submission(student, files, problems, left_out=left_out)
 
 
 def _from_notebooks(folder: Path, student: str, lessons) -> Submission:
