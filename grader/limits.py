@@ -32,6 +32,9 @@ from pathlib import Path
 
 POLL = 0.25
 GRACE = {"time": 20.0, "memory": 2.0}
+# Where the run goes on in a fresh process after a stuck one is ended, ending it costs a restart
+# (seconds), so a stuck test is given less time to come back on its own.
+RESUMABLE_GRACE = {"time": 2.0, "memory": 2.0}
 SIGNALS = {"time": getattr(signal, "SIGUSR1", None), "memory": getattr(signal, "SIGUSR2", None)}
 
 
@@ -49,17 +52,21 @@ def parse_size(text) -> int:
     return int(float(text or 0))
 
 
-def stopped_message(exercise: str, test: str, kind: str, amount: float) -> str:
+def stopped_message(exercise: str, test: str, kind: str, amount: float, in_notebook: bool = False) -> str:
+    """What a learner reads when `test` passes a bound, with how to change the bound where they are."""
     if kind == "time":
+        more = ("`%env JAX_LESSONS_TIME_LIMIT=120` in a cell above" if in_notebook
+                else "`--time-limit 120`, for pytest and python -m grader check / watch / status")
         return (f"`{exercise}` was stopped: {test} ran for more than {amount:g} s.\n"
                 "  hint: a common cause is a Python loop over array elements or samples, which jit, grad "
                 "and vmap unroll into one huge program (compute on whole arrays with jnp, vmap or "
-                "lax.fori_loop), or a loop that never ends. --time-limit SECONDS changes the bound.")
+                f"lax.fori_loop), or a loop that never ends. To allow more time: {more}.")
+    more = ("`%env JAX_LESSONS_MEMORY_LIMIT=8G` in a cell above" if in_notebook
+            else "`--memory-limit 8G`, for pytest and python -m grader check / watch / status")
     return (f"`{exercise}` was stopped: {test} made the process hold more than {amount / (1 << 30):.3g} GiB "
             "of memory.\n"
             "  hint: a common cause is a Python loop unrolled into a huge program under jit, or an array "
-            "far larger than the inputs (every pair of elements, a copy per step). --memory-limit SIZE "
-            "changes the bound.")
+            f"far larger than the inputs (every pair of elements, a copy per step). To allow more: {more}.")
 
 
 def busy_in_background(pid: int | None = None, seconds: float = 0.5) -> bool:
@@ -88,6 +95,7 @@ class Bounds:
         self.may_end_process, self.uncaptured = may_end_process, uncaptured
         self._watcher: subprocess.Popen | None = None
         self._messages: dict[str, str] = {}
+        self.state: Path | None = None  # grader.resume's state file, where the run can resume
 
     def _send(self, message: dict) -> None:
         if self._watcher is None:
@@ -123,7 +131,9 @@ class _Watched:
         b._messages = {"time": self.describe("time", b.cpu_seconds), "memory": self.describe("memory", b.memory_bytes)}
         self._previous = {k: signal.signal(s, b._raise) for k, s in SIGNALS.items() if s is not None}
         b._send({"pid": os.getpid(), "cpu": b.cpu_seconds, "memory": b.memory_bytes, "messages": b._messages,
-                 "record": self.record, "results": self.results, "may_end": b.may_end_process})
+                 "record": self.record, "results": self.results, "may_end": b.may_end_process,
+                 "state": str(b.state) if b.state else None,
+                 "grace": RESUMABLE_GRACE if b.state else GRACE})
         return self
 
     def __exit__(self, *exc):
@@ -193,17 +203,28 @@ class _Job:
         now = cpu_seconds(self.pid) if self.start_cpu is not None else None
         return min(wall, now - self.start_cpu) if now is not None else wall
 
+    def _end(self, message: str) -> None:
+        """Record the stuck test as failed and end its process. Where the run resumes in a fresh
+        process (`grader.resume`), the fresh one reports it; otherwise the run ends here."""
+        _record_failure(self.job, message)
+        state = self.job.get("state")
+        if state and self.job.get("record") is not None:
+            from grader import resume
+
+            resume.ask_resume(Path(state), dict(self.job["record"], message=message), reported=False)
+            sys.stderr.write(f"\n{message.splitlines()[0]} Its process was ended: it did not stop in time.\n")
+        else:
+            sys.stderr.write(f"\n{message}\nThe run was ended here: the test did not stop in time.\n")
+        sys.stderr.flush()
+        os.kill(self.pid, signal.SIGKILL)
+        raise SystemExit(0)
+
     def check(self) -> None:
         """Signal the process once past a bound; end it if it is still stuck GRACE seconds later."""
         if self.signalled is not None:
             kind, when = self.signalled
-            if time.monotonic() - when > GRACE[kind] and self.job.get("may_end", True):
-                message = self.job["messages"][kind]
-                _record_failure(self.job, message)
-                sys.stderr.write(f"\n{message}\nThe run was ended here: the test did not stop in time.\n")
-                sys.stderr.flush()
-                os.kill(self.pid, signal.SIGKILL)
-                raise SystemExit(0)
+            if time.monotonic() - when > self.job.get("grace", GRACE)[kind] and self.job.get("may_end", True):
+                self._end(self.job["messages"][kind])
             return
         kind = None
         if self.job["cpu"] and self.used_seconds() > self.job["cpu"]:
@@ -217,6 +238,7 @@ class _Job:
 
 
 def _watch_main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the tests' process, which reports and ends
     job: _Job | None = None
     buffer = ""
     while True:

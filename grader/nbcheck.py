@@ -5,7 +5,9 @@ A grade cell is ``import grader.nbcheck as _grading`` then ``_grading.check("03"
 import statement can't be redirected by a name the notebook defines, and ``check`` finds the
 notebook's functions in its caller's globals. Its value, the points earned, is the cell's result:
 nbgrader reads its plain text (the bare number) as partial credit, and Jupyter shows the richer
-line ("`set_first`: 2 / 3 points"). Each test is bounded as in a pytest run (`grader.limits`), and
+line ("`set_first`: 2 / 3 points"). Each test is bounded as in a pytest run (`grader.limits`; a cell of
+the learner's own changes the bounds with ``check(..., time_limit=SECONDS, memory_limit=SIZE)``, or
+for every check cell with ``%env JAX_LESSONS_TIME_LIMIT=SECONDS`` / ``JAX_LESSONS_MEMORY_LIMIT``), and
 after a test is stopped at its bound the exercise's other tests don't run, so a check cell ends
 within about one bound. The last cell of a notebook calls ``total``, which sums the checks run so
 far in the kernel without running anything again. pytest runs in this process with its output
@@ -22,7 +24,7 @@ import tempfile
 import types
 from pathlib import Path
 
-from grader import points, targets
+from grader import points, runs, targets
 
 
 STOPPED = "was stopped:"  # in the message of a test stopped at its bound (grader.limits)
@@ -53,8 +55,9 @@ def notebook_module(number: str, namespace: dict) -> types.ModuleType:
     return module
 
 
-def run_exercise(number: str, exercise: str, namespace: dict) -> tuple[int, int, list[dict]]:
-    """(earned, total, results) for one exercise's tests against ``namespace``."""
+def run_exercise(number: str, exercise: str, namespace: dict, bounds: list[str] = ()) -> tuple[int, int, list[dict]]:
+    """(earned, total, results) for one exercise's tests against ``namespace``; ``bounds``: the
+    pytest options that set each test's bounds (`runs.bound_args`)."""
     import pytest
 
     lesson = targets.find_lesson(number)
@@ -66,12 +69,12 @@ def run_exercise(number: str, exercise: str, namespace: dict) -> tuple[int, int,
         results = Path(tmp) / "results.json"
         args = [str(lesson.test_file), "-k", " or ".join(t.name for t in tests), "--target", targets.IN_PROCESS,
                 "--results", str(results), "-q", "-p", "no:cacheprovider", "-W", "ignore",
-                f"--rootdir={lesson.test_file.parent.parent.parent}"]
+                f"--rootdir={lesson.test_file.parent.parent.parent}", *bounds]
         sink = io.StringIO()
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             pytest.main(args)
         found = json.loads(results.read_text())["tests"] if results.exists() else []
-    by_name = {r["test"]: r for r in found}
+    by_name = {r["test"]: r for r in found if r.get("outcome") != "not run"}
     earned = sum(t.points for t in tests if by_name.get(t.name, {}).get("outcome") == "passed")
     stopped = any(STOPPED in str(r.get("message", "")) for r in found)
     why = ("not run: an earlier test of this exercise was stopped at its bound" if stopped
@@ -81,11 +84,15 @@ def run_exercise(number: str, exercise: str, namespace: dict) -> tuple[int, int,
     return earned, sum(t.points for t in tests), ordered
 
 
-def check(number: str, exercise: str, namespace: dict | None = None) -> Points:
-    """Run `exercise`'s tests against the calling notebook's functions (or `namespace`)."""
+def check(number: str, exercise: str, namespace: dict | None = None, *,
+          time_limit: float | None = None, memory_limit: str | None = None) -> Points:
+    """Run `exercise`'s tests against the calling notebook's functions (or `namespace`). Each test
+    is bounded as `pytest --time-limit SECONDS --memory-limit SIZE` would bound it; a bound not
+    given here comes from JAX_LESSONS_TIME_LIMIT / JAX_LESSONS_MEMORY_LIMIT, else the default."""
     if namespace is None:
         namespace = sys._getframe(1).f_globals
-    earned, total, results = run_exercise(number, exercise, namespace)
+    bounds = runs.bound_args(time_limit, memory_limit)
+    earned, total, results = run_exercise(number, exercise, namespace, bounds)
     for r in results:
         word = "passed" if r["outcome"] == "passed" else "failed" if r["outcome"] != "not run" else "not run"
         line = f"{word:<8}{r['test']} ({r['points']} points)"

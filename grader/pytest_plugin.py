@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import jax_setup, limits, targets
+from grader import jax_setup, limits, resume, targets
 
 try:
     jax_setup.configure()
@@ -28,6 +28,9 @@ _RESULTS = pytest.StashKey[dict]()
 _BOUNDS = pytest.StashKey[limits.Bounds]()
 _ABANDONED = pytest.StashKey[bool]()
 _EXIT_STATUS = pytest.StashKey[int]()
+_STATE = pytest.StashKey[Path]()  # grader.resume's state file, in a run that can resume
+_PRIOR = pytest.StashKey[dict]()  # {nodeid: result} from the process(es) before this one
+_STOPPED = pytest.StashKey[dict]()  # {exercise: test} stopped at a bound in this run
 
 
 def pytest_addoption(parser):
@@ -106,6 +109,19 @@ def pytest_configure(config):
         capture = config.pluginmanager.getplugin("capturemanager")
         uncaptured = capture.global_and_fixture_disabled if capture is not None else contextlib.nullcontext
         config.stash[_BOUNDS] = limits.Bounds(cpu, memory, may_end_process=not in_kernel, uncaptured=uncaptured)
+        if not in_kernel and resume.wanted(config):
+            _start_resumable(config, uncaptured)
+    config.stash.setdefault(_STOPPED, {})
+
+
+def _start_resumable(config, uncaptured) -> None:
+    """Split off the process that runs the tests (see `grader.resume`); in a resumed process, take
+    over what the earlier ones did."""
+    state = resume.start(config, uncaptured)
+    config.stash[_STATE] = config.stash[_BOUNDS].state = state
+    payload = resume.read(state)
+    config.stash[_PRIOR] = {t["nodeid"]: t for t in payload["tests"] if t.get("nodeid") and t["outcome"] != "not run"}
+    config.stash[_STOPPED] = dict(payload["stopped"])
 
 
 def pytest_unconfigure(config):
@@ -113,6 +129,8 @@ def pytest_unconfigure(config):
     if bounds is not None:
         bounds.close()
     if config.stash.get(_ABANDONED, False) and config.getoption("target") != targets.IN_PROCESS:
+        if _STATE in config.stash:
+            resume.ask_resume(config.stash[_STATE], None, reported=True)
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(config.stash.get(_EXIT_STATUS, 1))
@@ -122,8 +140,10 @@ def _lesson_of(item) -> targets.Lesson | None:
     return targets.lesson_of_test_file(Path(item.path))
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
     _quiet_short_summary(config, items)
+    _skip_what_ran_before(config, items)
     for item in items:
         if _lesson_of(item) is None:
             continue
@@ -132,6 +152,34 @@ def pytest_collection_modifyitems(session, config, items):
             raise pytest.UsageError(f"{item.nodeid}: a lesson test needs exactly one @pytest.mark.exercise")
         if getattr(item, "callspec", None) is not None:
             raise pytest.UsageError(f"{item.nodeid}: graded lesson tests are not parametrized; loop inside")
+
+
+def _skip_what_ran_before(config, items) -> None:
+    """In a resumed process: the tests an earlier process reported are not run again; their results
+    count in this process's points line."""
+    prior = config.stash.get(_PRIOR, {})
+    if not prior:
+        return
+    results = config.stash[_RESULTS]
+    kept = []
+    for item in items:
+        earlier = prior.get(item.nodeid)
+        if earlier is None or not earlier.get("reported", True):
+            kept.append(item)
+        else:
+            results[item.nodeid] = earlier
+    items[:] = kept
+
+
+def pytest_collection_finish(session):
+    """Every collected lesson test counts in the points line, run or not (a run stopped early still
+    shows each lesson's whole total)."""
+    results = session.config.stash[_RESULTS]
+    for item in session.items:
+        if item.nodeid not in results:
+            results[item.nodeid] = _new_result(item)
+            if results[item.nodeid] is not None:
+                results[item.nodeid]["message"] = "did not run: the run ended before this test"
 
 
 def _quiet_short_summary(config, items) -> None:
@@ -165,8 +213,22 @@ def ex(request):
         request.node.stash[_EX_PATH] = path
         return targets.load(path)
     except targets.TargetError as err:
-        problem = str(err)
+        problem = _said_once(request.config, str(err), request.node.name)
     pytest.fail(problem, pytrace=False)
+
+
+_SAID = pytest.StashKey[dict]()
+
+
+def _said_once(config, message: str, test: str) -> str:
+    """A problem shared by many tests (a missing folder, a file that doesn't compile) is told in full
+    at the first of them; the others point back to it."""
+    said = config.stash.setdefault(_SAID, {})
+    first = said.setdefault(message, test)
+    if first == test:
+        return message
+    head = message.splitlines()[0] if message.strip() else message
+    return f"Not run: {head.rstrip('.:')} (told in full at {first}, above)."
 
 
 @pytest.fixture(autouse=True)
@@ -181,6 +243,7 @@ def pytest_runtest_makereport(item, call):
     excinfo = call.excinfo
     if report.failed and excinfo is not None:
         if excinfo.errisinstance(limits.LimitExceeded):
+            item.config.stash[_STOPPED][exercise_info(item)[0]] = item.name
             report.longrepr = str(excinfo.value) + _stop_after_bound(item)
         elif excinfo.errisinstance(NotImplementedError):
             report.longrepr = _not_written_line(item, excinfo)
@@ -203,10 +266,13 @@ def pytest_runtest_call(item):
         return (yield)
     exercise = exercise_info(item)[0]
 
+    in_kernel = item.config.getoption("target") == targets.IN_PROCESS
+
     def describe(kind: str, amount: float) -> str:
-        return limits.stopped_message(exercise, item.name, kind, amount)
+        return limits.stopped_message(exercise, item.name, kind, amount, in_notebook=in_kernel)
 
     _write_results(item.config)
+    _save_state(item.config)
     with bounds.watch(describe, _new_result(item), item.config.getoption("results")):
         return (yield)
 
@@ -222,12 +288,15 @@ def _stop_after_bound(item) -> str:
 
 
 def _stop_if_still_busy(item) -> str:
-    """After a test stopped at its bound: when what it started still runs in the background, the
-    run ends after this test (and its process does not wait for that work when it exits)."""
+    """After a test stopped at its bound: when what it started still runs in the background, this
+    process ends after this test (without waiting for that work), and the rest of the run goes on
+    in a fresh one where it can (`grader.resume`)."""
     if not limits.busy_in_background():
         return ""
     item.session.shouldstop = "a test went past its bounds and its work still runs in the background"
     item.config.stash[_ABANDONED] = True
+    if _STATE in item.config.stash:
+        return "\n  The stopped work (a compile) still runs in the background, so the next tests run in a fresh process."
     return ("\n  The rest of this run was skipped: the stopped work (a compile) still runs in the background. "
             "Fix this exercise, then run the tests again.")
 
@@ -298,7 +367,7 @@ def _new_result(item) -> dict | None:
         return None
     name, points = exercise_info(item)
     return {"lesson": lesson.number, "topic": lesson.topic, "test": item.name, "exercise": name,
-            "points": points, "outcome": "not run", "message": ""}
+            "points": points, "outcome": "not run", "message": "", "nodeid": item.nodeid}
 
 
 def _record(item, report) -> None:
@@ -310,7 +379,7 @@ def _record(item, report) -> None:
         return
     if report.when == "call" or (report.when == "setup" and not report.passed):
         if report.passed:
-            result["outcome"] = "passed"
+            result["outcome"], result["message"] = "passed", ""
         elif report.skipped:
             result["outcome"] = "skipped"
         else:
@@ -408,7 +477,7 @@ def pytest_runtest_protocol(item, nextitem):
     """An unwritten exercise costs nothing: its tests are reported failed at once, before any
     fixture builds data, models or programs (not in the class grader's sandbox, which streams
     every step)."""
-    message = _unwritten_message(item)
+    message = _answer_without_running(item)
     if message is None:
         return None
     ihook = item.ihook
@@ -421,6 +490,21 @@ def pytest_runtest_protocol(item, nextitem):
         ihook.pytest_runtest_logreport(report=report)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
+
+
+def _answer_without_running(item) -> str | None:
+    """A test whose outcome is known before it runs: one stopped in a process that had to be ended
+    (its message comes from that process), a later test of an exercise already stopped at a bound
+    (the exercise costs the bound once), or an unwritten exercise."""
+    earlier = item.config.stash.get(_PRIOR, {}).get(item.nodeid)
+    if earlier is not None and not earlier.get("reported", True):
+        return earlier["message"]
+    exercise = exercise_info(item)[0] if _lesson_of(item) is not None else None
+    stopped_in = item.config.stash[_STOPPED].get(exercise)
+    if stopped_in is not None and stopped_in != item.name:
+        return (f"Not run: `{exercise}` was stopped in {stopped_in} (see above), so its other tests wait "
+                "until it runs within the bounds.")
+    return _unwritten_message(item)
 
 
 def _module_read_ahead(config, lesson: targets.Lesson | None) -> Path | None:
@@ -475,6 +559,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def pytest_sessionfinish(session, exitstatus):
     session.config.stash[_EXIT_STATUS] = int(exitstatus)
     _write_results(session.config)
+    _save_state(session.config)
+
+
+def _save_state(config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        done = [r for r in config.stash[_RESULTS].values() if r is not None and r["outcome"] != "not run"]
+        resume.save(state, done, config.stash[_STOPPED])
 
 
 def _write_results(config) -> None:

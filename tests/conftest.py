@@ -39,7 +39,8 @@ def planted_runs(tmp_path_factory):
 SLOW_FIXTURES = {"planted_runs", "hostile_class", "graded_class"}
 SLOW_TESTS = {
     "test_every_lesson_grades_the_reference_full_and_the_stub_zero_in_the_sandbox",
-    "test_work_that_ignores_signals_ends_the_run_with_the_results_so_far",
+    "test_work_that_ignores_signals_costs_its_exercise_and_the_run_goes_on",
+    "test_an_endless_while_loop_costs_its_exercise_once",
     "test_scores_can_go_into_the_nbgrader_gradebook",
 }
 

@@ -1,7 +1,7 @@
 """A learner's run is bounded: a test that runs away is stopped with a message naming its
 exercise, and the run goes on (or, when the stuck work can't be interrupted, ends with every
 result so far kept)."""
-from grader import runs, targets
+from grader import points, runs, targets
 
 
 def _target_with(tmp_path, definitions: str):
@@ -22,13 +22,41 @@ def test_an_endless_loop_is_stopped_and_the_run_goes_on(tmp_path):
     assert by_test["test_add_at"]["outcome"] == "passed", run.output[-2000:]
 
 
-def test_work_that_ignores_signals_ends_the_run_with_the_results_so_far(tmp_path):
+def test_work_that_ignores_signals_costs_its_exercise_and_the_run_goes_on(tmp_path):
     """`sum(range(...))` runs in C without looking at signals, as an XLA compile does: the watcher
-    records the test as failed and ends the process; the test before it keeps its result."""
+    records the test as failed and ends its process, and the rest of the lesson runs in a fresh one
+    (`grader.resume`); the test before it keeps its result."""
     target = _target_with(tmp_path, "def add_at(x, i, v):\n    return sum(range(10 ** 13))\n")
     run = runs.run_lessons(["lessons/01"], target, ["--time-limit", "2"], timeout=600)
     by_test = {t["test"]: t for t in run.tests}
     assert by_test["test_set_first"]["outcome"] == "passed", run.output[-2000:]
     assert by_test["test_add_at"]["outcome"] == "failed"
     assert "`add_at` was stopped" in by_test["test_add_at"]["message"]
-    assert "did not stop in time" in run.output
+    assert "goes on in a fresh process" in run.output
+    assert by_test["test_scale_row"]["outcome"] == "passed", run.output[-2000:]
+    total = points.lesson_total(targets.find_lesson("01"))
+    assert f"/ {total} points" in run.output
+
+
+def test_an_endless_while_loop_costs_its_exercise_once(tmp_path):
+    """An endless `lax.while_loop` runs inside XLA, where no signal reaches it: its process is ended,
+    the exercise's other tests say why they did not run (without paying the bound again), every
+    other exercise is graded, and the points line counts the whole lesson."""
+    endless = ("import jax\n\n"
+               "def count_labels(labels, n):\n"
+               "    k = jax.jit(lambda: jax.lax.while_loop(lambda k: k >= 0, lambda k: k + 1, jnp.float32(0)))()\n"
+               "    return jnp.zeros(n, jnp.int32).at[labels].add(1 + 0 * k.astype(jnp.int32), mode='drop')\n")
+    target = _target_with(tmp_path, endless)
+    run = runs.run_lessons(["lessons/01"], target, ["--time-limit", "2"], timeout=600)
+    by_test = {t["test"]: t for t in run.tests}
+    stopped = [t for t in run.tests if t["exercise"] == "count_labels"]
+    assert len(stopped) > 1
+    first, *later = stopped
+    assert "`count_labels` was stopped" in first["message"], run.output[-2000:]
+    assert all(t["outcome"] == "failed" and "Not run: `count_labels` was stopped" in t["message"] for t in later)
+    others = [t for t in run.tests if t["exercise"] != "count_labels"]
+    assert others and all(t["outcome"] == "passed" for t in others), run.output[-3000:]
+    total = points.lesson_total(targets.find_lesson("01"))
+    earned = total - sum(t["points"] for t in stopped)
+    assert f"{earned} / {total} points" in run.output
+    assert by_test["test_set_first"]["outcome"] == "passed"
