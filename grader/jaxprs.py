@@ -42,3 +42,56 @@ def layer_inputs(model, layer_class, input_shape, dtype="float32") -> list[tuple
     finally:
         layer_class.__call__ = original
     return calls
+
+
+# -- a Python loop unrolled: told from the traced program, before XLA compiles it ----------------------
+
+UNROLLED_RATIO, UNROLLED_FLOOR = 10, 300
+_sizes: dict = {}
+
+
+def program_size(fn, args: tuple, static_argnums=()) -> int | None:
+    """The number of equations in fn's traced program on `args` (nested ones included), or None
+    where it can't be traced (the call itself then raises its own error). Tracing takes
+    milliseconds where XLA's compile of an unrolled loop takes minutes."""
+    import jax
+
+    try:
+        key = (fn, tuple(static_argnums), jax.tree.structure(args),
+               tuple(_signature(a) for a in jax.tree.leaves(args)))
+        hash(key)
+    except TypeError:  # an unhashable static argument
+        key = None
+    if key is not None and key in _sizes:
+        return _sizes[key]
+    try:
+        size = sum(1 for _ in equations(jax.make_jaxpr(fn, static_argnums=static_argnums)(*args)))
+    except Exception:  # noqa: BLE001  (the real call reports it)
+        size = None
+    if key is not None:
+        _sizes[key] = size
+    return size
+
+
+def _signature(leaf):
+    shape, dtype = getattr(leaf, "shape", None), getattr(leaf, "dtype", None)
+    return (tuple(shape), str(dtype)) if shape is not None and dtype is not None else leaf
+
+
+def not_unrolled(fn, args: tuple, reference, *, call: str, static_argnums=(), what: str = "the input") -> None:
+    """Before a test compiles the learner's `fn` on `args`: fail at once, with the reason, when its
+    traced program is far larger than the reference's on the same arguments (a Python loop that jit
+    unrolls into one copy of its body per turn, which XLA would take minutes to compile)."""
+    __tracebackhide__ = True
+    from grader import expect
+
+    want = program_size(reference, args, static_argnums)
+    got = program_size(fn, args, static_argnums)
+    if want is None or got is None or got <= max(UNROLLED_RATIO * want, UNROLLED_FLOOR):
+        return
+    raise expect.failure(
+        call, f"a program of about {want} operations, as a loop-free version traces to",
+        f"a program of {got} operations ({got // max(want, 1)} times as many), stopped before XLA compiled it",
+        f"a Python loop (a `for` over samples, steps or elements) is unrolled under jit, grad and vmap: "
+        f"its body is traced once per turn, so the program grows with {what} and takes minutes to "
+        "compile. Compute on whole arrays (jnp, jax.vmap) or loop with lax.fori_loop / lax.scan.")

@@ -31,6 +31,9 @@ def run(fn, *args, call, static=(), name=None, ref=None):
     __tracebackhide__ = True
     name = name or call.split("(", 1)[0]
     ref_args = tuple(copy_key(a) for a in args) if ref is not None else ()
+    if ref is not None:
+        jaxprs.not_unrolled(fn, args, ref, call=f"{call} under jax.jit", static_argnums=static,
+                            what="the number of samples")
     try:
         with jax.debug_key_reuse(True):
             return jitted(fn, static, ref, len(args))(*args, *ref_args)
