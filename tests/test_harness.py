@@ -79,6 +79,21 @@ def test_syntax_error_fails_every_test_with_the_line(toy):
     assert "During handling" not in proc.stdout
 
 
+def test_a_problem_shared_by_every_test_is_told_once(toy, tmp_path):
+    """A file that doesn't compile, or a --target folder that isn't there, is one cause: the first
+    test tells it in full, the others point back to it."""
+    proc, tests = toy("def double(x:\n    return 2 * x\n")
+    full = tests["test_double"]["message"]
+    assert len(full.splitlines()) > 1 and proc.stdout.count(full.splitlines()[-1]) == 1, proc.stdout
+    assert "told in full at test_double" in tests["test_triple"]["message"]
+    missing, results = tmp_path / "not-here", tmp_path / "missing.json"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "course/42", f"--target={missing}", f"--results={results}",
+                           "-p", "no:cacheprovider"], cwd=tmp_path, capture_output=True, text=True)
+    messages = [t["message"] for t in json.loads(results.read_text())["tests"]]
+    assert "told in full at test_double" in messages[1] and "told in full" not in messages[0], proc.stdout
+    assert proc.stdout.count(messages[0].removeprefix("Failed: ")) == 1
+
+
 @pytest.mark.parametrize("body, says", [
     ("import nonexistent_module_xyz\n", "ModuleNotFoundError"),
     ("raise SystemExit(0)\n", "SystemExit"),
