@@ -3,8 +3,10 @@ planted mistake is caught by the tests it names (rustlings' ``dev check``, for J
 
 A planted mistake is ``tests/planted/NN/<mistake>.py``: a docstring saying what the mistake is, a
 ``MUST_FAIL = [...]`` list of lesson test names, optionally ``MUST_SAY = {test: [phrase, ...]}`` (words
-the failing test's message must contain, case-insensitive), then definitions that replace the
-reference's.
+the failing test's message must contain, case-insensitive), optionally ``MUST_NOT_SAY`` (the same
+form: a hint that names a cause the test did not see, which must not appear), optionally
+``MUST_PASS = [...]`` (tests that must still pass: an exercise built on the mistaken one is judged on
+its own work), then definitions that replace the reference's.
 Its target module is the reference with the planted file appended.
 """
 from __future__ import annotations
@@ -48,6 +50,18 @@ def must_say(planted: Path) -> dict[str, list[str]]:
     return {test: list(phrases) for test, phrases in _assignment(planted, "MUST_SAY", {}).items()}
 
 
+def must_not_say(planted: Path) -> dict[str, list[str]]:
+    """The optional MUST_NOT_SAY dict: {test name: [phrases its message must not contain]}, such as a
+    hint for a cause this mistake does not have."""
+    return {test: list(phrases) for test, phrases in _assignment(planted, "MUST_NOT_SAY", {}).items()}
+
+
+def must_pass(planted: Path) -> list[str]:
+    """The optional MUST_PASS list: tests that must pass despite this mistake (one mistake costs one
+    exercise: an exercise that builds on the mistaken one is judged on the reference's version)."""
+    return list(_assignment(planted, "MUST_PASS", []))
+
+
 def planted_target(planted: Path, root: Path) -> Path:
     lesson = targets.find_lesson(planted.parent.name)
     target = root / planted.stem
@@ -67,10 +81,11 @@ def lesson_jobs(stub_dir: Path, lessons: list[targets.Lesson] | None = None) -> 
 
 
 def planted_jobs(root: Path, planted: list[Path] | None = None, whole_lesson: bool = False) -> dict:
-    """A run_many job per planted mistake: its MUST_FAIL tests, or with `whole_lesson` every test."""
+    """A run_many job per planted mistake: its MUST_FAIL and MUST_PASS tests, or with `whole_lesson`
+    every test."""
     jobs = {}
     for path in planted if planted is not None else planted_mistakes():
-        selected = [] if whole_lesson else ["-k", " or ".join(must_fail(path))]
+        selected = [] if whole_lesson else ["-k", " or ".join(must_fail(path) + must_pass(path))]
         jobs[planted_key(path)] = ([f"lessons/{path.parent.name}"], str(planted_target(path, root)), selected)
     return jobs
 
@@ -79,6 +94,12 @@ def uncaught(planted: Path, run: runs.LessonRun) -> list[str]:
     """The MUST_FAIL tests that did not fail on their assertions (an error is not a catch)."""
     outcomes = run.outcomes()
     return [name for name in must_fail(planted) if outcomes.get(name) != "failed"]
+
+
+def wrongly_failed(planted: Path, run: runs.LessonRun) -> list[str]:
+    """The MUST_PASS tests that did not pass."""
+    outcomes = run.outcomes()
+    return [name for name in must_pass(planted) if outcomes.get(name) != "passed"]
 
 
 def probe_failures(planted: list[Path], root: Path) -> dict[Path, dict[str, str]]:

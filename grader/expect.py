@@ -8,7 +8,9 @@ expected, what came back, and gives one hint.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import traceback
 from pathlib import Path
 from typing import Any
@@ -204,6 +206,41 @@ def or_none(compute):
         return compute()
     except Exception:
         return None
+
+
+_ABSENT = object()
+
+
+@contextlib.contextmanager
+def documented(ex, **functions):
+    """While the block runs, the learner's functions named in `functions` are the given ones (the
+    docstrings' versions), so that an exercise that calls an earlier one is judged on its own work: a
+    mistake in the earlier exercise costs that exercise alone. They are replaced in the module and in
+    the globals its functions read (a notebook's namespace, which the module only copies), and put back
+    afterwards. Trace the later exercise inside the block: jax.jit keeps what it traced."""
+    module = getattr(ex, "_module", ex)
+    own = dict(vars(module))
+    spaces = {id(module.__dict__): module.__dict__}
+    for value in own.values():
+        try:
+            space = getattr(inspect.unwrap(value), "__globals__", None) if callable(value) else None
+        except Exception:  # a __wrapped__ chain that loops, or an object that refuses getattr
+            continue
+        if isinstance(space, dict):
+            spaces.setdefault(id(space), space)
+    # Another namespace's name is replaced only where it holds the learner's own function.
+    saved = [(space, name, space.get(name, _ABSENT)) for space in spaces.values() for name in functions
+             if space is module.__dict__ or (name in own and space.get(name, _ABSENT) is own[name])]
+    try:
+        for space, name, _ in saved:
+            space[name] = functions[name]
+        yield
+    finally:
+        for space, name, old in saved:
+            if old is _ABSENT:
+                space.pop(name, None)
+            else:
+                space[name] = old
 
 
 def raised(err: BaseException) -> str:

@@ -37,6 +37,23 @@ def test_messages_name_the_cause_they_observed(planted_runs):
     assert not wrong, "\n".join(wrong)
 
 
+def test_messages_leave_out_causes_they_did_not_observe(planted_runs):
+    """A planted mistake's MUST_NOT_SAY phrases (the hint of another mistake, which a fixed guess would
+    give) are absent from its tests' messages."""
+    wrong = []
+    for planted in devcheck.planted_mistakes():
+        outcomes = {t["test"]: t for t in planted_runs[devcheck.planted_key(planted)].tests}
+        for test, phrases in devcheck.must_not_say(planted).items():
+            if test not in outcomes:
+                wrong.append(f"{devcheck.planted_key(planted)} {test}: not run (name it in MUST_FAIL or MUST_PASS)")
+                continue
+            message = outcomes[test].get("message", "")
+            said = [p for p in phrases if p.lower() in message.lower()]
+            if said:
+                wrong.append(f"{devcheck.planted_key(planted)} {test}: says {said}\n    {message[:400]}")
+    assert not wrong, "\n".join(wrong)
+
+
 def _squeezed(text: str) -> str:
     return "".join(text.split())
 

@@ -22,3 +22,14 @@ def test_planted_mistake_is_caught(planted, planted_runs):
     assert not missed, (
         f"{devcheck.planted_key(planted)}: {[(n, outcomes.get(n, 'not collected')) for n in missed]} "
         f"should fail on this mistake\n{run.output[-3000:]}")
+
+
+@pytest.mark.parametrize("planted", [p for p in PLANTED if devcheck.must_pass(p)], ids=devcheck.planted_key)
+def test_planted_mistake_costs_only_its_own_exercise(planted, planted_runs):
+    """The MUST_PASS tests still pass: an exercise that builds on the mistaken one is judged on its own work."""
+    run = planted_runs[devcheck.planted_key(planted)]
+    failed = devcheck.wrongly_failed(planted, run)
+    outcomes = run.outcomes()
+    assert not failed, (
+        f"{devcheck.planted_key(planted)}: {[(n, outcomes.get(n, 'not collected')) for n in failed]} "
+        f"should pass despite this mistake\n{run.output[-3000:]}")

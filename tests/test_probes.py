@@ -31,6 +31,8 @@ CONCEPT_ONLY = {
     "06/step_jits_each_call.py",  # right updates, recompiled on every call
     "06/step_loss_twice.py",  # right updates, the loss evaluated twice in one trace
     "06/step_rewraps_jit.py",  # right updates, a step that is not itself the jitted function
+    "06/training_not_jitted.py",  # right updates from a step never compiled; fit runs on the documented step
+    "06/step_static_lr.py",  # right updates, a new program for each lr; fit runs on the documented step
     "08/huber_from_optax.py",  # the right numbers from optax.huber_loss instead of the learner's own
     "08/bce_from_optax.py",  # the right numbers from optax.sigmoid_binary_cross_entropy
     "08/sce_from_optax.py",  # the right numbers from optax's softmax cross-entropy

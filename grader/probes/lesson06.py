@@ -6,17 +6,18 @@ module's own loss (a hidden multiple of the mean squared error) over two steps w
 learning rates. `fit` runs the tests' kind of training on a hidden wave with that loss; its check asks
 what the tests ask of a run (the layout, float32 losses starting at the given params' loss and falling,
 a close fit of the wave), so any way of training that the tests accept passes. Like the tests' runs,
-the run stops if fit traces the loss a third time. Where a public test judges an exercise on top of the
-student's own earlier exercises (cross_entropy on their log_softmax, the train step on their forward and
-sgd_update, predict_one on their forward, predict on their predict_one), the probe also returns what that
-composition gives. The sandbox computed it, so it is only a claim: a value equal to it is still wrong on
-the grader's inputs and costs its tests, and the message says to fix the exercise below first.
+the run stops if fit traces the loss a third time. Where an exercise builds on earlier ones
+(cross_entropy on log_softmax, the train step on forward and sgd_update, fit on those and
+make_train_step, predict_one on forward, predict on predict_one), it runs with the docstrings' versions of
+the earlier ones in place of the student's, as in the public tests: a mistake in an earlier exercise is
+charged to that exercise alone.
 """
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import grader.probes as probes_mod
+from grader.expect import documented
 from grader.probes import Probes, compare, concerns, mlp_forward
 
 PROBES = Probes("06")
@@ -43,46 +44,47 @@ def _sizes(rng, n_in=None, n_out=None):
     return sizes
 
 
-def _or_none(compute):
-    """compute(), or None if it raises: a value built on the student's earlier exercises, which may be unwritten."""
-    try:
-        return compute()
-    except Exception:
-        return None
+# -- the docstrings' versions of the exercises that others build on ------------------------------
+
+def _doc_forward(params, x):
+    *hidden, last = params
+    for layer in hidden:
+        x = jax.nn.relu(x @ layer["w"] + layer["b"])
+    return x @ last["w"] + last["b"]
 
 
-def _consistent(got, own, rtol, atol) -> bool:
-    """True when `got` matches `own` (both from the student's process; NaN matches NaN)."""
-    if own is None:
-        return False
-    got_leaves, own_leaves = jax.tree.leaves(got), jax.tree.leaves(own)
-    if len(got_leaves) != len(own_leaves):
-        return False
-    try:
-        return all(np.shape(g) == np.shape(o) and np.allclose(np.asarray(g, np.float64), np.asarray(o, np.float64),
-                                                              rtol=rtol, atol=atol, equal_nan=True)
-                   for g, o in zip(got_leaves, own_leaves))
-    except (TypeError, ValueError):
-        return False
+def _doc_log_softmax(logits):
+    shifted = logits - jax.lax.stop_gradient(jnp.max(logits, axis=-1, keepdims=True))
+    return shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis=-1, keepdims=True))
 
 
-def _said(reason, consistent: bool, *tests):
-    """The finding for a wrong value; `built_on` when it equals what the student's own earlier exercises
-    give (a claim from the sandbox: it words the message, it never spares a point)."""
-    if consistent:
-        return probes_mod.built_on(reason, *tests)
-    return concerns(reason, *tests) if tests else reason
+def _doc_sgd_update(params, grads, lr):
+    return jax.tree.map(lambda p, g: p - lr * g, params, grads)
 
 
-def _right_or_own(rtol, atol, *tests):
-    """A check for runs returning {"out": ..., "own": ...}, where "own" is what the exercise gives when built
-    faithfully on the student's own earlier exercises: right only when "out" is the reference's."""
-    def check(got, want, inputs):
-        reason = compare(got["out"], want["out"], rtol=rtol, atol=atol)
-        if reason is None:
-            return None
-        return _said(reason, _consistent(got["out"], got["own"], rtol, atol), *tests)
-    return check
+def _doc_make_train_step(loss_fn):
+    def step(params, batch, lr):
+        x, y = batch
+        loss, grads = jax.value_and_grad(lambda p: loss_fn(_doc_forward(p, x), y))(params)
+        return _doc_sgd_update(params, grads, lr), loss
+
+    return jax.jit(step)
+
+
+def _doc_predict_one(params, image):
+    return _doc_forward(params, jnp.ravel(image))
+
+
+_DOCUMENTED = {"forward": _doc_forward, "log_softmax": _doc_log_softmax, "sgd_update": _doc_sgd_update,
+               "make_train_step": _doc_make_train_step, "predict_one": _doc_predict_one}
+_BUILDS_ON = {"cross_entropy": ("log_softmax",), "make_train_step": ("forward", "sgd_update"),
+              "fit": ("forward", "sgd_update", "make_train_step"), "predict_one": ("forward",),
+              "predict": ("forward", "predict_one")}
+
+
+def _on_documented(ex, exercise):
+    """The exercises that `exercise` builds on, the docstrings' versions in place of the student's."""
+    return documented(ex, **{name: _DOCUMENTED[name] for name in _BUILDS_ON[exercise]})
 
 
 def _scaled_sq(scale):
@@ -146,10 +148,16 @@ def _huge_logits(rng):
     return (z + offsets).astype(np.float32)
 
 
-@PROBES("log_softmax", make=lambda rng: {"logits": _logits(rng)}, rtol=1e-5, atol=1e-5,
+def _log_softmax_inputs(rng):
+    logits = _logits(rng)
+    return {"logits": logits, "stack": _normal(rng, int(rng.integers(2, 4)), *logits.shape, scale=3.0)}
+
+
+@PROBES("log_softmax", make=_log_softmax_inputs, rtol=1e-5, atol=1e-5,
         guards=("test_log_softmax", "test_log_softmax_is_written_by_hand"))
-def log_softmax(ex, logits):
-    return jax.jit(lambda z: (ex.log_softmax(z), ex.log_softmax(z[0])))(logits)
+def log_softmax(ex, logits, stack):
+    """A batch, one row, and logits with two axes before the classes."""
+    return jax.jit(lambda z, s: (ex.log_softmax(z), ex.log_softmax(z[0]), ex.log_softmax(s)))(logits, stack)
 
 
 @PROBES("log_softmax", make=lambda rng: {"logits": _huge_logits(rng)}, rtol=1e-5, atol=1e-3,
@@ -162,25 +170,18 @@ def _labelled(logits, rng):
     return {"logits": logits, "labels": rng.integers(0, logits.shape[1], size=len(logits)).astype(np.int32)}
 
 
-def _own_cross_entropy(ex, labels, grad=False):
-    """cross_entropy built on the student's own log_softmax, as the public tests accept it."""
-    def ce(z):
-        return -jnp.mean(ex.log_softmax(z)[jnp.arange(len(labels)), labels])
-    return jax.jit(jax.value_and_grad(ce) if grad else ce)
-
-
-@PROBES("cross_entropy", make=lambda rng: _labelled(_logits(rng, scale=2.0), rng),
-        check=_right_or_own(1e-5, 1e-6), guards=("test_cross_entropy",))
+@PROBES("cross_entropy", make=lambda rng: _labelled(_logits(rng, scale=2.0), rng), rtol=1e-5, atol=1e-6,
+        guards=("test_cross_entropy",))
 def cross_entropy(ex, logits, labels):
-    return {"out": jax.jit(ex.cross_entropy)(logits, labels),
-            "own": _or_none(lambda: _own_cross_entropy(ex, labels)(logits))}
+    with _on_documented(ex, "cross_entropy"):
+        return jax.jit(ex.cross_entropy)(logits, labels)
 
 
-@PROBES("cross_entropy", make=lambda rng: _labelled(_huge_logits(rng), rng),
-        check=_right_or_own(1e-5, 1e-5), guards=("test_cross_entropy_large_logits",))
+@PROBES("cross_entropy", make=lambda rng: _labelled(_huge_logits(rng), rng), rtol=1e-5, atol=1e-5,
+        guards=("test_cross_entropy_large_logits",))
 def cross_entropy_huge_logits(ex, logits, labels):
-    return {"out": jax.jit(jax.value_and_grad(ex.cross_entropy))(logits, labels),
-            "own": _or_none(lambda: _own_cross_entropy(ex, labels, grad=True)(logits))}
+    with _on_documented(ex, "cross_entropy"):
+        return jax.jit(jax.value_and_grad(ex.cross_entropy))(logits, labels)
 
 
 def _accuracy_inputs(rng):
@@ -226,34 +227,15 @@ def _step_inputs(rng):
             "scale": float(rng.uniform(0.3, 3.0))}
 
 
-def _own_step(ex, loss_fn):
-    """One step built on the student's own forward and sgd_update, as the public tests accept it."""
-    def step(p, x, y, lr):
-        loss, grads = jax.value_and_grad(lambda q: loss_fn(ex.forward(q, x), y))(p)
-        return ex.sgd_update(p, grads, lr), loss
-    return jax.jit(step)
-
-
-def _check_steps(got, want, inputs):
-    """Each step right, or the step the student's own forward and sgd_update give from the same params."""
-    for i, (g, w) in enumerate(zip(got, want)):
-        reason = compare(g["out"], w["out"], rtol=1e-4, atol=1e-6)
-        if reason:
-            return _said(f"step {i + 1}: {reason}", _consistent(g["out"], g["own"], 1e-4, 1e-6), "test_train_step")
-    return None if len(got) == len(want) else concerns("the steps are missing", "test_train_step")
-
-
-@PROBES("make_train_step", make=_step_inputs, check=_check_steps)
+@PROBES("make_train_step", make=_step_inputs, rtol=1e-4, atol=1e-6)
 def make_train_step(ex, params, batches, lrs, scale):
-    loss_fn = _scaled_sq(scale)
-    step = ex.make_train_step(loss_fn)
-    own = _or_none(lambda: _own_step(ex, loss_fn))
+    """Two steps with new batches and learning rates, each from the params the last one returned."""
     out = []
-    for (x, y), lr in zip(batches, lrs):
-        start = params
-        params, loss = step(params, (x, y), lr)
-        out.append({"out": {"loss": loss, "params": params},
-                    "own": _or_none(lambda: dict(zip(("params", "loss"), own(start, x, y, lr))))})
+    with _on_documented(ex, "make_train_step"):
+        step = ex.make_train_step(_scaled_sq(scale))
+        for (x, y), lr in zip(batches, lrs):
+            params, loss = step(params, (x, y), lr)
+            out.append({"loss": loss, "params": params})
     return out
 
 
@@ -324,66 +306,51 @@ def _at_most_twice(loss_fn):
         guards=("test_fit_sine", "test_fit_traces_the_loss_at_most_twice", "test_fit_digits",
                 "test_fit_returns_params_and_losses"))
 def fit(ex, params, x, y, steps, lr, scale):
-    return ex.fit(params, x, y, steps, lr, _at_most_twice(_scaled_sq(scale)))
+    with _on_documented(ex, "fit"):
+        return ex.fit(params, x, y, steps, lr, _at_most_twice(_scaled_sq(scale)))
 
 
 # -- prediction ---------------------------------------------------------------------------------
 
 def _image_inputs(rng):
     h, w = (int(v) for v in rng.integers(2, 6, size=2))
-    return {"params": _mlp(rng, _sizes(rng, n_in=h * w)), "images": _normal(rng, int(rng.integers(3, 8)), h, w)}
+    c = int(rng.integers(2, 4))
+    return {"params": _mlp(rng, _sizes(rng, n_in=h * w)), "images": _normal(rng, int(rng.integers(3, 8)), h, w),
+            "cube_params": _mlp(rng, _sizes(rng, n_in=h * w * c)), "cube": _normal(rng, c, h, w)}
 
 
-@PROBES("predict_one", make=_image_inputs, check=_right_or_own(CLOSE["rtol"], CLOSE["atol"]))
-def predict_one(ex, params, images):
-    return {"out": jax.jit(ex.predict_one)(params, images[0]),
-            "own": _or_none(lambda: jax.jit(lambda p, im: ex.forward(p, jnp.ravel(im)))(params, images[0]))}
+@PROBES("predict_one", make=_image_inputs, **CLOSE)
+def predict_one(ex, params, images, cube_params, cube):
+    """One image, and one example with three axes (an example of any shape)."""
+    with _on_documented(ex, "predict_one"):
+        one = jax.jit(ex.predict_one)
+        return one(params, images[0]), one(cube_params, cube)
 
 
-@PROBES("predict", make=_image_inputs, check=_right_or_own(CLOSE["rtol"], CLOSE["atol"], "test_predict"))
-def predict(ex, params, images):
-    n = len(images)
-    return {"out": jax.jit(ex.predict)(params, images),
-            "own": _or_none(lambda: jax.jit(lambda p, ims: jnp.stack([ex.predict_one(p, ims[i]) for i in range(n)]))(
-                params, images))}
+@PROBES("predict", make=_image_inputs, guards=("test_predict",), **CLOSE)
+def predict(ex, params, images, cube_params, cube):
+    with _on_documented(ex, "predict"):
+        return jax.jit(ex.predict)(params, images)
 
 
 # -- fit, a few steps on small data sets ------------------------------------------------------------
 
 def _short_fit_inputs(rng):
-    """Two small data sets of the same shapes with their own learning rates, and a few steps: fit must
-    train on what each call gives it (no data or program kept from an earlier call)."""
+    """Two small data sets of the same shapes with their own learning rates, then the first again with
+    another number of steps: fit must train on what each call gives it (no data, learning rate or program
+    kept from an earlier call)."""
     sizes = _sizes(rng)
     n = int(rng.integers(4, 9))
-    return {"params": _mlp(rng, sizes), "steps": int(rng.integers(2, 5)), "scale": float(rng.uniform(0.3, 3.0)),
-            "data": [(_normal(rng, n, sizes[0]), _normal(rng, n, sizes[-1]), float(rng.uniform(0.01, 0.2)))
-                     for _ in range(2)]}
+    steps = int(rng.integers(2, 5))
+    data = [(_normal(rng, n, sizes[0]), _normal(rng, n, sizes[-1]), float(rng.uniform(0.01, 0.2)), steps)
+            for _ in range(2)]
+    first = data[0]
+    return {"params": _mlp(rng, sizes), "scale": float(rng.uniform(0.3, 3.0)),
+            "data": data + [(first[0], first[1], first[2], steps + int(rng.integers(1, 3)))]}
 
 
-def _own_fit(ex, params, x, y, steps, lr, loss_fn):
-    """The same run stepped with the student's own make_train_step, as the public test accepts it."""
-    step, losses = ex.make_train_step(loss_fn), []
-    for _ in range(steps):
-        params, loss = step(params, (x, y), lr)
-        losses.append(loss)
-    return params, jnp.stack(losses)
-
-
-def _check_short_fits(got, want, inputs):
-    """Each call's (params, losses) right, or what the student's own train step gives on that call's data."""
-    if not isinstance(got, (list, tuple)) or len(got) != len(want):
-        return "fit should return a pair (params, losses) for each call"
-    for i, (g, w) in enumerate(zip(got, want)):
-        reason = compare(g["out"], w["out"], rtol=1e-4, atol=1e-5)
-        if reason:
-            return _said(f"call {i + 1} of 2 (other data of the same shapes, another lr): {reason}",
-                         _consistent(g["out"], g["own"], 1e-4, 1e-5))
-    return None
-
-
-@PROBES("fit", make=_short_fit_inputs, check=_check_short_fits, guards=("test_fit_follows_sgd",))
-def fit_follows_sgd(ex, params, steps, scale, data):
+@PROBES("fit", make=_short_fit_inputs, rtol=1e-4, atol=1e-5, guards=("test_fit_follows_sgd",))
+def fit_follows_sgd(ex, params, scale, data):
     loss_fn = _scaled_sq(scale)
-    return [{"out": ex.fit(params, x, y, steps, lr, loss_fn),
-             "own": _or_none(lambda x=x, y=y, lr=lr: _own_fit(ex, params, x, y, steps, lr, loss_fn))}
-            for x, y, lr in data]
+    with _on_documented(ex, "fit"):
+        return [ex.fit(params, x, y, steps, lr, loss_fn) for x, y, lr, steps in data]

@@ -1,9 +1,9 @@
 """Lesson 08 probes: every loss and metric on fresh random inputs of random shapes, under `jax.jit` as the
 public tests run them, compared with the reference at the tests' tolerances. The stable losses also get
 logits in the hundreds and thousands, with their gradients; `macro_scores` gets confusion matrices where
-every class is predicted and present, and others with empty classes. The hand-made optimizers run a few
-jitted steps on a pytree that is not an MLP with hidden hyperparameters and gradients (their first step
-with the defaults, as the first-step tests do). `make_optimizer` runs with hidden settings: its schedule
+every class is predicted and present, and others with empty classes and a class never right. The
+hand-made optimizers run a few jitted steps on a pytree that is not an MLP with hidden hyperparameters
+and gradients (their first step with the defaults, as the first-step tests do). `make_optimizer` runs with hidden settings: its schedule
 on gradients the clipping never touches, and its clipping as the public test judges it, by feeding the
 same optimizer the gradients already clipped (a different schedule is the schedule test's mistake).
 `make_train_step` takes one step with AdamW (hidden weight decay) on the probe's own loss; `fit` runs the
@@ -77,10 +77,16 @@ def binary_cross_entropy(ex, logits, labels):
 
 
 def _bce_huge_inputs(rng):
+    """Logits in the hundreds and thousands, of both signs (one huge positive one labelled 0 and one huge
+    negative one labelled 1 at least: the losses about |z|), and some moderate ones."""
     n = int(rng.integers(6, 12))
     magnitude = rng.uniform(100, 2000, size=n) * rng.choice([-1, 1], size=n)
     magnitude[: n // 3] = rng.uniform(0.5, 5, size=n // 3) * rng.choice([-1, 1], size=n // 3)  # some moderate ones
-    return {"logits": magnitude.astype(np.float32), "labels": rng.integers(0, 2, size=n).astype(np.float32)}
+    labels = rng.integers(0, 2, size=n)
+    magnitude[n // 3], labels[n // 3] = abs(magnitude[n // 3]), 0
+    magnitude[n // 3 + 1], labels[n // 3 + 1] = -abs(magnitude[n // 3 + 1]), 1
+    order = rng.permutation(n)
+    return {"logits": magnitude[order].astype(np.float32), "labels": labels[order].astype(np.float32)}
 
 
 @PROBES("binary_cross_entropy", make=_bce_huge_inputs, rtol=1e-4, atol=1e-6,
@@ -147,13 +153,18 @@ def _full_confusion(rng):
 
 
 def _sparse_confusion(rng):
-    """Some classes never predicted (a zero column), some never present (a zero row), one neither."""
+    """Some classes never predicted (a zero column), some never present (a zero row), one neither, and one
+    predicted and present but never right (precision and recall 0 with nonzero denominators: F1's
+    precision + recall = 0 case)."""
     n = int(rng.integers(4, 7))
     confusion = rng.integers(0, 6, size=(n, n)) + np.eye(n, dtype=np.int64)
     confusion[:, 0] = 0
     confusion[1, :] = 0
     confusion[2, :] = 0
     confusion[:, 2] = 0
+    confusion[3, 3] = 0
+    confusion[3, 1] = max(confusion[3, 1], 1)
+    confusion[0, 3] = max(confusion[0, 3], 1)
     return {"confusion": confusion.astype(np.int32)}
 
 

@@ -5,10 +5,11 @@ same size for any length is read from the program by the public tests alone.
 
 `newton_sqrt` is judged as its tests judge it: the root to the tolerance, and the number of updates
 (within one, so that a condition written another way that rounds differently on a hidden input near
-the border is not charged). `run_rnn` runs this module's own cell, values and gradients through time.
-`echo_loss` is right only where it is the reference's; where it equals what the student's own
-`elman_cell` and `run_rnn` give, the message says to fix those first. `train` takes a few Adam steps on
-two hidden linear problems, and a whole run like the public one on a hidden echo task (hidden width, initial
+the border is not charged); and, exactly, the updates and root for an `a` just below and one just
+above 1, where the start max(a, 1) matters and the border is far. `run_rnn` runs this module's own
+cell, values and gradients through time. `echo_loss` runs with the docstrings' `elman_cell` and
+`run_rnn` in place of the student's, as in the public test, so a mistake in those is charged to them
+alone. `train` takes a few Adam steps on two hidden linear problems, and a whole run like the public one on a hidden echo task (hidden width, initial
 weights, length, sequences, steps and learning rate): the grader computes the error on new sequences from
 the params that come back, and the first loss from the params given. Unlike the public run, it never
 stops when the loss is traced a third time: that is how train is written, which the public test judges.
@@ -18,7 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from grader import bounded_loops
-from grader.probes import Probes, built_on, compare, concerns, merge_findings
+from grader.expect import documented
+from grader.probes import Probes, compare, concerns, merge_findings
 
 PROBES = Probes("09")
 CLOSE = {"rtol": 1e-4, "atol": 1e-5}
@@ -26,13 +28,6 @@ CLOSE = {"rtol": 1e-4, "atol": 1e-5}
 
 def _normal(rng, *shape, scale=1.0):
     return (scale * rng.normal(size=shape)).astype(np.float32)
-
-
-def _or_none(compute):
-    try:
-        return compute()
-    except Exception:
-        return None
 
 
 # -- choosing -------------------------------------------------------------------------------------
@@ -89,6 +84,39 @@ def _check_newton(got, want, inputs):
 def newton_sqrt(ex, a, tol):
     newton = jax.jit(ex.newton_sqrt)
     return [tuple(newton(np.float32(a_i), np.float32(t_i))) for a_i, t_i in zip(a, tol)]
+
+
+def _newton_start_inputs(rng):
+    """Two cases where the start matters, one on each side of 1, both well inside their window: with a
+    relative tolerance tol, a in [1 - tol, 1 / (1 + tol)) needs an update from x = max(a, 1) = 1 and none
+    from x = a; a in (1 + tol, 1 / (1 - tol)] needs one from x = max(a, 1) = a and none from x = 1. Far
+    from the windows' ends, every way of writing the condition counts alike."""
+    tol = float(rng.uniform(0.05, 0.3))
+    u, v = rng.uniform(0.3, 0.7, size=2)
+    below = 1 - tol + u * (1 / (1 + tol) - (1 - tol))
+    above = 1 + tol + v * (1 / (1 - tol) - (1 + tol))
+    return {"a": np.array([below, above], np.float32), "tol": np.float32(tol)}
+
+
+def _check_newton_start(got, want, inputs):
+    if not isinstance(got, (list, tuple)) or len(got) != len(want):
+        return "newton_sqrt should return a pair (root, steps) for each case"
+    for (root, steps), (want_root, want_steps) in zip(got, want):
+        steps = np.asarray(steps)
+        if steps.shape != () or steps.dtype.kind not in "iu" or int(steps) != int(want_steps):
+            return concerns("for an a near 1, the number of updates is not that of a loop started at max(a, 1)",
+                            "test_newton_sqrt_stops_at_the_tolerance")
+        if compare(root, want_root, rtol=2e-6, atol=0.0):
+            return concerns("for an a near 1, the root is not that of the loop started at max(a, 1)",
+                            "test_newton_sqrt_stops_at_the_tolerance")
+    return None
+
+
+@PROBES("newton_sqrt", make=_newton_start_inputs, check=_check_newton_start,
+        guards=("test_newton_sqrt_stops_at_the_tolerance",))
+def newton_sqrt_start(ex, a, tol):
+    newton = jax.jit(ex.newton_sqrt)
+    return [tuple(newton(np.float32(a_i), np.float32(tol))) for a_i in a]
 
 
 NEWTON_CAP = 100  # MAX_NEWTON_STEPS
@@ -274,23 +302,23 @@ def _echo_inputs(rng):
             "xs": xs, "ys": ys}
 
 
-def _check_echo(got, want, inputs):
-    reason = compare(got["out"], want["out"], rtol=1e-4, atol=1e-6)
-    if reason is None:
-        return None
-    own = got["own"]
-    if own is not None and np.shape(own) == np.shape(got["out"]) and np.allclose(
-            np.asarray(got["out"], np.float64), np.asarray(own, np.float64), rtol=1e-4, atol=1e-6):
-        return built_on(reason)  # what the student's own elman_cell or run_rnn give: said, never spared
-    return reason
+def _doc_elman_cell(params, h, x):
+    return jnp.tanh(x @ params["wx"] + h @ params["wh"] + params["b"])
 
 
-@PROBES("echo_loss", make=_echo_inputs, check=_check_echo)
+def _doc_run_rnn(cell, params, h0, xs):
+    def step(h, x):
+        h = cell(params, h, x)
+        return h, h
+
+    return jax.lax.scan(step, h0, xs)
+
+
+@PROBES("echo_loss", make=_echo_inputs, rtol=1e-4, atol=1e-6)
 def echo_loss(ex, params, xs, ys):
-    def own(p, xs, ys):
-        _, hs = ex.run_rnn(ex.elman_cell, p["cell"], jnp.zeros((xs.shape[0], 4)), jnp.swapaxes(xs, 0, 1))
-        return jnp.mean((hs @ p["out"]["w"] + p["out"]["b"] - jnp.swapaxes(ys, 0, 1)) ** 2)
-    return {"out": jax.jit(ex.echo_loss)(params, xs, ys), "own": _or_none(lambda: jax.jit(own)(params, xs, ys))}
+    """Run with the docstrings' elman_cell and run_rnn in place of the student's, as in the public test."""
+    with documented(ex, elman_cell=_doc_elman_cell, run_rnn=_doc_run_rnn):
+        return jax.jit(ex.echo_loss)(params, xs, ys)
 
 
 def _scaled_linear_loss(scale):

@@ -188,9 +188,15 @@ def test_huber(ex):
         try:
             got = jax.jit(lambda p, t: ex.huber(p, t, **kwargs))(pred, target)
         except TypeError as err:
-            raise expect.failure(call, "a float32 scalar", _raised(err),
-                                 "huber(pred, target, delta=1.0): delta has a default of 1.0 and may be passed by "
-                                 "name.") from None
+            found = _or_none(lambda: inspect.signature(ex.huber).parameters.get("delta", "missing"))
+            if found == "missing":
+                hint = ("huber(pred, target, delta=1.0): the third parameter is named delta, and it may be passed "
+                        "by name.")
+            elif found is not None and found.default is inspect.Parameter.empty:
+                hint = "huber(pred, target, delta=1.0): delta has a default of 1.0, so a call may leave it out."
+            else:
+                hint = "huber(pred, target, delta=1.0) must run under jax.jit, with delta a Python float."
+            raise expect.failure(call, "a float32 scalar", _raised(err), hint) from None
         want = np.float32(optax.huber_loss(pred, target, delta=d).mean())
         expect.shape(got, (), call=call, hint="average the per-element losses into one number.")
         hint = next((text for mistake, text in HUBER_MISTAKES.items()
@@ -236,6 +242,37 @@ def test_binary_cross_entropy(ex):
     expect.close(got, want, call=call, rtol=1e-5, hint=hint)
 
 
+def _np_bce_as(logits, labels, mistake):
+    """Each element's loss in float32 as a common mistake computes it (inf and nan where it gives them):
+    "log_sigmoid" (-(y log p + (1 - y) log(1 - p)) with p = sigmoid(z)) or "plain_softplus"
+    (log(1 + exp(z)) - z y)."""
+    z, y = np.asarray(logits, np.float32), np.asarray(labels, np.float32)
+    one = np.float32(1.0)
+    with np.errstate(all="ignore"):
+        if mistake == "log_sigmoid":
+            p = one / (one + np.exp(-z))
+            return -(y * np.log(p) + (one - y) * np.log(one - p))
+        return np.log(one + np.exp(z)) - z * y
+
+
+def _selects_of_its_own(fn, *args):
+    """True when the traced fn picks values with a select (jnp.where) of its own, outside the library
+    functions that carry their own safe gradient rules (jax.nn.softplus and the like)."""
+    def walk(jaxpr):
+        for eqn in getattr(jaxpr, "jaxpr", jaxpr).eqns:
+            if eqn.primitive.name.startswith("custom_"):
+                continue
+            if eqn.primitive.name == "select_n":
+                return True
+            for value in eqn.params.values():
+                for sub in value if isinstance(value, (tuple, list)) else (value,):
+                    inner = getattr(sub, "jaxpr", sub)
+                    if hasattr(inner, "eqns") and walk(inner):
+                        return True
+        return False
+    return bool(_or_none(lambda: walk(jax.make_jaxpr(fn)(*args))))
+
+
 @pytest.mark.exercise("binary_cross_entropy", points=2)
 def test_binary_cross_entropy_large_logits(ex):
     logits = np.array([-1000.0, -200.0, -40.0, -3.0, 0.5, 40.0, 200.0, 1000.0], np.float32)
@@ -246,17 +283,35 @@ def test_binary_cross_entropy_large_logits(ex):
     sig = 0.5 * (1.0 + np.tanh(0.5 * logits.astype(np.float64)))  # sigmoid, with no overflow
     want_grad = ((sig - labels) / len(logits)).astype(np.float32)
     if not expect.all_finite(loss):
-        hint = (f"the loss came out {float(loss)}: an exp or a log met a huge number. sigmoid(200.) is exactly 1.0 "
-                "in float32 and sigmoid(-200.) is 0, so log(p) or log(1 - p) overflows to -inf. Rewrite it as "
-                "max(z, 0) - z * y + log1p(exp(-|z|)), where no exp sees a large number.")
+        per = _or_none(lambda: np.asarray(jax.jit(jax.vmap(lambda z, y: ex.binary_cross_entropy(z[None], y[None])))(
+            logits, labels)))  # each element's loss on its own
+        bad = [] if per is None else [f"{z:g}" for z, v in zip(logits, per) if not np.isfinite(v)]
+        fix = "Rewrite it as max(z, 0) - z * y + log1p(exp(-|z|)), where no exp sees a large number."
+        if per is not None and _matches(per, _np_bce_as(logits, labels, "log_sigmoid"), 1e-4, 1e-6):
+            hint = (f"the loss came out {float(loss)}, from the elements with logits {', '.join(bad)}, just where "
+                    "log(sigmoid(z)) and log(1 - sigmoid(z)) fail: sigmoid(200.) is exactly 1.0 in float32 and "
+                    "sigmoid(-200.) is 0, so a log meets 0: log(0) = -inf, and 0 * log(0) is nan, and the loss "
+                    "overflows. " + fix)
+        elif per is not None and _matches(per, _np_bce_as(logits, labels, "plain_softplus"), 1e-4, 1e-6):
+            hint = (f"the loss came out {float(loss)}, from the elements with logits {', '.join(bad)}, just where "
+                    "log(1 + exp(z)) fails: exp(200.) overflows float32 to inf. " + fix)
+        else:
+            where = f", from the elements with logits {', '.join(bad)}" if bad else ""
+            hint = f"the loss came out {float(loss)}{where}, where the right one, {want:g}, is finite. " + fix
     else:
         hint = "the loss of logit 1000 with label 0 is 1000, of -1000 with label 1 is 1000: about |z| when wrong."
     expect.close(loss, want, call=call, rtol=1e-5, hint=hint)
+    if expect.all_finite(grad):
+        grad_hint = "the gradient of the mean loss is (sigmoid(z) - y) / n."
+    elif _selects_of_its_own(ex.binary_cross_entropy, logits, labels):
+        grad_hint = ("the loss is finite but its gradient is not, and the loss picks between branches with jnp.where: "
+                     "a branch that jnp.where did not pick still computed an overflow, and its nan reached the "
+                     "gradient. Use a form with no overflow anywhere.")
+    else:
+        grad_hint = ("the loss is finite but its gradient holds nan or inf, where the right one, (sigmoid(z) - y) / n, "
+                     "is finite for any logits: use a form with no overflow anywhere.")
     expect.close(grad, want_grad, call=f"jax.grad(binary_cross_entropy)({expect.show(logits)}, {expect.show(labels)})",
-                 rtol=1e-4, atol=1e-7,
-                 hint="the loss is finite but its gradient is not: a branch that jnp.where did not pick still "
-                      "computed an overflow, and its nan reached the gradient. Use a form with no overflow anywhere."
-                 if not expect.all_finite(grad) else "the gradient of the mean loss is (sigmoid(z) - y) / n.")
+                 rtol=1e-4, atol=1e-7, hint=grad_hint)
 
 
 @pytest.mark.exercise("binary_cross_entropy", points=1, concept=True)
@@ -298,6 +353,21 @@ def test_softmax_cross_entropy(ex):
     expect.close(got, want, call=call, rtol=1e-5, hint=_sce_hint(got, logits, labels))
 
 
+def _np_sce_of_probabilities(logits, labels):
+    """The loss as -mean(log(p)) with p the softmax probabilities (each row's max subtracted), in float32:
+    inf where a true class's probability underflows to 0."""
+    z = np.asarray(logits, np.float32)
+    with np.errstate(all="ignore"):
+        exps = np.exp(z - z.max(axis=-1, keepdims=True))
+        probs = exps / exps.sum(axis=-1, keepdims=True)
+        return -np.mean(np.log(probs[np.arange(len(labels)), labels]))
+
+
+# A row whose exp overflows float32 unless the max is subtracted, and whose probabilities don't underflow:
+# it tells a loss with no max trick from one that takes the log of (stable) probabilities.
+OVERFLOW_ONLY = (np.array([[100.0, 0.0, 0.0]], np.float32), np.array([0], np.int32))
+
+
 @pytest.mark.exercise("softmax_cross_entropy", points=1)
 def test_softmax_cross_entropy_large_logits(ex):
     logits = np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 0.0]], np.float32)
@@ -305,11 +375,29 @@ def test_softmax_cross_entropy_large_logits(ex):
     call = expect.call("softmax_cross_entropy", logits, labels)
     loss, grad = jax.jit(jax.value_and_grad(ex.softmax_cross_entropy))(logits, labels)
     want_grad = np.array([[0.5, -0.5, 0.0], [-0.5, 0.5, 0.0]], np.float32)  # (softmax - one_hot) / batch
-    expect.close(loss, np.float32(1500.0), call=call, rtol=1e-5,
-                 hint="exp(1000.) overflows float32: use logsumexp, or subtract each row's max before exp."
-                 if not expect.all_finite(loss) else "row 0 costs 1000 and row 1 costs 2000: the mean is 1500.")
+    if expect.all_finite(loss):
+        hint = "row 0 costs 1000 and row 1 costs 2000: the mean is 1500."
+    else:
+        # Logits of 100 overflow exp() without the max trick, and none of their probabilities underflows: a
+        # finite loss there means the max was subtracted, and the trouble here is a log of a probability.
+        small = _or_none(lambda: float(jax.jit(ex.softmax_cross_entropy)(*OVERFLOW_ONLY)))
+        if small is not None and abs(small) < 1e-6 and _matches(loss, _np_sce_of_probabilities(logits, labels)):
+            hint = (f"the loss came out {float(loss)}: it takes the log of softmax probabilities (the max trick is "
+                    "there: logits [[100. 0. 0.]] give a finite loss, about 0), and the true classes here are 1000 and "
+                    "2000 below their rows' max: each of their probabilities underflows to 0 in float32, and log(0) "
+                    "= -inf. Stay in log space: logsumexp(logits[i]) - logits[i, labels[i]] never takes the log of a "
+                    "probability.")
+        elif small is not None and not np.isfinite(small):
+            hint = (f"the loss came out {float(loss)}, and even softmax_cross_entropy([[100. 0. 0.]], [0]) gives "
+                    f"{small}, where the right loss is about 0: exp(100.) already overflows float32 to inf. Use "
+                    "logsumexp, or subtract each row's max before exp.")
+        else:
+            hint = (f"the loss came out {float(loss)}, where the right one, 1500, is finite: logsumexp(logits[i]) - "
+                    "logits[i, labels[i]] stays finite for logits like these.")
+    expect.close(loss, np.float32(1500.0), call=call, rtol=1e-5, hint=hint)
     expect.close(grad, want_grad, call=f"jax.grad(softmax_cross_entropy)({expect.show(logits)}, {expect.show(labels)})",
-                 atol=1e-5, hint="the gradient holds NaN or infinity: an exp overflowed, or a log met 0, on the way."
+                 atol=1e-5, hint="the loss is right, but its gradient holds nan or inf, where the right one, "
+                                 "(softmax(logits) - one_hot(labels)) / batch, is finite."
                  if not expect.all_finite(grad) else "the gradient is (softmax(logits) - one_hot(labels)) / batch.")
 
 
@@ -379,9 +467,12 @@ def test_confusion_matrix(ex):
     if _matches(got, want.T, 0, 0):
         hint = ("this is the transpose: rows must be the TRUE labels and columns the predictions (out[i, j] counts "
                 "true i predicted j).")
+    elif _matches(got, (want > 0).astype(np.int32), 0, 0):
+        hint = ("every nonzero cell is in the right place but holds 1, however many examples land in it: an "
+                ".at[...].set(1) marks a cell, where .at[...].add(1) counts every example that lands in it.")
     elif _matches(np.asarray(got) > 0, want > 0, 0, 0):
-        hint = ("every nonzero cell is in the right place but some counts are too low: an .at[...].set(1) marks a "
-                "cell, where .at[...].add(1) counts every example that lands in it.")
+        hint = ("every nonzero cell is in the right place, but some counts differ: out[i, j] counts every example with "
+                "labels == i and predictions == j.")
     else:
         hint = "out[i, j] is the number of examples with labels == i and predictions == j."
     expect.close(got, want, call=call, hint=hint)
@@ -490,37 +581,46 @@ def test_macro_scores(ex):
     expect.close(got, want, call=call, rtol=1e-5, hint=hint)
 
 
-ZERO_DIVISION_CONFUSION = np.array([[3, 1, 0, 0], [0, 2, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]], np.int32)
+# Class 2 is never predicted, class 3 neither predicted nor present, and class 4 is predicted once and
+# present once but never right: its precision and recall are 0 with denominators of 1, and its F1 is the
+# docstring's third case, precision + recall = 0.
+ZERO_DIVISION_CONFUSION = np.array([[3, 1, 0, 0, 1], [0, 2, 0, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 0],
+                                    [0, 1, 0, 0, 0]], np.int32)
 
 
 @pytest.mark.exercise("macro_scores", points=1)
 def test_macro_scores_zero_division(ex):
     call = (f"macro_scores({expect.show(ZERO_DIVISION_CONFUSION)}): class 2 is never predicted, class 3 never "
-            "appears at all")
+            "appears at all, class 4 is predicted once and present once but never right")
     got = _as_triple(jax.jit(ex.macro_scores)(ZERO_DIVISION_CONFUSION), call)
     p, r, f1 = _np_macro(ZERO_DIVISION_CONFUSION)
     want = (np.float32(p.mean()), np.float32(r.mean()), np.float32(f1.mean()))
-    present = [0, 1, 2]  # classes with an example or a prediction
+    present = [0, 1, 2, 4]  # classes with an example or a prediction
     nan_p, nan_r, nan_f1s = _nan_where_empty(ZERO_DIVISION_CONFUSION)
     nan_scores = ((nan_p,), (nan_r,), nan_f1s)  # F1 has two ways to be written
     skipped = [name for name, g, right, ways in zip(SCORE_NAMES, got, want, nan_scores)
                if not _matches(g, right) and any(_matches(g, np.nanmean(v)) for v in ways)]
-    if not expect.all_finite(got):
-        hint = ("a score came out NaN: 0 / 0 for a class with no predictions (or no examples). The convention here "
-                "is that such a score is 0: divide by max(count, 1), or pick 0 with jnp.where.")
+    nan_named = [name for name, g in zip(SCORE_NAMES, got) if not np.isfinite(g)]
+    if nan_named == ["F1"] and _matches(got[:2], want[:2]):
+        hint = ("F1 came out NaN while precision and recall are right: for class 4, predicted once and present once "
+                "but never right, precision and recall are both 0, so 2 * p * r / (p + r) is 0 / 0. The docstring's "
+                "third case: where precision + recall = 0, F1 is 0.")
+    elif nan_named:
+        hint = (f"{' and '.join(nan_named)} came out NaN: 0 / 0 for a class with no predictions (or no examples). The "
+                "convention here is that such a score is 0: divide by max(count, 1), or pick 0 with jnp.where.")
     elif skipped:
         named = ", ".join(skipped[:-1]) + " and " + skipped[-1] if len(skipped) > 1 else skipped[0]
-        hint = (f"the {named} of this matrix leave{'s' if len(skipped) == 1 else ''} out the classes where the score is 0 / 0, as "
-                "jnp.nanmean does with NaN: here such a score is 0 (no prediction of c: precision 0; no example of "
-                "c: recall 0), and the mean counts every one of the n classes.")
+        hint = (f"the {named} of this matrix leave{'s' if len(skipped) == 1 else ''} out the classes where the "
+                "score is 0 / 0, as jnp.nanmean does with NaN: here such a score is 0 (no prediction of c: precision "
+                "0; no example of c: recall 0), and the mean counts every one of the n classes.")
     elif _f1_of_means(got, p, r):
         hint = F1_OF_MEANS_HINT + " Precision and recall are right here, 0 / 0 included."
-    elif _matches(got, tuple(v[present].mean() for v in (p, r, f1))) or _matches(
-            got, tuple(v[:3].mean() for v in (p, r, f1))):
+    elif _matches(got, tuple(v[present].mean() for v in (p, r, f1))):
         hint = ("this averages only the classes that appear; every one of the n classes counts, with 0 where it "
                 "has no examples or predictions.")
     else:
-        hint = "a class with no predictions has precision 0, one with no examples recall 0, and then F1 0."
+        hint = ("a class with no predictions has precision 0, one with no examples recall 0, and one whose "
+                "precision + recall is 0 has F1 0.")
     expect.close(got, want, call=call, rtol=1e-5, hint=hint)
 
 
@@ -555,9 +655,12 @@ def _run_pair(pair, params, grads, call, jit=True):
         try:
             result = step(g, state, params)
         except TypeError as err:
+            takes = _or_none(lambda: inspect.signature(update).bind(g, state, params))
             raise expect.failure(call, "update(grads, state, params) to return (updates, new_state)", _raised(err),
                                  "update takes three arguments, update(grads, state, params=None), as Optax's "
-                                 "do; the third may go unused.") from None
+                                 "do; the third may go unused." if takes is None else
+                                 "update(grads, state, params) returns (updates, new_state) for any pytree of "
+                                 "params, under jax.jit.") from None
         expect.that(isinstance(result, (tuple, list)) and len(result) == 2, call=call,
                     expected="update to return a pair (updates, new_state)", returned=expect.show(result),
                     hint="update(grads, state, params) returns the updates and the state for the next step.")
@@ -669,12 +772,13 @@ def _np_adam(grads, lr, b1, b2, eps, mistake=None):
             mu, nu = jax.tree.map(np.zeros_like, g), jax.tree.map(np.zeros_like, g)
         mu = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, mu, g)
         nu = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, nu, g)
-        c = 1 if mistake == "frozen_count" else count
+        c = {"frozen_count": 1, "count_before_step": count - 1}.get(mistake, count)
         fix1, fix2 = (1.0, 1.0) if mistake == "no_bias_correction" else (1 - b1 ** c, 1 - b2 ** c)
-        if mistake == "eps_inside":
-            out.append(jax.tree.map(lambda m, v: -lr * (m / fix1) / np.sqrt(v / fix2 + eps), mu, nu))
-        else:
-            out.append(jax.tree.map(lambda m, v: -lr * (m / fix1) / (np.sqrt(v / fix2) + eps), mu, nu))
+        with np.errstate(all="ignore"):
+            if mistake == "eps_inside":
+                out.append(jax.tree.map(lambda m, v: -lr * (m / fix1) / np.sqrt(v / fix2 + eps), mu, nu))
+            else:
+                out.append(jax.tree.map(lambda m, v: -lr * (m / fix1) / (np.sqrt(v / fix2) + eps), mu, nu))
     return out
 
 
@@ -699,9 +803,14 @@ def test_adam_first_step(ex):
         hint = ("each update is about 3.16 times the learning rate: without the bias correction the first step "
                 "divides 0.1 * g by sqrt(0.001) * |g|. Divide mu and nu by (1 - b1 ** count) and (1 - b2 ** count), "
                 "with count = 1 on the first step.")
+    elif not expect.all_finite(got) and _matches(got, _np_adam(grads, 0.01, 0.9, 0.999, 1e-8, "count_before_step")[0],
+                                                  1e-4, 1e-7):
+        hint = ("the update holds NaN or infinity, as the bias correction gives with count = 0: 1 - b1 ** 0 = 0 "
+                "divides mu. On the first step the correction divides by 1 - b1 ** 1, so add 1 to the count before "
+                "you correct.")
     elif not expect.all_finite(got):
-        hint = ("the update holds NaN or infinity: on the first step the bias correction must divide by 1 - b1 ** 1, "
-                "so count the step before you correct (count = 0 gives 1 - b1 ** 0 = 0).")
+        hint = ("the update holds NaN or infinity, where Adam's first update is finite, about -learning_rate * "
+                "sign(g) for every element.")
     else:
         hint = "with the bias correction, the first update is about -learning_rate * sign(g) for every element."
     expect.close(got, want, call=call + ": the first updates", rtol=1e-4, atol=1e-7, hint=hint)
@@ -844,6 +953,18 @@ def _clip_by_global_norm(grads, max_norm):
     return jax.tree.map(lambda leaf: (np.asarray(leaf, np.float64) * factor).astype(np.float32), grads)
 
 
+def _clip_each(grads, max_norm, per_leaf):
+    """Common mistakes' clipping: each leaf to norm max_norm on its own (per_leaf), or each value to
+    [-max_norm, max_norm]."""
+    def clip(leaf):
+        leaf = np.asarray(leaf, np.float64)
+        if not per_leaf:
+            return np.clip(leaf, -max_norm, max_norm).astype(np.float32)
+        norm = np.sqrt(np.sum(leaf ** 2))
+        return (leaf * min(1.0, max_norm / norm) if norm else leaf).astype(np.float32)
+    return jax.tree.map(clip, grads)
+
+
 @pytest.mark.exercise("make_optimizer", points=2)
 def test_make_optimizer_clips_the_global_norm(ex):
     peak, warmup, total, max_norm = 0.1, 2, 8, 1.0
@@ -864,9 +985,18 @@ def test_make_optimizer_clips_the_global_norm(ex):
         hint = ("these are Adam's updates on the raw gradients: no clipping reached the gradients (there was none, "
                 "or it came after Adam, on its small updates, where it finds nothing to clip). Clip first, on the "
                 "gradients, and Adam after.")
+    elif _first_differing(got, _optax_run(optax.adam(sched), params, [_clip_each(g, max_norm, per_leaf=False)
+                                                                       for g in grads]), 1e-4, 1e-7) is None:
+        hint = ("these are Adam's updates on gradients whose every value was clipped to [-max_norm, max_norm] on its "
+                "own (optax.clip), which turns the gradient's direction. Scale the whole gradient by one factor, so "
+                "that its global norm (over all leaves together) is max_norm.")
+    elif _first_differing(got, _optax_run(optax.adam(sched), params, [_clip_each(g, max_norm, per_leaf=True)
+                                                                       for g in grads]), 1e-4, 1e-7) is None:
+        hint = ("these are Adam's updates on gradients whose every leaf was scaled to norm max_norm on its own: the "
+                "global norm is over all leaves together, and one factor scales them all.")
     else:
         hint = ("a gradient whose global norm (over all leaves together) is above max_norm must act exactly as that "
-                "gradient scaled down to norm max_norm. Clipping each leaf or each value on its own does not do that.")
+                "gradient scaled down to norm max_norm.")
     expect.close(got[i], fed_clipped[i],
                  call=call + f": the updates of step {i + 1}, against the same optimizer fed the gradients already "
                              "clipped to global norm 1", rtol=1e-4, atol=1e-7, hint=hint)
@@ -976,20 +1106,31 @@ def test_train_step_traces_once(ex):
         return _ce(logits, labels)
 
     tx = optax.adam(0.01)
-    params = _np_params((2, 4, 3), seed=42)
-    state = tx.init(params)
+    start = _np_params((2, 4, 3), seed=42)
+    params, state = start, tx.init(start)
     step = ex.make_train_step(tx, loss_fn)
     for i in range(1, 4):
         calls[0] = i
         x, y = _small_batch(42 + i)
-        params, state, _ = step(params, state, x, y)
+        params, state, loss = step(params, state, x, y)
+        if i == 1:
+            first = (params, loss, x, y)
     per_call = [traced.count(i) for i in (1, 2, 3)]
     call = "step = make_train_step(optax.adam(0.01), loss_fn); step(...) 3 times on new batches of the same shapes"
     seen = f"loss_fn evaluated {per_call[0]}, {per_call[1]}, {per_call[2]} times in calls 1, 2, 3"
-    if per_call[0] > 1:
-        hint = (f"the first call evaluated loss_fn {per_call[0]} times while it was traced: the step computes the "
-                "loss more than once (once for its value, again inside jax.grad?). jax.value_and_grad gives both "
-                "from one evaluation.")
+    new_params, loss, x, y = first
+    after = _or_none(lambda: float(_ce(_forward(new_params, x), y)))
+    loss_after = after is not None and _matches(loss, after) and not _matches(loss, _ce(_forward(start, x), y))
+    times = "twice" if per_call[0] == 2 else f"{per_call[0]} times"
+    if per_call[0] > 1 and loss_after:
+        hint = (f"the first call evaluated loss_fn {times} while it was traced, and the loss it returned is the loss "
+                "of the UPDATED params: the step evaluates loss_fn again after the update. The loss to return is "
+                "the one jax.value_and_grad computed with the gradient, at the params the step was given: one "
+                "evaluation per step.")
+    elif per_call[0] > 1:
+        hint = (f"the first call evaluated loss_fn {times} while it was traced: the step evaluates the loss more "
+                "than once, where once is enough. jax.value_and_grad gives the value and the gradient from one "
+                "evaluation.")
     elif per_call[1] or per_call[2]:
         hint = ("calls 2 and 3 had the same shapes, yet loss_fn ran again: the step is not one compiled program "
                 "made once. Wrap the step in jax.jit once, in make_train_step, and return that.")

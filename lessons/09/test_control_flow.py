@@ -184,18 +184,22 @@ def test_activate_chooses_in_the_program(ex):
 
 # ---------------------------------------------------------------- newton_sqrt: lax.while_loop
 
-def _np_newton(a, tol, absolute=False, at_least_one=False):
-    """(root, updates) of the docstring's loop in float32, as the program computes it; the two flags
-    compute common mistakes (an absolute tolerance; an update before the first check)."""
+def _np_newton(a, tol, absolute=False, at_least_one=False, start=None):
+    """(root, updates) of the docstring's loop in float32, as the program computes it; the flags compute
+    common mistakes (an absolute tolerance; an update before the first check; a start at `a` or at 1 in
+    place of max(a, 1))."""
     a, tol, two = np.float32(a), np.float32(tol), np.float32(2.0)
-    x, steps = max(a, np.float32(1.0)), 0
+    x, steps = {None: max(a, np.float32(1.0)), "a": a, "1": np.float32(1.0)}[start], 0
     limit = tol if absolute else tol * a
     while (at_least_one and steps == 0) or (abs(x * x - a) > limit and steps < 100):
         x, steps = (x + a / x) / two, steps + 1
     return x, steps
 
 
-NEWTON_CASES = [(2.0, 1e-3), (0.01, 1e-3), (7.0, 1e-3), (7.0, 1e-5), (1e4, 1e-3), (1e4, 1e-5), (0.01, 1e-5), (1.0, 1e-5)]
+# The last two start within a relative tolerance of 0.1 on one side of 1 only: for a = 0.905 the start x = 1
+# needs an update where x = a would not, for a = 1.105 the start x = a needs one where x = 1 would not.
+NEWTON_CASES = [(2.0, 1e-3), (0.01, 1e-3), (7.0, 1e-3), (7.0, 1e-5), (1e4, 1e-3), (1e4, 1e-5), (0.01, 1e-5),
+                (1.0, 1e-5), (0.905, 0.1), (1.105, 0.1)]
 NEWTON_CALL = "jax.jit(newton_sqrt)(a, tol) for (a, tol) in " + ", ".join(f"({a:g}, {t:g})" for a, t in NEWTON_CASES)
 
 
@@ -245,14 +249,21 @@ def test_newton_sqrt_stops_at_the_tolerance(ex):
         elif got == [_np_newton(a, tol, at_least_one=True)[1] for a, tol in NEWTON_CASES]:
             hint = ("a = 1 starts exact (x = 1) yet one update was made: the condition must be checked before every "
                     "update, the first one too, as lax.while_loop does.")
+        elif got in ([_np_newton(a, tol, start=start)[1] for a, tol in NEWTON_CASES] for start in ("a", "1")):
+            start = "a" if got == [_np_newton(a, tol, start="a")[1] for a, tol in NEWTON_CASES] else "1"
+            case = 8 if start == "a" else 9
+            a, tol = NEWTON_CASES[case]
+            hint = (f"these are the counts of a loop that starts at x = {start}: with a = {a:g} and tol = {tol:g} it "
+                    f"made {got[case]} updates where the docstring's start, x = max(a, 1) = {max(a, 1.0):g}, needs "
+                    f"{want[case]}. Start at max(a, 1).")
         else:
             hint = "count one per update made while |x * x - a| > tol * a, starting from x = max(a, 1) and 0 steps."
         raise expect.failure(NEWTON_CALL + ": steps", str(want), str(got), hint)
     for (a, tol), (root, _) in zip(NEWTON_CASES, runs):
         expect.close(root, np.float32(_np_newton(a, tol)[0]), call=f"jax.jit(newton_sqrt)({a:g}, {tol:g}): the root",
                      rtol=2e-6, atol=0.0,
-                     hint="the right number of updates, but not the docstring's iterates: start at max(a, 1) and "
-                          "update x = (x + a / x) / 2.")
+                     hint="the right number of updates, but not the docstring's iterates: from x = max(a, 1), each "
+                          "update is x = (x + a / x) / 2.")
 
 
 NEWTON_CAP = 100  # MAX_NEWTON_STEPS in the docstring
@@ -424,9 +435,16 @@ def test_update_stats_passes_state_explicitly(ex):
     if all(int(c) == 0 for c in counts):
         hint = "the count stayed 0: each update adds one observation, so count comes back one larger."
     elif len({int(c) for c in counts}) == 1:
-        hint = (f"the count was {int(count)} after every call: it came from a Python value kept outside the state (a "
-                "global or an attribute), which jit read once, while tracing. Everything the step remembers goes "
-                "in and out through the state.")
+        # Two plain calls on the same state: a pure update gives the same count twice.
+        eager = _or_none(lambda: [int(np.asarray(ex.update_stats(_zero_state(2), xs[0])["count"])) for _ in range(2)])
+        if eager is not None and eager[0] != eager[1]:
+            hint = (f"the count was {int(count)} after every jitted call, and two plain calls on the same zero state "
+                    f"gave counts {eager[0]} and {eager[1]}: the count comes from a Python value kept outside the "
+                    "state (a global or an attribute), which jit read once, while tracing. Everything the step "
+                    "remembers goes in and out through the state.")
+        else:
+            hint = (f"the count was {int(count)} after every call, whatever the count it was given: the new count is "
+                    "the given state's count + 1.")
     else:
         hint = "count goes up by one per call, from the count it is given, and comes back int32."
     expect.that(count.dtype == np.int32 and [int(c) for c in counts] == [1, 2, 3, 4], call=call + ": state['count']",
@@ -781,26 +799,51 @@ def echo_data(seed, batch, steps, delay=2, d_in=1):
     return xs, ys
 
 
+def _doc_elman_cell(params, h, x):
+    return jnp.tanh(x @ params["wx"] + h @ params["wh"] + params["b"])
+
+
+def _doc_run_rnn(cell, params, h0, xs):
+    def step(h, x):
+        h = cell(params, h, x)
+        return h, h
+
+    return jax.lax.scan(step, h0, xs)
+
+
+# echo_loss is judged with the docstrings' elman_cell and run_rnn in place of the learner's: a mistake in
+# those costs their own tests alone.
+
+def _on_documented(ex):
+    return expect.documented(ex, elman_cell=_doc_elman_cell, run_rnn=_doc_run_rnn)
+
+
 @pytest.mark.exercise("echo_loss", points=2)
 def test_echo_loss(ex):
     params = _echo_params(93)
     xs, ys = echo_data(94, batch=3, steps=5)
     call = "jax.jit(echo_loss)(params, xs, ys) with xs, ys of shape (3, 5, 1) (batch 3, 5 steps) and d_h = 4"
-    try:
-        got = _under_jit(call, "a scalar loss", "Loop over time with your run_rnn.", ex.echo_loss, params, xs, ys)
-    except TypeError as err:
-        if "dot_general" not in str(err) and "incompatible shapes" not in str(err):
-            raise
-        raise expect.failure(call, "a scalar loss", f"TypeError: {str(err).splitlines()[0][:160]}",
-                             "the shapes don't line up: run_rnn loops over axis 0, which must be time, but xs "
-                             "comes batch first (batch, T, d_in): swap the first two axes.") from None
+    with _on_documented(ex):
+        try:
+            got = _under_jit(call, "a scalar loss", "Loop over time with your run_rnn.", ex.echo_loss, params, xs, ys)
+        except TypeError as err:
+            if "dot_general" not in str(err) and "incompatible shapes" not in str(err):
+                raise
+            # On sequences as long as the batch, the shapes line up whichever axis comes first.
+            square_xs, square_ys = echo_data(95, batch=4, steps=4)
+            square = _or_none(lambda: jax.jit(ex.echo_loss)(params, square_xs, square_ys))
+            batch_as_time = square is not None and _matches(square, _np_echo_loss(
+                params, np.swapaxes(square_xs, 0, 1), np.swapaxes(square_ys, 0, 1)), rtol=1e-4, atol=1e-6)
+            raise expect.failure(call, "a scalar loss", f"TypeError: {str(err).splitlines()[0][:160]}",
+                                 "the shapes don't line up: run_rnn loops over axis 0, which must be time, but xs "
+                                 "comes batch first (batch, T, d_in). On 4 sequences of 4 steps, where the shapes do "
+                                 "line up, your loss is that of reading the batch axis as time: swap the first two "
+                                 "axes." if batch_as_time else
+                                 "the shapes don't line up: run_rnn loops over axis 0 and the cell takes h of shape "
+                                 "(batch, d_h) and x of shape (batch, d_in) at each step.") from None
     want = _np_echo_loss(params, xs, ys)
     expect.shape(got, (), call=call, hint="one number: the mean over every element.")
-    own = _or_none(lambda: jax.jit(lambda p, xs, ys: jnp.mean((ex.run_rnn(
-        ex.elman_cell, p["cell"], jnp.zeros((3, 4)), jnp.swapaxes(xs, 0, 1))[1] @ p["out"]["w"] + p["out"]["b"]
-        - jnp.swapaxes(ys, 0, 1)) ** 2))(params, xs, ys))
-    if own is not None and _matches(got, own, rtol=1e-4, atol=1e-6):
-        return  # right, on top of an elman_cell or run_rnn that their own tests judge
+
     def time_major(a, reshape):  # what a reshape to (T, batch, ...) gives, seen batch first again
         return np.swapaxes(a.reshape(a.shape[1], a.shape[0], *a.shape[2:]), 0, 1) if reshape else a
 
@@ -867,8 +910,14 @@ def test_train_follows_adam(ex):
                     "from an earlier call instead of training on what this call was given.")
         elif _matches(got[0], params):
             hint = "the params came back unchanged: carry the updated params from step to step and return the last."
-        elif _matches(got[1][1:], want[1][:-1], rtol=1e-4, atol=1e-5) or not _matches(got[1][0], want[1][0]):
-            hint = "losses[0] must be the loss of the params given: each step's loss is the one before its update."
+        elif _matches(got[0], want[0], rtol=1e-4, atol=1e-5) and _matches(
+                got[1], _np_adam_run(params, xs, ys, TRAIN_STEPS + 1, lr)[1][1:], rtol=1e-4, atol=1e-5):
+            hint = ("the params are right, and these losses are those of the params AFTER each update (losses[t] is "
+                    "the loss of the params step t returned): each step's loss is the one before its update, the "
+                    "one jax.value_and_grad computes with the gradient, so losses[0] is the loss of the params given.")
+        elif not _matches(got[1][0], want[1][0]):
+            hint = ("losses[0] is not the loss of the params given: each step's loss is the one before its update, so "
+                    "the first is the loss of the params train was called with.")
         else:
             hint = ("Adam's moments live in its state: carry (params, opt_state) through the steps, starting from "
                     "optax.adam(lr).init(params), and apply each step's updates.")
@@ -899,8 +948,46 @@ def echo_init(seed, d_h=ECHO_HIDDEN):
                     "b": np.zeros(1, np.float32)}}
 
 
-class TracedTooOften:
-    """The echo run stopped because train traced its loss a third time."""
+def _loss_evaluations(ex, steps):
+    """How many times train evaluates its loss_fn in a run of `steps` steps on a small linear problem, with
+    no limit: the same count for any number of steps means the steps are compiled once."""
+    count = [0]
+
+    def loss_fn(params, xs, ys):
+        count[0] += 1
+        return _linear_loss(params, xs, ys)
+
+    params = {"w": _floats(112, (3, 1)), "b": np.zeros((1,), np.float32)}
+    ex.train(loss_fn, params, _floats(113, (8, 3)), _floats(114, (8, 1)), steps, 0.1)
+    return count[0]
+
+
+def _times(n):
+    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
+
+
+def _traced_too_often(ex):
+    """The message for an echo run stopped at the third trace of its loss: whether the count grows with the
+    steps (the steps are not compiled) or each compiled step evaluates the loss three times or more."""
+    counts = _or_none(lambda: (_loss_evaluations(ex, 1), _loss_evaluations(ex, 3)))
+    expected = "loss_fn traced at most twice (one compiled program for all the steps)"
+    seen = "loss_fn traced a third time, so the run was stopped"
+    if counts is not None:
+        seen += (f". On a small problem, train evaluated it {_times(counts[0])} in a run of 1 step and "
+                 f"{_times(counts[1])} in a run of 3")
+    if counts is not None and counts[0] == counts[1] and counts[0] > 2:
+        return expect.failure(ECHO_CALL, expected, seen + ": the steps are compiled once, but one step evaluates "
+                                                          "loss_fn more than twice",
+                              "one evaluation per step: jax.value_and_grad(loss_fn) gives the loss of the params "
+                              "the step was given and its gradient together.")
+    if counts is not None and counts[1] > counts[0]:
+        return expect.failure(ECHO_CALL, expected, seen + ": it is traced again at every step, so the steps are not "
+                                                          "compiled",
+                              "jax.jit a function that runs lax.scan over the steps, carrying (params, opt_state); "
+                              "a Python loop over un-jitted steps traces the loss at every step.")
+    return expect.failure(ECHO_CALL, expected, seen,
+                          "trace loss_fn once or twice in all: one jax.jit around a lax.scan over the steps, each "
+                          "step evaluating the loss once.")
 
 
 @pytest.fixture(scope="session")
@@ -927,13 +1014,10 @@ def echo_run():
             except RuntimeError as err:
                 if "traced a third time" not in str(err):
                     raise
-                done[key] = TracedTooOften()
+                done[key] = _traced_too_often(ex)
         result = done[key]
-        if isinstance(result, TracedTooOften):
-            raise expect.failure(ECHO_CALL, "loss_fn traced at most twice (one compiled program for all the steps)",
-                                 "loss_fn traced a third time, so the run was stopped: the steps are not compiled",
-                                 "jax.jit a function that runs lax.scan over the steps, carrying (params, opt_state); "
-                                 "a Python loop over un-jitted steps traces the loss at every step.")
+        if isinstance(result, AssertionError):
+            raise result
         expect.that(isinstance(result[1], (tuple, list)) and len(result[1]) == 2, call=ECHO_CALL,
                     expected="a pair (params, losses)", returned=expect.show(result[1]),
                     hint="return the final params and the stacked losses.")
