@@ -21,12 +21,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from grader import targets
 
 ENV = "JAX_LESSONS_RESUME"
 MAX_RESUMES = 50
+INTERRUPT_GRACE = 3.0
 
 
 def wanted(config) -> bool:
@@ -91,37 +93,48 @@ def _die_with_parent() -> None:
 def _supervise(config, child: int, state: Path) -> None:
     """The parent: wait for the child; while it ended asking for a resume, start a fresh pytest on
     the same arguments. Exits with the last child's status, and never returns."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the child, which reports and exits
-    current = {"pid": child}
+    current = {"pid": child, "interrupted": None}
+
+    def interrupted(signum, frame):  # Ctrl-C reaches the child too, which reports and exits
+        current["interrupted"] = time.monotonic()
 
     def forward(signum, frame):
         os.kill(current["pid"], signum)
         os._exit(128 + signum)
 
+    signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGHUP, forward)
-    code = _wait(child)
+    code = _wait(current)
     for _ in range(MAX_RESUMES):
-        if not take_resume(state):
+        if current["interrupted"] is not None or not take_resume(state):
             break
         sys.stderr.write("  The rest of the run goes on in a fresh process.\n\n")
         sys.stderr.flush()
         proc = subprocess.Popen(_again(config), cwd=config.invocation_params.dir, env=dict(os.environ, **{ENV: str(state)}))
         current["pid"] = proc.pid
-        code = _wait(proc.pid)
+        code = _wait(current)
     shutil.rmtree(state.parent, ignore_errors=True)
     os._exit(code)
 
 
-def _wait(pid: int) -> int:
+def _wait(current: dict) -> int:
+    """The child's exit status. After a Ctrl-C, a child stuck in native code (which can't see the
+    KeyboardInterrupt until it returns) is ended INTERRUPT_GRACE seconds later."""
+    pid, ended = current["pid"], False
     while True:
-        try:
-            _, status = os.waitpid(pid, 0)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
             break
-        except InterruptedError:
-            continue
+        since = current["interrupted"]
+        if since is not None and not ended and time.monotonic() - since > INTERRUPT_GRACE:
+            sys.stderr.write("\nInterrupted: the test was inside a native call (a compile, or XLA running a "
+                             "loop), so its process was ended.\n")
+            os.kill(pid, signal.SIGKILL)
+            ended = True
+        time.sleep(0.1)
     code = os.waitstatus_to_exitcode(status)
-    return code if code >= 0 else 128 - code
+    return 130 if ended else code if code >= 0 else 128 - code
 
 
 def _again(config) -> list[str]:

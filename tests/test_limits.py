@@ -1,7 +1,18 @@
 """A learner's run is bounded: a test that runs away is stopped with a message naming its
-exercise, and the run goes on (or, when the stuck work can't be interrupted, ends with every
-result so far kept)."""
+exercise, and the run goes on (in a fresh process when the stuck work can't be interrupted)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
 from grader import points, runs, targets
+
+
+ENDLESS_COUNT_LABELS = ("import jax\n\n"
+                        "def count_labels(labels, n):\n"
+                        "    k = jax.jit(lambda: jax.lax.while_loop(lambda k: k >= 0, lambda k: k + 1, jnp.float32(0)))()\n"
+                        "    return jnp.zeros(n, jnp.int32).at[labels].add(1 + 0 * k.astype(jnp.int32), mode='drop')\n")
 
 
 def _target_with(tmp_path, definitions: str):
@@ -42,11 +53,7 @@ def test_an_endless_while_loop_costs_its_exercise_once(tmp_path):
     """An endless `lax.while_loop` runs inside XLA, where no signal reaches it: its process is ended,
     the exercise's other tests say why they did not run (without paying the bound again), every
     other exercise is graded, and the points line counts the whole lesson."""
-    endless = ("import jax\n\n"
-               "def count_labels(labels, n):\n"
-               "    k = jax.jit(lambda: jax.lax.while_loop(lambda k: k >= 0, lambda k: k + 1, jnp.float32(0)))()\n"
-               "    return jnp.zeros(n, jnp.int32).at[labels].add(1 + 0 * k.astype(jnp.int32), mode='drop')\n")
-    target = _target_with(tmp_path, endless)
+    target = _target_with(tmp_path, ENDLESS_COUNT_LABELS)
     run = runs.run_lessons(["lessons/01"], target, ["--time-limit", "2"], timeout=600)
     by_test = {t["test"]: t for t in run.tests}
     stopped = [t for t in run.tests if t["exercise"] == "count_labels"]
@@ -60,3 +67,20 @@ def test_an_endless_while_loop_costs_its_exercise_once(tmp_path):
     earned = total - sum(t["points"] for t in stopped)
     assert f"{earned} / {total} points" in run.output
     assert by_test["test_set_first"]["outcome"] == "passed"
+
+
+def test_ctrl_c_ends_the_run_even_inside_native_code(tmp_path):
+    """Ctrl-C (SIGINT to the terminal's process group) ends the run, and no fresh process takes it
+    up: a test stuck in XLA can't see the KeyboardInterrupt, so its process is ended for it."""
+    target = _target_with(tmp_path, ENDLESS_COUNT_LABELS)
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "lessons/01", "--target", target, "--time-limit", "600",
+                             "-q", "-p", "no:cacheprovider"], cwd=targets.KIT_ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    time.sleep(15)
+    os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode in (2, 130), output[-2000:]
+    assert "fresh process" not in output
+    time.sleep(1)
+    leftover = subprocess.run(["pgrep", "-f", target], capture_output=True, text=True).stdout.split()
+    assert not leftover, output[-2000:]
