@@ -68,6 +68,8 @@ def cmd_grade_example(args) -> int:
           f"grades: {summary['grades']}, feedback: {out / 'students'}")
     if nb_time is not None:
         print(f"stock nbgrader autograde + feedback + export: {nb_time:.1f} s")
+    if not args.out:
+        print(f"The example course is in {root} (a temporary folder: remove it when done, or pass --out DIR).")
     return 0
 
 
