@@ -7,7 +7,8 @@ square equal to He's std (or the std given) within five standard errors; all-zer
 (a std Python counts as false); a normal's 68.27% within one std; the same layer for the same key;
 uncorrelated weights for another key.
 `init_network`: a list of such layers (fan_in far from fan_out, so fan_out's std shows) with each
-layer's std right, for He, for a given std and for std=0.0; the same network for the same key, another
+layer's std right, for He, for a given std and for std=0.0, and for two sizes (one layer), as the public
+tests try; the same network for the same key, another
 first layer for another key; no two layers of one network correlated (every layer has as many weights).
 """
 import math
@@ -181,7 +182,8 @@ def _network_findings(net, is_list, sizes, std, strict, tests=NETWORK_TESTS):
 
 
 def _check_network(got, want, inputs):
-    if not isinstance(got, dict) or set(got) != {"nets", "lists", "square"} or len(got["nets"]) != len(CALLS):
+    if not isinstance(got, dict) or set(got) != {"nets", "lists", "square", "one_layer"} \
+            or len(got["nets"]) != len(CALLS):
         return "the output has the wrong structure"
     sizes = inputs["sizes"]
     found = []
@@ -190,6 +192,9 @@ def _check_network(got, want, inputs):
         found += [reworded(f, f"init_network call {name!r}, {f}")
                   for f in _network_findings(net, is_list, sizes, std, strict=std is None,
                                              tests=ZERO_NETWORK_TESTS if name == "zero" else NETWORK_TESTS)]
+    net, is_list = got["one_layer"]
+    found += [reworded(f, f"init_network with two sizes {sizes[1:3]}: {f}")
+              for f in _network_findings(net, is_list, sizes[1:3], None, strict=True)]
     width = inputs["square"]
     found += [reworded(f, f"init_network on {len(got['square'])} layers of width {width}: {f}")
               for f in _network_findings(got["square"], True, [width] * (SQUARE_DEPTH + 1), None, strict=False,
@@ -222,8 +227,10 @@ def init_network(ex, sizes, seeds, std, square):
             ex.init_network(jax.random.key(given + 1), list(sizes), std=0.0)]
     lists = [type(net) is list for net in nets]
     stack = ex.init_network(jax.random.key(first + 1), [square] * (SQUARE_DEPTH + 1))
+    one = ex.init_network(jax.random.key(first + 2), list(sizes[1:3]))  # the fewest sizes: two, one layer
     return {"nets": [[_plain(layer) for layer in net] if isinstance(net, list) else net for net in nets],
-            "lists": lists, "square": [_plain(layer) for layer in stack] if isinstance(stack, (list, tuple)) else stack}
+            "lists": lists, "square": [_plain(layer) for layer in stack] if isinstance(stack, (list, tuple)) else stack,
+            "one_layer": [[_plain(layer) for layer in one] if isinstance(one, list) else one, type(one) is list]}
 
 
 # -- activation_scales -------------------------------------------------------------------------------

@@ -1,14 +1,16 @@
 """Lesson 07 probes.
 
 `CNN`: the student's model on a hidden seed and a small hidden batch, checked for what the tests ask of
-it (a model whose init differs from the reference's by construction order or attribute names passes):
-the 13,802 parameters and 96 batch statistics, logits of shape (batch, 10) in float32, the same logits
-twice in eval mode and different ones in training mode, and BatchNorm's running averages that move in
-training mode, by momentum 0.9 (two forward passes on one batch must move them by d, then by 0.9 d), and
-stay put in eval mode. A second probe sets every layer (found by type and size, as the test does) to hidden
-weights, with running averages equal to the hidden batch's statistics and dropout's rate 0, so that only
-the order of the layers counts, and compares the eval-mode logits with the reference's up to a constant
-per row (as the test does).
+it (a model whose init differs from the reference's by construction order or attribute names passes).
+Its construction alone, never calling it: the 13,802 parameters and 96 batch statistics, a running mean
+and variance for each BatchNorm (so a mistake in `__call__` costs none of the construction tests). Then
+what its forward pass does: logits of shape (batch, 10) in float32, the same logits twice in eval mode
+and different ones in training mode, and BatchNorm's running averages that move in training mode, by
+momentum 0.9 (two forward passes on one batch must move them by d, then by 0.9 d), and stay put in eval
+mode. A second probe sets every layer (found by type and size, as the test does) to hidden weights, with
+running averages equal to the hidden batch's statistics and dropout's rate 0, so that only the order of
+the layers counts, and compares the eval-mode logits with the reference's up to a constant per row (as
+the test does).
 
 `train_step` and `eval_step` are driven on this module's own small network (conv, BatchNorm, dropout,
 two dense layers, on the same 8x8x1 images), so they are judged apart from the student's `CNN`: one
@@ -96,8 +98,9 @@ SHAPE, LAYERS, COUNT = "test_cnn_output_shape", "test_cnn_layers", "test_cnn_par
 DROPOUT, BATCHNORM = "test_dropout_only_in_training", "test_batchnorm_updates_only_in_training"
 
 
-def _check_cnn(got, want, inputs):
-    """Every property the tests check, each finding naming the tests that check it."""
+def _check_construction(got, want, inputs):
+    """The model as built: its parameter and batch-statistic counts, and a running mean and variance for
+    each BatchNorm of the docstring."""
     if not isinstance(got, dict) or set(got) != set(want):
         return "the output has the wrong structure"
     found = []
@@ -106,6 +109,25 @@ def _check_cnn(got, want, inputs):
         found.append(concerns(f"CNN(rngs=...) has {params:,} trainable parameters and {stats} batch statistics; "
                               f"the layers of the docstring have {want['counts'][0]:,} and {want['counts'][1]}",
                               COUNT, LAYERS))
+    if sorted(tuple(s) for s in got["stat_shapes"]) != sorted(tuple(s) for s in want["stat_shapes"]):
+        found.append(concerns("the model's batch statistics are not a running mean and variance for each BatchNorm "
+                              "of the docstring", COUNT, LAYERS))
+    return merge_findings(found)
+
+
+@PROBES("CNN", make=lambda rng: {"seed": _seed(rng)}, check=_check_construction, guards=(COUNT, LAYERS))
+def cnn_construction(ex, seed):
+    """Built, never called: a mistake in the forward pass can't reach the construction tests."""
+    model = _new(ex.CNN, seed)
+    return {"counts": [int(sum(leaf.size for leaf in _leaves(model, kind))) for kind in (nnx.Param, nnx.BatchStat)],
+            "stat_shapes": [list(np.shape(leaf)) for leaf in _leaves(model, nnx.BatchStat)]}
+
+
+def _check_cnn(got, want, inputs):
+    """Every property of the forward pass the tests check, each finding naming the tests that check it."""
+    if not isinstance(got, dict) or set(got) != set(want):
+        return "the output has the wrong structure"
+    found = []
     n, n_shape = len(inputs["x"]), inputs["n_shape"]
     if list(got["shape"][0]) != [n_shape, 10] or got["shape"][1] != "float32":
         found.append(concerns(f"model(x) for {n_shape} images gives {got['shape'][1]} logits of shape "
@@ -159,10 +181,9 @@ def _check_stats_moves(start, once, twice, after_eval):
     return None
 
 
-@PROBES("CNN", make=_cnn_inputs, check=_check_cnn)
+@PROBES("CNN", make=_cnn_inputs, check=_check_cnn, guards=(SHAPE, DROPOUT, BATCHNORM, LAYERS))
 def cnn(ex, seed, x, n_shape):
     model = _new(ex.CNN, seed)
-    counts = [int(sum(leaf.size for leaf in _leaves(model, kind))) for kind in (nnx.Param, nnx.BatchStat)]
     graphdef, state = nnx.split(model)
     shape = jax.eval_shape(lambda s, x: nnx.merge(graphdef, s)(x), state,
                            jax.ShapeDtypeStruct((n_shape, 8, 8, 1), jnp.float32))
@@ -178,7 +199,7 @@ def cnn(ex, seed, x, n_shape):
     model.eval()
     evals = [_forward(model, x), _forward(model, x)]
     stats.append(_leaves(model, nnx.BatchStat))
-    return {"counts": counts, "shape": [list(shape.shape), str(shape.dtype)], "train": train, "eval": evals,
+    return {"shape": [list(shape.shape), str(shape.dtype)], "train": train, "eval": evals,
             "stats": stats, "dropout": dropout}
 
 

@@ -20,10 +20,15 @@ Z = 5.0
 
 SEEDS = range(4)
 SEEDS_SHOWN = f"{SEEDS[0]}..{SEEDS[-1]}"
-# Two shapes only, as each costs compiles. (256, 32) has fan_in far from fan_out, so sqrt(2 / fan_out)
-# can't pass for sqrt(2 / fan_in); (WIDTH, WIDTH) is the deep stack's layer.
-LAYER_SHAPES = [(256, 32), (256, 256)]
-NET_SIZES = [256, 256, 32]  # made of the same layer shapes, so nothing new to compile
+# Two shapes only, as each costs compiles. In each, fan_in is far from fan_out, one way and then the
+# other, so sqrt(2 / fan_out) can't pass for sqrt(2 / fan_in), nor rows for columns.
+LAYER_SHAPES = [(256, 32), (32, 128)]
+# Made of the same layer shapes (nothing new to compile), with three different sizes: each layer's
+# fan_in differs from its fan_out, from the other layer's fan_in and from the first size, so a std
+# taken from the wrong size (fan_out, or the first layer's fan_in for every layer) shows.
+NET_SIZES = [256, 32, 128]
+# The fewest sizes init_network takes: two, a single layer.
+ONE_LAYER_SIZES = NET_SIZES[1:]
 # A std of 0.0 is a std like any other (all-zero weights), though Python counts it as false: an answer
 # that tests `std` for truth instead of comparing it with None mistakes it for "no std given". (An int 0
 # is the same mistake, and its weakly typed int multiply would cost two more compiles.)
@@ -87,7 +92,7 @@ def _draw_weights(ex, fan_in, fan_out, std=None):
     return np.stack(ws)
 
 
-def _std_hint(got, fan_in, fan_out, want):
+def _std_hint(got, fan_in, fan_out, want, first_fan_in=None):
     if want == 0:
         if abs(got / math.sqrt(2 / fan_in) - 1) < 0.05:
             return ("std=0 came back as He's std, as if no std had been given: 0 is a valid std, though "
@@ -98,6 +103,10 @@ def _std_hint(got, fan_in, fan_out, want):
         return "that is He's std, though a number was given for std: with a number, use that number."
     if fan_in != fan_out and abs(got / math.sqrt(2 / fan_out) - 1) < 0.05:
         return "that is sqrt(2 / fan_out). He init scales by the inputs a unit adds up: fan_in = w.shape[0]."
+    if first_fan_in not in (None, fan_in, fan_out) and want == math.sqrt(2 / fan_in) \
+            and abs(got / math.sqrt(2 / first_fan_in) - 1) < 0.05:
+        return (f"that is He's std for the first layer's fan_in, sqrt(2 / {first_fan_in}): each layer takes the "
+                f"std of its own fan_in, here {fan_in}.")
     if abs(got / math.sqrt(1 / fan_in) - 1) < 0.05:
         return ("that is sqrt(1 / fan_in). ReLU zeroes about half of what it gets, so He doubles the "
                 "variance to make up for it.")
@@ -110,8 +119,9 @@ def _std_hint(got, fan_in, fan_out, want):
     return f"the weights' std came out {got / want:.3g} times the one asked for: scale standard normal draws by the std."
 
 
-def _check_std(w, want, call, fan_in, fan_out):
-    """The draws in `w` have mean 0 and root mean square `want`, within Z standard errors."""
+def _check_std(w, want, call, fan_in, fan_out, first_fan_in=None):
+    """The draws in `w` have mean 0 and root mean square `want`, within Z standard errors. `first_fan_in`:
+    the network's first size, where `w` is one of its layers."""
     __tracebackhide__ = True
     n = w.size
     rms = float(np.sqrt(np.mean(w ** 2)))
@@ -122,7 +132,7 @@ def _check_std(w, want, call, fan_in, fan_out):
     tol = Z * want / math.sqrt(2 * n)  # the rms of n normals has standard error std / sqrt(2 n)
     expect.that(abs(rms - want) <= tol, call=call,
                 expected=f"weights with std {want:.4f} ± {tol:.4f} ({n} draws)",
-                returned=f"weights with std {rms:.4f}", hint=_std_hint(rms, fan_in, fan_out, want))
+                returned=f"weights with std {rms:.4f}", hint=_std_hint(rms, fan_in, fan_out, want, first_fan_in))
     mean = float(np.mean(w))
     tol_mean = Z * want / math.sqrt(n)  # the mean of n draws has standard error std / sqrt(n)
     expect.that(abs(mean) <= tol_mean, call=call, expected=f"weights with mean 0 ± {tol_mean:.4f}",
@@ -275,17 +285,17 @@ def _network(got, sizes, call):
 
 @pytest.mark.exercise("init_network", points=1)
 def test_init_network_shapes(ex):
-    sizes = NET_SIZES
-    call = f"init_network(key(10), {sizes})"
-    got = ex.init_network(jax.random.key(10), sizes)
-    layers = _network(got, sizes, call)
-    for i, (layer, (_, b)) in enumerate(zip(got, layers)):
-        for name in ("w", "b"):
-            expect.dtype(layer[name], jnp.float32, call=f'{call}[{i}]["{name}"]',
-                         hint="build each layer with init_layer, which gives float32.")
-        if not np.all(b == 0):
-            raise expect.failure(f"{call}[{i}]", f"b: zeros of shape {b.shape}", f"b: {expect.show(layer['b'])}",
-                                 "every layer's biases start at zero.")
+    for sizes in (NET_SIZES, ONE_LAYER_SIZES):  # the docstring's "at least two" sizes: two is one layer
+        call = f"init_network(key(10), {sizes})"
+        got = ex.init_network(jax.random.key(10), sizes)
+        layers = _network(got, sizes, call)
+        for i, (layer, (_, b)) in enumerate(zip(got, layers)):
+            for name in ("w", "b"):
+                expect.dtype(layer[name], jnp.float32, call=f'{call}[{i}]["{name}"]',
+                             hint="build each layer with init_layer, which gives float32.")
+            if not np.all(b == 0):
+                raise expect.failure(f"{call}[{i}]", f"b: zeros of shape {b.shape}", f"b: {expect.show(layer['b'])}",
+                                     "every layer's biases start at zero.")
 
 
 @pytest.mark.exercise("init_network", points=1)
@@ -342,7 +352,7 @@ def test_init_network_layer_stds(ex):
         layers = _network(ex.init_network(jax.random.key(14), sizes, **extra), sizes, call)
         for i, ((w, _), fan_in, fan_out) in enumerate(zip(layers, sizes[:-1], sizes[1:])):
             want = math.sqrt(2 / fan_in) if std is None else std
-            _check_std(w, want, f"{call}[{i}] (fan_in {fan_in})", fan_in, fan_out)
+            _check_std(w, want, f"{call}[{i}] (fan_in {fan_in})", fan_in, fan_out, first_fan_in=sizes[0])
 
 
 def _per_layer(ratios):

@@ -407,8 +407,16 @@ def test_cnn_output_shape(ex):
 
     for n in (1, 7):
         images = jax.ShapeDtypeStruct((n, 8, 8, 1), jnp.float32)
-        out = jax.eval_shape(apply, state, images)
         call = f"{MODEL_CALL}(x) with x of shape {images.shape}, float32"
+        try:
+            out = jax.eval_shape(apply, state, images)
+        except (TypeError, ValueError) as err:  # shapes that don't line up, as the layers see them
+            where = expect.line_in(err, ex.path) if getattr(ex, "path", None) else None
+            returned = expect.raised(err) + (f" ({where})" if where else "")
+            raise expect.failure(call, f"logits of shape ({n}, 10)", returned,
+                                 "the forward pass raised on these images. The docstring's shapes, layer by layer: "
+                                 "(b, 8, 8, 1) -> (b, 4, 4, 16) -> (b, 2, 2, 32) -> (b, 128) -> (b, 64) -> (b, 10)."
+                                 ) from None
         expect.shape(out, (n, 10), call=call,
                      hint="two conv blocks take 8x8 to 2x2x32; flatten to (batch, 128), then 64, then 10.")
         expect.dtype(out, jnp.float32, call=call, hint="keep the default float32 layers.")
@@ -457,8 +465,8 @@ def test_dropout_only_in_training(ex):
     first, second = np.asarray(_forward(model, x)), np.asarray(_forward(model, x))
     expect.that(np.array_equal(first, second), call=f"model(x) with model = CNN(rngs=...), twice after model.eval(), x of shape {x.shape}",
                 expected="the same logits both times", returned="different logits",
-                hint="in eval mode nothing is random: let model.eval() switch Dropout off (no deterministic= "
-                     "argument in __call__).")
+                hint="in eval mode something random still ran. model.eval() switches Dropout off, as long as "
+                     "__call__ hands it no mode argument (deterministic=...) that overrides the model's mode.")
     model.train()
     first, second = np.asarray(_forward(model, x)), np.asarray(_forward(model, x))
     expect.that(not np.array_equal(first, second), call=f"model(x) with model = CNN(rngs=...), twice after model.train(), x of shape {x.shape}",

@@ -9,6 +9,7 @@ shard_map's blocks, psum, ppermute) and the compiled program (the all-reduce XLA
 """
 import chex
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax.sharding import Mesh, NamedSharding
@@ -18,9 +19,12 @@ from grader import expect, jaxprs
 
 N_DEV = 8
 SMALL = 4              # the MLP steps, and the halo convolution in part, run on 4 of the 8 devices
-N, D = 32, 3          # 32 examples, 4 per device (8 on the 4-device meshes)
+# Every size different: 48 examples of 3 features, 6 rows per device (12 on the 4-device meshes), an MLP
+# 3 -> 5 -> 1. No axis has the length of another (nor of a number of devices), so a leaf laid out along
+# the wrong axis can't pass for the right layout.
+N, D = 48, 3
 ROWS = N // N_DEV
-MLP_SIZES = (3, 8, 1)
+MLP_SIZES = (D, 5, 1)
 LRS = (0.1, 0.05)      # two steps: a new batch and a new learning rate
 TOL = {"rtol": 1e-4, "atol": 1e-5}
 
@@ -34,15 +38,16 @@ def _normal(*shape, scale=1.0):
 X_STEPS = [_normal(N, D), _normal(N, D)]
 START = {
     "linear": {"w": _normal(D), "b": np.float32(0.3)},
-    "mlp": [{"w": _normal(3, 8, scale=np.sqrt(2 / 3)), "b": _normal(8, scale=0.3)},
-            {"w": _normal(8, 1, scale=np.sqrt(2 / 8)), "b": _normal(1, scale=0.3)}],
+    "mlp": [{"w": _normal(D, MLP_SIZES[1], scale=np.sqrt(2 / D)), "b": _normal(MLP_SIZES[1], scale=0.3)},
+            {"w": _normal(MLP_SIZES[1], 1, scale=np.sqrt(2 / MLP_SIZES[1])), "b": _normal(1, scale=0.3)}],
 }
 BATCHES = {
     "linear": [(x, _normal(N)) for x in X_STEPS],
     "mlp": [(x, _normal(N, 1)) for x in X_STEPS],
 }
 LOSS_NAME = {"linear": "linear_loss", "mlp": "mlp_loss"}
-WHAT = {"linear": "linear regression", "mlp": "the MLP 3 -> 8 -> 1"}
+MLP_SHOWN = " -> ".join(map(str, MLP_SIZES))
+WHAT = {"linear": "linear regression", "mlp": f"the MLP {MLP_SHOWN}"}
 SIGNAL = _normal(N)
 KERNELS = [np.array([0.5, -1.0, 2.0], np.float32), np.array([1.0, 0.25, -0.5, 2.0, -1.5], np.float32)]
 
@@ -118,6 +123,9 @@ def _np_step(kind, params, batch, lr, grad_scale=1.0, block=None, n_dev=N_DEV):
 
 def _as_f32(tree):
     return jax.tree.map(lambda a: np.asarray(a, np.float32), tree)
+
+
+_or_none = expect.or_none
 
 
 def _close(got, want, rtol=1e-4, atol=1e-5) -> bool:
@@ -250,43 +258,84 @@ def _train(kind, call, one_step, summed_why, n_dev=N_DEV):
 # replicate and shard_batch: the layout pmap wants
 # ---------------------------------------------------------------------------------------------
 
+def _leaf_that_raises(fn, tree, n_dev):
+    """The shape of the first leaf on which fn({"leaf": leaf}, n_dev) raises, else None."""
+    for leaf in jax.tree.leaves(tree):
+        try:
+            fn({"leaf": _fresh(leaf)}, n_dev)
+        except Exception:  # noqa: BLE001  (any error: we only say which leaf it was)
+            return np.shape(leaf)
+    return None
+
+
+def _layout_call(name, fn, tree, n_dev, call, expected, regime):
+    """fn(tree, n_dev), where an error becomes a message that says on which leaf it came. NumPy leaves are
+    copied; jax.Array leaves, which nothing can change, go as they are."""
+    given = jax.tree.map(lambda a: np.array(a, copy=True) if isinstance(a, np.ndarray) else a, tree)
+    try:
+        return _run(name, fn, given, n_dev)
+    except (TypeError, ValueError, IndexError) as err:
+        shape = _leaf_that_raises(fn, tree, n_dev)
+        where = f"on its own, the leaf of shape {shape} raises too: " if shape is not None else ""
+        raise expect.failure(call, expected, expect.raised(err), where + regime) from None
+
+
+# The docstrings' pytrees: any nesting of arrays, NumPy or jax.numpy, of any number of axes (a scalar's
+# none too). The MLP's params hold 2-D and 1-D NumPy leaves; the linear params a 1-D jax.Array and a 0-d b.
+REPLICATE_CASES = [("params (MLP " + MLP_SHOWN + ", NumPy leaves)", START["mlp"]),
+                   ("params (linear regression, jax.Array leaves: w of shape (3,), b of shape ())",
+                    jax.tree.map(jnp.asarray, START["linear"]))]
+
+
 @pytest.mark.exercise("replicate", points=1)
 def test_replicate(ex):
-    params = START["mlp"]
-    call = expect.call("replicate", _Label("params (MLP 3 -> 8 -> 1)"), N_DEV)
-    got = _run("replicate", ex.replicate, _fresh(params), N_DEV)
-    want = jax.tree.map(lambda p: np.stack([p] * N_DEV), params)
-    if _close(got, want, 0, 0):
-        return
-    hint = ("every leaf gets a new leading axis of length 8, and each row along it is a whole copy of the leaf: "
-            "(8, 3, 8) for a (3, 8) weight.")
-    joined = [(N_DEV * np.shape(p)[0],) + np.shape(p)[1:] for p in jax.tree.leaves(params)]
-    if jax.tree.structure(got) == jax.tree.structure(want) and \
-            [np.shape(a) for a in jax.tree.leaves(got)] == joined:
-        hint = ("the copies were joined end to end along the leaf's own first axis, (24, 8) for a (3, 8) "
-                    "weight: they go along a NEW leading axis, one row per device.")
-    expect.close(got, want, rtol=0, atol=0, call=call, hint=hint)
+    for shown, params in REPLICATE_CASES:
+        call = expect.call("replicate", _Label(shown), N_DEV)
+        want = jax.tree.map(lambda p: np.stack([np.asarray(p)] * N_DEV), params)
+        got = _layout_call("replicate", ex.replicate, params, N_DEV, call,
+                           f"every leaf of shape s as shape ({N_DEV}, *s)",
+                           f"every leaf, whatever its number of axes (a scalar's none too), gets a new leading axis "
+                           f"of length {N_DEV}, each row along it a whole copy of the leaf.")
+        if _close(got, want, 0, 0):
+            continue
+        w = np.shape(START["mlp"][0]["w"])
+        hint = (f"every leaf gets a new leading axis of length {N_DEV}, and each row along it is a whole copy of the "
+                f"leaf: {(N_DEV,) + w} for a {w} weight.")
+        joined = [(N_DEV * np.shape(p)[0],) + np.shape(p)[1:] if np.ndim(p) else None for p in jax.tree.leaves(params)]
+        if jax.tree.structure(got) == jax.tree.structure(want) and \
+                [np.shape(a) for a in jax.tree.leaves(got)] == joined:
+            hint = (f"the copies were joined end to end along the leaf's own first axis, {(N_DEV * w[0],) + w[1:]} for "
+                    f"a {w} weight: they go along a NEW leading axis, one row per device.")
+        expect.close(got, want, rtol=0, atol=0, call=call, hint=hint)
+
+
+# Leaves of shape (n, *rest): rest of one axis (x and the MLP's y) and of none (the linear regression's y).
+SHARD_CASES = [BATCHES["mlp"][0], BATCHES["linear"][0]]
 
 
 @pytest.mark.exercise("shard_batch", points=2)
 def test_shard_batch(ex):
-    batch = BATCHES["mlp"][0]
-    call = expect.call("shard_batch", _Label(f"(x of shape {batch[0].shape}, y of shape {batch[1].shape})"), N_DEV)
-    got = _run("shard_batch", ex.shard_batch, _fresh(batch), N_DEV)
-    want = tuple(a.reshape((N_DEV, ROWS) + a.shape[1:]) for a in batch)
-    if _close(got, want, 0, 0):
-        return
-    interleaved = tuple(np.swapaxes(a.reshape((ROWS, N_DEV) + a.shape[1:]), 0, 1) for a in batch)
-    if _close(got, interleaved, 0, 0):
-        hint = (f"device 0 got rows 0, {N_DEV}, {2 * N_DEV}, ... (every {N_DEV}th row): the batch was dealt out "
-                f"like cards. Each device gets a block of {ROWS} consecutive rows.")
-    elif jax.tree.structure(got) == jax.tree.structure(want) and \
-            [np.shape(a) for a in jax.tree.leaves(got)] != [a.shape for a in want]:
-        hint = (f"the blocks had shapes {[np.shape(a) for a in jax.tree.leaves(got)]}: one block per device along "
-                f"a new leading axis, (8, {ROWS}, ...), and every leaf of the batch split the same way.")
-    else:
-        hint = f"block i holds rows {ROWS}*i ... {ROWS}*i+{ROWS - 1} of every leaf, along a new leading axis."
-    expect.close(got, want, rtol=0, atol=0, call=call, hint=hint)
+    for batch in SHARD_CASES:
+        call = expect.call("shard_batch", _Label(f"(x of shape {batch[0].shape}, y of shape {batch[1].shape})"),
+                           N_DEV)
+        got = _layout_call("shard_batch", ex.shard_batch, batch, N_DEV, call,
+                           f"every leaf of shape (n, *rest) as ({N_DEV}, n // {N_DEV}, *rest)",
+                           f"every leaf (n, *rest) becomes ({N_DEV}, n // {N_DEV}, *rest), whatever the number of "
+                           f"axes in rest (none for a 1-D y).")
+        want = tuple(a.reshape((N_DEV, ROWS) + a.shape[1:]) for a in batch)
+        if _close(got, want, 0, 0):
+            continue
+        interleaved = tuple(np.swapaxes(a.reshape((ROWS, N_DEV) + a.shape[1:]), 0, 1) for a in batch)
+        if _close(got, interleaved, 0, 0):
+            hint = (f"device 0 got rows 0, {N_DEV}, {2 * N_DEV}, ... (every {N_DEV}th row): the batch was dealt out "
+                    f"like cards. Each device gets a block of {ROWS} consecutive rows.")
+        elif jax.tree.structure(got) == jax.tree.structure(want) and \
+                [np.shape(a) for a in jax.tree.leaves(got)] != [a.shape for a in want]:
+            hint = (f"the blocks had shapes {[np.shape(a) for a in jax.tree.leaves(got)]}: one block per device along "
+                    f"a new leading axis, ({N_DEV}, {ROWS}, ...), and every leaf of the batch split the same way.")
+        else:
+            hint = f"block i holds rows {ROWS}*i ... {ROWS}*i+{ROWS - 1} of every leaf, along a new leading axis."
+        expect.close(got, want, rtol=0, atol=0, call=call, hint=hint)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,14 +370,21 @@ def _pmap_one_step(ex, kind, n_dev=N_DEV):
                     returned=f"params shapes {[a.shape for a in leaves]}, loss shape {losses.shape}",
                     hint="pmap returns one value per device, stacked along a leading axis.")
         diverged = [i for i in range(1, n_dev) if not _close([a[i] for a in leaves], [a[0] for a in leaves])]
+        own_steps = all(_close(jax.tree.map(lambda a: a[i], new),
+                               _np_step(kind, params, batch, lr, block=i, n_dev=n_dev)[0]) for i in range(n_dev))
         expect.that(not diverged, call=call, expected="the same new params on every device",
                     returned=f"device copies {diverged} differ from device 0's",
-                    hint="each device stepped with the gradient of its own block: the gradients were not "
-                         "averaged across devices before the step, so the copies drifted apart.")
+                    hint="each device's copy took the step of its own block's gradient alone: the gradients were "
+                         "not averaged across devices before the step, so the copies drifted apart." if own_steps
+                    else "after the step every device holds the same params: each takes the same step, with the "
+                         "gradient averaged over all the devices' blocks.")
         spread = [i for i in range(1, n_dev) if not np.isclose(losses[i], losses[0], rtol=1e-5)]
+        own_losses = all(np.isclose(losses[i], _np_value_and_grad(kind, params, _block(batch, i, n_dev))[0], rtol=1e-4)
+                         for i in range(n_dev))
         expect.that(not spread, call=call, expected="the same loss on every device",
                     returned=f"losses {losses}",
-                    hint="each device returned its own block's loss: average the losses across devices too.")
+                    hint="each device returned its own block's loss: average the losses across devices too."
+                    if own_losses else "every device returns the same loss: the mean over the whole batch.")
         return jax.tree.map(lambda a: a[0], new), losses[0]
 
     return call, one_step
@@ -371,10 +427,13 @@ def test_pmap_step_averages_on_the_given_devices(ex):
     leaf = jax.tree.leaves(new)[0]
     placed = [s.device.id for s in getattr(leaf, "addressable_shards", None) or []]
     want = [d.id for d in devices]
+    defaults = [d.id for d in jax.local_devices()[:N_DEV]]
     expect.that(placed == want, call=call, expected=f"copy i of the params computed on devices[i]: devices {want}",
                 returned=f"copies on devices {placed}",
                 hint="the step ran on JAX's default devices, not on the devices it was given: pmap takes the "
-                     "devices to run on (on a GPU runner the defaults are not these CPUs at all).")
+                     "devices to run on (on a GPU runner the defaults are not these CPUs at all)."
+                if placed == defaults and placed != want else
+                "copy i of the params is computed on devices[i], in the order of the list the step was given.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -515,7 +574,7 @@ _EVEN_PARAMS = [{"w": _normal(8, 16), "b": _normal(16)}, {"w": _normal(16, 8), "
 def test_place_on_mesh_replicates_the_params(ex):
     mesh = _mesh("rows")
     params, batch = START["mlp"], _EVEN_BATCH
-    call = expect.call("place_on_mesh", _Label("params (MLP 3 -> 8 -> 1)"),
+    call = expect.call("place_on_mesh", _Label(f"params (MLP {MLP_SHOWN})"),
                        _Label(f"(x of shape {batch[0].shape}, y of shape {batch[1].shape})"),
                        _Label("mesh (8 devices, axis 'rows')"))
     got = _pair(_run("place_on_mesh", ex.place_on_mesh, _fresh(params), _fresh(batch), mesh), call)
@@ -596,12 +655,17 @@ def test_jit_step_splits_the_batch_and_all_reduces(ex):
     reduces = "all-reduce" in compiled
     outputs = jax.tree.leaves(new) + [loss]
     on_one = all(len(getattr(getattr(a, "sharding", None), "device_set", ())) <= 1 for a in outputs)
+    batch_whole = _or_none(lambda: all(s.is_fully_replicated for s in jax.tree.leaves(
+        step.lower(_fresh(params), _fresh(batch), 0.1).compile().input_shardings[0][1])))
     if on_one:
         hint = ("the whole step ran on one device: the NumPy inputs were never placed on the mesh. in_shardings "
                 "tell jit where each argument lives, and it puts plain arrays there.")
-    else:
+    elif batch_whole:
         hint = ("no all-reduce in the compiled step, so no device needed another's gradient: every device "
                 "computed the whole batch, which came in replicated instead of split over the mesh axis.")
+    else:
+        hint = ("no all-reduce in the compiled step, so no device needed another's gradient: with the batch split "
+                "over the mesh axis, the compiler sums the blocks' gradients across devices by itself.")
     expect.that(reduces, call=call + ": step.lower(...).compile().as_text()",
                 expected="an all-reduce in the compiled program (the gradients summed across devices)",
                 returned="no all-reduce", hint=hint)

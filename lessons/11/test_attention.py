@@ -4,8 +4,9 @@ The expected values come from small float64 NumPy versions of each function, wri
 own tests check that those equal `flax.nnx`'s LayerNorm, RMSNorm, GroupNorm, InstanceNorm, BatchNorm and
 MultiHeadAttention, and `jax.nn.dot_product_attention`, with the same parameters.) Each function is
 called through `jax.jit`, once per shape, so the file compiles only a few small programs. Where an
-exercise is built on earlier ones (multi_head_attention on attention, Transformer on TransformerBlock), a
-result built faithfully on your own earlier functions is accepted: a mistake below costs its own tests.
+exercise is built on earlier ones (multi_head_attention on split_heads, attention and merge_heads;
+Transformer on causal_mask and TransformerBlock), its tests run it on the docstrings' versions of those,
+written below, in place of yours: a mistake in an earlier exercise costs that exercise's tests alone.
 """
 import functools
 import traceback
@@ -60,12 +61,13 @@ def _from_dot_product_attention(err: BaseException) -> bool:
 
 
 def _call(fn, *args, call, expected, hint):
-    """fn(*args); a TypeError or ValueError (a shape that doesn't line up) becomes a failure message."""
+    """fn(*args); a TypeError or ValueError (a shape that doesn't line up) becomes a failure message.
+    `hint` is the hint, or a function of the error that gives it (a hint that reads what the error saw)."""
     try:
         return fn(*args)
     except (TypeError, ValueError, IndexError) as err:
-        raise expect.failure(call, expected, _raised(err), DPA_HINT if _from_dot_product_attention(err) else hint) \
-            from None
+        said = DPA_HINT if _from_dot_product_attention(err) else hint(err) if callable(hint) else hint
+        raise expect.failure(call, expected, _raised(err), said) from None
 
 
 # ---------------------------------------------------------------- reference math, float64 NumPy
@@ -161,6 +163,17 @@ def _np32_shifted(q, k, v, mask, shift):
            "whole_allowed": lambda: scores[allowed].max()}[shift]()
     with np.errstate(invalid="ignore", over="ignore", under="ignore"):
         e = np.where(allowed, np.exp(scores - top), np.float32(0)).astype(np.float32)
+        return (e / e.sum(axis=-1, keepdims=True)) @ v
+
+
+def _np32_unshifted(q, k, v, mask):
+    """Attention in float32 with no max subtracted before exp(): scores in the thousands overflow to inf,
+    and inf / inf is NaN."""
+    q, k, v = (np.asarray(a, np.float32) for a in (q, k, v))
+    scores = (q @ np.swapaxes(k, -1, -2) / np.float32(np.sqrt(q.shape[-1]))).astype(np.float32)
+    allowed = np.broadcast_to(np.asarray(mask, bool), scores.shape)
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        e = np.where(allowed, np.exp(scores), np.float32(0)).astype(np.float32)
         return (e / e.sum(axis=-1, keepdims=True)) @ v
 
 
@@ -456,6 +469,20 @@ def test_batch_norm_training_output(ex):
     expect.close(y, want.astype(np.float32), call=call + ": y", rtol=1e-4, atol=1e-4,
                  hint=_slip(y, slips, "per channel, over every other axis: (x - mean) / sqrt(var + eps), times scale, "
                                       "plus bias."))
+    # x is (batch, ..., c): images, with two axes between batch and channels, too
+    images = _floats(67, (2, 3, 5, 4)) * _floats(61, (4,), 0.5, 1.5) + _floats(62, (4,), 2.0)
+    call = (f"batch_norm(x, scale, bias, running_mean, running_var, training=True) with x of shape {images.shape}: "
+            "2 images of 3x5 pixels, 4 channels")
+    y = _bn_triple(_call(_bn(ex), images, scale, bias, mean, var, True, call=call,
+                         expected="a triple (y, new_mean, new_var)",
+                         hint="x may have any number of axes: build the axes to reduce from x.ndim."), call)[0]
+    slips = [(f"the statistics ran over the first {k} axes only; they run over every axis but the last, however many "
+              "x has: build the axes from x.ndim.",
+              _affine(_np_normalize(images, tuple(range(k)), BN_EPS), scale, bias)) for k in (1, 2)]
+    expect.close(y, _np_batch_norm(images, scale, bias, mean, var, True)[0].astype(np.float32), call=call + ": y",
+                 rtol=1e-4, atol=1e-4,
+                 hint=_slip(y, slips, "per channel, over every other axis, however many axes x has: (x - mean) / "
+                                      "sqrt(var + eps), times scale, plus bias."))
 
 
 @pytest.mark.exercise("batch_norm", points=2)
@@ -555,13 +582,29 @@ def _attention(ex):
     return jax.jit(ex.attention)
 
 
+def _shape_error_hint(k, otherwise):
+    """A hint for a shape error in attention: said when the error shows k with ALL its axes reversed (as
+    k.T makes it), else `otherwise`."""
+    reversed_k = "[" + ",".join(str(n) for n in np.shape(k)[::-1]) + "]"
+
+    def hint(err):
+        if reversed_k in str(err).replace(" ", ""):
+            return (f"k went into the scores' matrix product with all its axes reversed, shape {np.shape(k)[::-1]} "
+                    "(what k.T gives when k has more than two axes): only k's last two axes trade places; the batch "
+                    "axes stay in front.")
+        return otherwise
+    return hint
+
+
 @pytest.mark.exercise("attention", points=2)
 def test_attention(ex):
-    q, k, v = _qkv(70, (2,), 4, 5, 3, 2)
-    call = "attention(q, k, v) with q of shape (2, 4, 3), k (2, 5, 3), v (2, 5, 2), no mask"
-    got = _call(_attention(ex), q, k, v, call=call, expected="an array of shape (2, 4, 2)",
-                hint="scores q @ k^T swap the last two axes of k only (batch axes stay in front): shape (2, 4, 5).")
-    expect.shape(got, (2, 4, 2), call=call, hint="one row of dv values per query: weights (2, 4, 5) @ v (2, 5, 2).")
+    # every size different (batch 2, 4 queries, 5 keys, d 3, dv 6), so no two axes can stand in for each other
+    q, k, v = _qkv(70, (2,), 4, 5, 3, 6)
+    call = "attention(q, k, v) with q of shape (2, 4, 3), k (2, 5, 3), v (2, 5, 6), no mask"
+    got = _call(_attention(ex), q, k, v, call=call, expected="an array of shape (2, 4, 6)",
+                hint=_shape_error_hint(k, "the scores q @ k^T have shape (2, 4, 5), one row per query and one "
+                                          "column per key; the weights times v give (2, 4, 6)."))
+    expect.shape(got, (2, 4, 6), call=call, hint="one row of dv values per query: weights (2, 4, 5) @ v (2, 5, 6).")
     slips = _attention_slips(q, k, v)
     expect.close(got, _np_attention(q, k, v).astype(np.float32), call=call, rtol=1e-4, atol=1e-5,
                  hint=_slip(got, slips, "softmax(q @ k^T / sqrt(d)) over the keys, then times v."))
@@ -584,19 +627,21 @@ def _mask_slips(q, k, v, mask):
 
 @pytest.mark.exercise("attention", points=2)
 def test_attention_causal_mask(ex):
-    q, k, v = _qkv(73, (2, 3), 5, 5, 4, 3)
+    q, k, v = _qkv(73, (2, 3), 5, 5, 4, 6)
     mask = np.tril(np.ones((5, 5), bool))
-    call = "attention(q, k, v, mask) with q, k of shape (2, 3, 5, 4), v (2, 3, 5, 3) and a causal (5, 5) mask"
-    got = _call(_attention(ex), q, k, v, mask, call=call, expected="an array of shape (2, 3, 5, 3)",
-                hint="the (5, 5) mask broadcasts against the (2, 3, 5, 5) scores: combine them elementwise.")
+    call = "attention(q, k, v, mask) with q, k of shape (2, 3, 5, 4), v (2, 3, 5, 6) and a causal (5, 5) mask"
+    got = _call(_attention(ex), q, k, v, mask, call=call, expected="an array of shape (2, 3, 5, 6)",
+                hint=_shape_error_hint(k, "the (5, 5) mask broadcasts against the (2, 3, 5, 5) scores: combine them "
+                                          "elementwise."))
     expect.close(got, _np_attention(q, k, v, mask).astype(np.float32), call=call, rtol=1e-4, atol=1e-5,
                  hint=_slip(got, _mask_slips(q, k, v, mask),
                             "set the masked scores to -inf before a stable softmax over the keys."))
     padding = np.array([[[[True, True, False, True, False]]], [[[True, False, False, False, False]]]])
-    call = ("attention(q, k, v, mask) with q, k of shape (2, 3, 5, 4), v (2, 3, 5, 3) and a (2, 1, 1, 5) mask "
+    call = ("attention(q, k, v, mask) with q, k of shape (2, 3, 5, 4), v (2, 3, 5, 6) and a (2, 1, 1, 5) mask "
             "that hides some keys from every query")
-    got = _call(_attention(ex), q, k, v, padding, call=call, expected="an array of shape (2, 3, 5, 3)",
-                hint="a mask broadcasts against the scores: combine them with jnp.where, not by indexing.")
+    got = _call(_attention(ex), q, k, v, padding, call=call, expected="an array of shape (2, 3, 5, 6)",
+                hint=_shape_error_hint(k, "the (2, 1, 1, 5) mask broadcasts against the (2, 3, 5, 5) scores: "
+                                          "combine the two elementwise, whatever the mask's shape."))
     expect.close(got, _np_attention(q, k, v, padding).astype(np.float32), call=call, rtol=1e-4, atol=1e-5,
                  hint=_slip(got, _mask_slips(q, k, v, padding)[:4],
                             "set the masked scores to -inf before a stable softmax over the keys."))
@@ -604,12 +649,13 @@ def test_attention_causal_mask(ex):
 
 @pytest.mark.exercise("attention", points=1)
 def test_attention_large_scores(ex):
-    q, k, v = _qkv(76, (2,), 4, 4, 4, 3, scale=40.0)
+    q, k, v = _qkv(76, (2,), 4, 4, 5, 3, scale=40.0)
     mask = np.tril(np.ones((4, 4), bool))
-    call = ("attention(q, k, v, mask) with q, k of shape (2, 4, 4) whose scores run into the thousands, v (2, 4, 3), "
+    call = ("attention(q, k, v, mask) with q, k of shape (2, 4, 5) whose scores run into the thousands, v (2, 4, 3), "
             "a causal mask")
     got = _call(_attention(ex), q, k, v, mask, call=call, expected="an array of shape (2, 4, 3)",
-                hint="the (4, 4) mask broadcasts against the (2, 4, 4) scores: combine them elementwise.")
+                hint=_shape_error_hint(k, "the (4, 4) mask broadcasts against the (2, 4, 4) scores: combine them "
+                                          "elementwise."))
     want = _np_attention(q, k, v, mask)
     if not expect.all_finite(got) and _matches(got, _np32_shifted(q, k, v, mask, "all_keys"), 1e-3, 1e-3):
         hint = ("rows of the output are NaN: each query's largest score was taken over ALL its keys, the masked ones "
@@ -621,9 +667,13 @@ def test_attention_large_scores(ex):
         hint = ("rows of the output are NaN: one max was subtracted for the whole array, not one per query. A query "
                 "whose scores lie far below that max gets exp() = 0 for every key, and 0 / 0 is NaN. Subtract each "
                 "query's own largest score, over the keys (the last axis).")
+    elif not expect.all_finite(got) and _matches(got, _np32_unshifted(q, k, v, mask), 1e-3, 1e-3):
+        hint = ("the output holds NaN where a softmax without the max trick gives them: exp() of scores in the "
+                "thousands overflows float32 to inf, and inf / inf is NaN. Subtract each query's largest score "
+                "(over the keys it may see) before exp(); the softmax doesn't change.")
     elif not expect.all_finite(got):
-        hint = ("the output holds NaN or infinity: exp() of scores in the thousands overflows float32. Subtract each "
-                "query's largest score (over the keys) before exp(); the softmax doesn't change.")
+        hint = ("the output holds NaN or infinity where the docstring's attention gives finite numbers: with "
+                "scores in the thousands, exp() must only ever see each query's scores minus its own largest one.")
     else:
         hint = _slip(got, _mask_slips(q, k, v, mask), "a stable softmax over the keys: subtract each row's max "
                                                       "before exp().")
@@ -634,10 +684,11 @@ def test_attention_large_scores(ex):
 
 @pytest.mark.exercise("split_heads", points=2)
 def test_split_heads(ex):
-    x = np.arange(2 * 3 * 8, dtype=np.float32).reshape(2, 3, 8)
-    call = "split_heads(x, 2) with x = arange(48).reshape(2, 3, 8): 2 sequences, length 3, 8 features"
+    # every size different (3 sequences, length 5, 2 heads of 4 features), so no two axes pass for each other
+    x = np.arange(3 * 5 * 8, dtype=np.float32).reshape(3, 5, 8)
+    call = "split_heads(x, 2) with x = arange(120).reshape(3, 5, 8): 3 sequences, length 5, 8 features"
     got = np.asarray(_call(jax.jit(ex.split_heads, static_argnums=1), x, 2, call=call,
-                           expected="an array of shape (2, 2, 3, 4)",
+                           expected="an array of shape (3, 2, 5, 4)",
                            hint="reshape the features into (num_heads, d // num_heads), then move the head axis."))
     want = _np_split(x, 2)
     b, t, d = x.shape
@@ -648,7 +699,7 @@ def test_split_heads(ex):
         ("head h got every num_heads-th feature (interleaved); it gets the h-th block of d // num_heads "
          "consecutive features.", x.reshape(b, t, d // 2, 2).transpose(0, 3, 1, 2)),
     ]
-    if got.shape == (2, 3, 2, 4):
+    if got.shape == (3, 5, 2, 4):
         hint = "the shape is (batch, length, heads, head_dim): move the head axis in front of length."
     else:
         hint = _slip(got, slips, "out[b, h, t, j] is x[b, t, h * head_dim + j].")
@@ -657,23 +708,83 @@ def test_split_heads(ex):
 
 @pytest.mark.exercise("merge_heads", points=2)
 def test_merge_heads(ex):
-    x = np.arange(2 * 2 * 3 * 4, dtype=np.float32).reshape(2, 2, 3, 4)
-    call = "merge_heads(x) with x = arange(48).reshape(2, 2, 3, 4): 2 sequences, 2 heads, length 3, head_dim 4"
-    got = np.asarray(_call(jax.jit(ex.merge_heads), x, call=call, expected="an array of shape (2, 3, 8)",
+    x = np.arange(3 * 2 * 5 * 4, dtype=np.float32).reshape(3, 2, 5, 4)
+    call = "merge_heads(x) with x = arange(120).reshape(3, 2, 5, 4): 3 sequences, 2 heads, length 5, head_dim 4"
+    got = np.asarray(_call(jax.jit(ex.merge_heads), x, call=call, expected="an array of shape (3, 5, 8)",
                            hint="move the head axis next to head_dim, then reshape."))
     want = _np_merge(x)
     slips = [
         ("the numbers were reshaped straight to (batch, length, d), which mixes heads into positions. Swap the heads "
-         "and length axes first, then reshape.", x.reshape(2, 3, 8)),
+         "and length axes first, then reshape.", x.reshape(3, 5, 8)),
         ("the heads were interleaved (feature j * num_heads + h); head h's features sit together, at h * head_dim "
-         "+ j.", x.transpose(0, 2, 3, 1).reshape(2, 3, 8)),
+         "+ j.", x.transpose(0, 2, 3, 1).reshape(3, 5, 8)),
     ]
     expect.close(got, want, call=call, hint=_slip(got, slips, "out[b, t, h * head_dim + j] is x[b, h, t, j]."))
 
 
+# ---------------------------------------------------------------- the docstrings' earlier exercises
+
+# multi_head_attention calls split_heads, attention and merge_heads, and Transformer builds on causal_mask and
+# TransformerBlock. Their tests run them on these versions of the earlier exercises, written as the docstrings
+# say, in place of yours: a mistake in an earlier exercise costs that exercise's tests alone.
+
+def _doc_causal_mask(n):
+    return jnp.arange(n)[None, :] <= jnp.arange(n)[:, None]
+
+
+def _doc_attention(q, k, v, mask=None):
+    scores = jnp.einsum("...qd,...kd->...qk", q, k) / np.sqrt(q.shape[-1]).astype(np.float32)
+    if mask is not None:
+        scores = jnp.where(mask, scores, -jnp.inf)
+    return jax.nn.softmax(scores, axis=-1) @ v
+
+
+def _doc_split_heads(x, num_heads):
+    batch, length, d = x.shape
+    return jnp.swapaxes(x.reshape(batch, length, num_heads, d // num_heads), 1, 2)
+
+
+def _doc_merge_heads(x):
+    batch, heads, length, head_dim = x.shape
+    return jnp.swapaxes(x, 1, 2).reshape(batch, length, heads * head_dim)
+
+
+class _DocTransformerBlock(nnx.Module):
+    def __init__(self, dim, num_heads, mlp_dim, *, rngs: nnx.Rngs):
+        self.norm1 = nnx.LayerNorm(dim, rngs=rngs)
+        self.attention = nnx.MultiHeadAttention(num_heads=num_heads, in_features=dim, decode=False, rngs=rngs)
+        self.norm2 = nnx.LayerNorm(dim, rngs=rngs)
+        self.mlp_in = nnx.Linear(dim, mlp_dim, rngs=rngs)
+        self.mlp_out = nnx.Linear(mlp_dim, dim, rngs=rngs)
+
+    def __call__(self, x, mask=None):
+        x = x + self.attention(self.norm1(x), mask=mask)
+        return x + self.mlp_out(nnx.relu(self.mlp_in(self.norm2(x))))
+
+
+DOCUMENTED = {"causal_mask": _doc_causal_mask, "attention": _doc_attention, "split_heads": _doc_split_heads,
+              "merge_heads": _doc_merge_heads, "TransformerBlock": _DocTransformerBlock}
+BUILDS_ON = {"multi_head_attention": ("split_heads", "attention", "merge_heads"),
+             "Transformer": ("causal_mask", "TransformerBlock")}
+
+
+def _on_documented(ex, exercise):
+    """The exercises that `exercise` builds on, the docstrings' versions in place of yours."""
+    return expect.documented(ex, **{name: DOCUMENTED[name] for name in BUILDS_ON[exercise]})
+
+
+@pytest.fixture
+def on_documented_parts(ex):
+    """A Transformer test: the model is built and run on the docstrings' causal_mask and TransformerBlock."""
+    with _on_documented(ex, "Transformer"):
+        yield
+
+
 # ---------------------------------------------------------------- multi_head_attention
 
-D_MODEL, HEADS, LENGTH = 8, 2, 5
+# Every size different (3 sequences, length 5, d 8, 2 heads of 4 features): an axis mixed up with another
+# one of the same length would pass unseen.
+D_MODEL, HEADS, LENGTH, BATCH = 8, 2, 5, 3
 
 
 def _mha_params(seed, d=D_MODEL):
@@ -683,28 +794,38 @@ def _mha_params(seed, d=D_MODEL):
             for name in ("query", "key", "value", "out")}
 
 
-def _own_mha(ex, params, x, heads, mask):
-    """multi_head_attention built on the learner's own split_heads, attention and merge_heads."""
-    def mha(params, x):
-        def project(name, inputs):
-            return inputs @ params[name]["kernel"] + params[name]["bias"]
-        q, k, v = (ex.split_heads(project(n, x), heads) for n in ("query", "key", "value"))
-        return project("out", ex.merge_heads(ex.attention(q, k, v, mask)))
-    return _or_none(lambda: jax.jit(mha)(params, x))
-
-
 @pytest.mark.exercise("multi_head_attention", points=3)
 def test_multi_head_attention(ex):
-    params, x = _mha_params(80), _floats(81, (2, LENGTH, D_MODEL))
+    params, x = _mha_params(80), _floats(81, (BATCH, LENGTH, D_MODEL))
     mask = np.tril(np.ones((LENGTH, LENGTH), bool))
     call = (f"multi_head_attention(params, x, num_heads={HEADS}, mask) with d = {D_MODEL}, x of shape "
-            f"(2, {LENGTH}, {D_MODEL}) and a causal ({LENGTH}, {LENGTH}) mask")
-    mha = jax.jit(ex.multi_head_attention, static_argnums=2)
-    got = _call(mha, params, x, HEADS, mask, call=call, expected=f"an array of shape (2, {LENGTH}, {D_MODEL})",
-                hint="project, split_heads, attention, merge_heads, project: each step's shape is in the docstrings.")
+            f"({BATCH}, {LENGTH}, {D_MODEL}) and a causal ({LENGTH}, {LENGTH}) mask, on the docstrings' "
+            "split_heads, attention and merge_heads")
+    with _on_documented(ex, "multi_head_attention"):
+        mha = jax.jit(ex.multi_head_attention, static_argnums=2)
+        got = _call(mha, params, x, HEADS, mask, call=call,
+                    expected=f"an array of shape ({BATCH}, {LENGTH}, {D_MODEL})",
+                    hint="project, split_heads, attention, merge_heads, project: each step's shape is in the "
+                         "docstrings.")
     want = _np_mha(params, x, HEADS, mask)
-    if _matches(got, want) or _matches(got, _own_mha(ex, params, x, HEADS, mask)):
-        return
+    if not _matches(got, want):
+        _mha_mismatch(got, want, params, x, mask, call)
+    # the docstring's other mask: None, the default, where every position attends to every other
+    call = (f"multi_head_attention(params, x, num_heads={HEADS}) with no mask (mask=None, the default), d = {D_MODEL}, "
+            f"x of shape ({BATCH}, {LENGTH}, {D_MODEL}), on the docstrings' split_heads, attention and merge_heads")
+    with _on_documented(ex, "multi_head_attention"):
+        got = _call(mha, params, x, HEADS, call=call, expected=f"an array of shape ({BATCH}, {LENGTH}, {D_MODEL})",
+                    hint="with a mask it runs, without one it raises: mask=None means no mask at all, and attention "
+                         "takes None as it is.")
+    masked_anyway = _matches(got, want)
+    expect.close(got, _np_mha(params, x, HEADS, None).astype(np.float32), call=call, rtol=1e-4, atol=1e-5,
+                 hint="with no mask given, the output is the causal mask's: mask=None means every query attends to "
+                      "every key." if masked_anyway else
+                 "with no mask every query attends to every key, as attention(q, k, v) does with mask None.")
+
+
+def _mha_mismatch(got, want, params, x, mask, call):
+    """Fails with the slip the result shows, if a usual one does."""
     slips = [
         ("this is the merged attention output without the last projection: apply params['out'] to it.",
          _np_mha(params, x, HEADS, mask, out=False)),
@@ -739,9 +860,11 @@ def test_multi_head_attention_all_heads_at_once(ex):
     params, x = _mha_params(82), _floats(83, (1, 3, D_MODEL))
     sizes = {}
     for heads in (2, 4):
-        call = f"multi_head_attention(params, x, num_heads={heads}) with d = {D_MODEL}, x of shape (1, 3, {D_MODEL})"
+        call = (f"multi_head_attention(params, x, num_heads={heads}) with d = {D_MODEL}, x of shape (1, 3, {D_MODEL}), "
+                "on the docstrings' split_heads, attention and merge_heads")
         try:
-            sizes[heads] = _attention_ops(functools.partial(ex.multi_head_attention, num_heads=heads), params, x)
+            with _on_documented(ex, "multi_head_attention"):
+                sizes[heads] = _attention_ops(functools.partial(ex.multi_head_attention, num_heads=heads), params, x)
         except (TypeError, ValueError, IndexError) as err:
             raise expect.failure(call, "one program for every head at once", _raised(err),
                                  "num_heads is a Python int: it may shape arrays, and the program may not loop "
@@ -757,7 +880,7 @@ def test_multi_head_attention_all_heads_at_once(ex):
 
 # ---------------------------------------------------------------- the modules
 
-DIM, MLP_DIM, VOCAB, MAX_LEN, SEQ = 8, 16, 11, 7, 6
+DIM, MLP_DIM, VOCAB, MAX_LEN, SEQ = 8, 16, 11, 7, 6  # with HEADS 2 and BATCH 3: every size different
 
 
 @nnx.jit(static_argnums=(0, 1, 2))
@@ -943,7 +1066,7 @@ BLOCK_SLIPS = [
 
 def _block_case(ex):
     """(x, the fixed weights, a new block with those weights set)."""
-    x = _floats(90, (2, SEQ, DIM), 1.0, 0.3)
+    x = _floats(90, (BATCH, SEQ, DIM), 1.0, 0.3)
     block = _new_block(ex)
     found, same_norms, missing = _find_block_layers(block)
     expect.that(not missing, call=f"{BLOCK_CALL}, looking for its layers by the docstring's names, then by type and size",
@@ -963,7 +1086,7 @@ def test_block_forward_fixed_weights(ex):
     got = np.asarray(_apply(block, x))
     want = _np_block(x, w)
     call = (f"block(x) with block = {BLOCK_CALL}, every weight set to fixed values by the test, x of shape "
-            f"(2, {SEQ}, {DIM}), no mask")
+            f"({BATCH}, {SEQ}, {DIM}), no mask")
     hint = next((f"the output is the docstring's block with {what}" for what, slip in BLOCK_SLIPS
                  if _matches(got, _np_block(x, w, **slip))),
                 "compare your __call__ with the docstring's two lines: x + attention(norm1(x)), then x + "
@@ -976,20 +1099,32 @@ def test_block_forward_fixed_weights(ex):
 def test_block_passes_the_mask(ex):
     mask = np.tril(np.ones((SEQ, SEQ), bool))
     x, w, block = _block_case(ex)
-    got = np.asarray(_apply_masked(block, x, mask))
+    call = (f"block(x, mask) with block = {BLOCK_CALL}, every weight set to fixed values by the test, x of shape "
+            f"({BATCH}, {SEQ}, {DIM}) and a causal ({SEQ}, {SEQ}) mask")
     want = _np_block(x, w, mask)
+    unmasked = _or_none(lambda: np.asarray(_apply(block, x)))
+    try:
+        got = np.asarray(_apply_masked(block, x, mask))
+    except Exception as err:  # noqa: BLE001  (what the block raised is the answer we report)
+        if unmasked is None:
+            return  # it raises without a mask too: the forward test charges that
+        raise expect.failure(call, f"an array of shape {x.shape}", _raised(err),
+                             "the block runs without a mask and raises with one: follow the mask from block(x, mask) "
+                             "to self.attention, which takes it as its keyword argument mask=.") from None
     if _matches(got, want):
         return
-    unmasked = np.asarray(_apply(block, x))
-    ignored = _matches(got, unmasked, 1e-6, 1e-6)
-    if not ignored and not _matches(unmasked, _np_block(x, w)):
+    ignored = unmasked is not None and _matches(got, unmasked, 1e-6, 1e-6)
+    if not ignored and not (unmasked is not None and _matches(unmasked, _np_block(x, w))):
         return  # the mask made a difference; the block is wrong without one too (the forward test charges that)
-    call = (f"block(x, mask) with block = {BLOCK_CALL}, every weight set to fixed values by the test, x of shape "
-            f"(2, {SEQ}, {DIM}) and a causal ({SEQ}, {SEQ}) mask")
-    hint = ("the mask changed nothing: the output is the block's without a mask. Pass it on to the attention as its "
-            "mask." if ignored else
-            "without a mask the block is right; with one it is not: hand the mask to the attention as it is (True "
-            "where a query may attend).")
+    if ignored:
+        hint = ("the mask changed nothing: the output is the block's without a mask. Pass it on to the attention as "
+                "its mask.")
+    elif _matches(got, _np_block(x, w, mask.T)):
+        hint = ("the output is the block's with the mask transposed (True where key j >= query i): hand the attention "
+                "the mask as it was given.")
+    else:
+        hint = ("without a mask the block gives the docstring's output; with the causal mask it does not. The "
+                "attention gets the mask as it was given, True where query i may attend to key j.")
     expect.close(got, want.astype(np.float32), call=call, rtol=1e-4, atol=1e-4, hint=hint)
 
 
@@ -1007,10 +1142,10 @@ def _tokens(seed, shape, vocab=VOCAB):
 
 @pytest.mark.exercise("Transformer", points=1)
 @expect.concise_errors
-def test_transformer_shape(ex):
+def test_transformer_shape(ex, on_documented_parts):
     model = _new_transformer(ex, causal=False)
     graphdef, state = nnx.split(model)
-    for shape in ((3, SEQ), (1, MAX_LEN), (2, 1)):
+    for shape in ((BATCH, SEQ), (1, MAX_LEN), (2, 1)):
         tokens = jax.ShapeDtypeStruct(shape, jnp.int32)
         call = f"model(tokens) with model = {TRANSFORMER_CALL.format(causal=False)}, int32 tokens of shape {shape}"
         out = jax.eval_shape(lambda s, t: nnx.merge(graphdef, s)(t), state, tokens)
@@ -1022,7 +1157,7 @@ def test_transformer_shape(ex):
 
 @pytest.mark.exercise("Transformer", points=1, concept=True)
 @expect.concise_errors
-def test_transformer_layers(ex):
+def test_transformer_layers(ex, on_documented_parts):
     model = _new_transformer(ex, causal=False)
     differences = _layer_differences(model, TRANSFORMER_LAYERS)
     expect.that(not differences, call=TRANSFORMER_CALL.format(causal=False),
@@ -1098,7 +1233,7 @@ def _transformer_case(ex, causal, seed=0):
 
 
 def _block_as_function(block, mask=None):
-    """The learner's own block, with the weights it holds, as a function of float64 x."""
+    """The model's block (the docstring's, in these tests), with the weights it holds, as a function of float64 x."""
     def run(x):
         x = np.asarray(x, np.float32)
         return np.asarray(_apply(block, x) if mask is None else _apply_masked(block, x, mask), np.float64)
@@ -1107,16 +1242,16 @@ def _block_as_function(block, mask=None):
 
 @pytest.mark.exercise("Transformer", points=2)
 @expect.concise_errors
-def test_transformer_forward_fixed_weights(ex):
+def test_transformer_forward_fixed_weights(ex, on_documented_parts):
     model, found, w = _transformer_case(ex, causal=False)
-    tokens = _tokens(93, (2, SEQ))
+    tokens = _tokens(93, (BATCH, SEQ))
     got = np.asarray(_apply(model, tokens))
     inner = _block_as_function(found["block"])
     want = _np_transformer_outside(tokens, w, inner)
     if _matches(got, want, 1e-4, 1e-4):
         return
     call = (f"model(tokens) with model = {TRANSFORMER_CALL.format(causal=False)}, the embeddings, the final "
-            f"LayerNorm and the head set to fixed values by the test, tokens of shape (2, {SEQ})")
+            f"LayerNorm and the head set to fixed values by the test, tokens of shape ({BATCH}, {SEQ})")
     slips = [
         ("no position embedding: every position of the same token starts from the same vector, so the model can't "
          "tell positions apart. Add position_embed of 0, 1, ..., length - 1.",
@@ -1129,7 +1264,7 @@ def test_transformer_forward_fixed_weights(ex):
     hint = ("every row of the output is positive and sums to 1: a softmax at the end. Return the head's logits."
             if probabilities else _slip(got, slips, "token_embed(tokens) + position_embed(0 .. length - 1), then the "
                                                     "block, the final norm and the head.", 1e-4, 1e-4))
-    expect.close(got, want.astype(np.float32), call=call + " (the block's part computed by your own block)",
+    expect.close(got, want.astype(np.float32), call=call + ", on the docstring's TransformerBlock",
                  rtol=1e-4, atol=1e-4, hint=hint)
 
 
@@ -1138,10 +1273,36 @@ def _earlier_changed(outputs, changed_from) -> float:
     return float(np.max(np.abs(a[:, :changed_from] - b[:, :changed_from])))
 
 
+def _causal_hint(ex, tokens):
+    """What a causal model that leaks handed its block, read from its logits on fixed weights: no mask (the
+    output of the block without one), the mask transposed, or something else (a neutral hint)."""
+    neutral = ("the later tokens reached the earlier positions: with causal=True the block gets causal_mask(length) "
+               "as its mask, True where key j <= query i.")
+    model = _new_transformer(ex, causal=True)
+    found, missing = _find_transformer_parts(model)
+    if missing:
+        return neutral
+    w = _transformer_weights(92)
+    for role in ("token_embed", "position_embed", "norm", "head"):
+        for name, value in w[role].items():
+            getattr(found[role], name).set_value(jnp.asarray(value))
+    got = _or_none(lambda: np.asarray(_apply(model, tokens)))
+    tril = np.tril(np.ones((SEQ, SEQ), bool))
+    seen = [("with causal=True the logits are the model's without any mask: no mask reached the block. Build "
+             "causal_mask(length) and hand it to the block as its mask.", None),
+            ("the block got the causal mask transposed (True where key j >= query i): hand it causal_mask(length) "
+             "as it is.", tril.T)]
+    for hint, mask in seen:
+        want = _or_none(lambda: _np_transformer_outside(tokens, w, _block_as_function(found["block"], mask)))
+        if got is not None and want is not None and _matches(got, want, 1e-4, 1e-4):
+            return hint
+    return neutral
+
+
 @pytest.mark.exercise("Transformer", points=2)
 @expect.concise_errors
-def test_transformer_causal(ex):
-    tokens = _tokens(94, (2, SEQ))
+def test_transformer_causal(ex, on_documented_parts):
+    tokens = _tokens(94, (BATCH, SEQ))
     later = tokens.copy()
     later[:, 3:] = (later[:, 3:] + 1 + np.arange(SEQ - 3)) % VOCAB  # positions 3.. change, 0..2 stay
     model = _new_transformer(ex, causal=True)
@@ -1157,23 +1318,12 @@ def test_transformer_causal(ex):
                     returned="the same logits at positions 0..2",
                     hint="with causal=False, build no mask (mask=None): each position may look at the whole sequence.")
         return
-    # A leak that the block itself makes with the learner's own mask is the block's (or causal_mask's) mistake.
-    found, _ = _find_transformer_parts(model)
-    x = _floats(95, (2, SEQ, DIM))
-    x_later = x.copy()
-    x_later[:, 3:] += 1.0
-    own_mask = _or_none(lambda: np.asarray(jax.jit(ex.causal_mask, static_argnums=0)(SEQ)))
-    if found.get("block") is not None and own_mask is not None:
-        block_leak = _or_none(lambda: _earlier_changed([_apply_masked(found["block"], z, own_mask)
-                                                        for z in (x, x_later)], 3))
-        if block_leak is not None and block_leak > 1e-5:
-            return  # charged by causal_mask's or TransformerBlock's own tests
+    # causal_mask and the block are the docstrings' here: the leak is in what the model handed the block
     expect.that(False, call=f"model(tokens) with model = {TRANSFORMER_CALL.format(causal=True)}, then again with "
-                            "tokens 3.. changed",
+                            "tokens 3.. changed, on the docstrings' causal_mask and TransformerBlock",
                 expected="the same logits at positions 0..2: with causal=True, position i sees only tokens 0..i",
                 returned=f"logits at positions 0..2 that changed by up to {leak:.3g}",
-                hint="the later tokens reached the earlier positions: with causal=True, hand causal_mask(length) to the "
-                     "block as its mask.")
+                hint=_causal_hint(ex, tokens))
 
 
 # ---------------------------------------------------------------- training on the reversing task
@@ -1208,7 +1358,7 @@ def _reverse_batch(rng, n):
 
 @pytest.mark.exercise("Transformer", points=3)
 @expect.concise_errors
-def test_transformer_learns_to_reverse(ex):
+def test_transformer_learns_to_reverse(ex, on_documented_parts):
     model = _new_transformer(ex, causal=False, seed=1, dim=TRAIN_DIM, mlp=TRAIN_MLP)
     optimizer = _new_optimizer(model)
     rng = np.random.default_rng(0)
@@ -1225,8 +1375,8 @@ def test_transformer_learns_to_reverse(ex):
     elif not np.all(np.isfinite(losses)):
         hint = "the loss became NaN or infinite during training: look for a log or a division of something that can be 0."
     else:
-        hint = ("the loss went from {:.3g} to {:.3g}: check the forward pass (test_transformer_forward_fixed_weights) "
-                "and the block's (test_block_forward_fixed_weights) first.".format(losses[0], losses[-1]))
+        hint = ("the loss went from {:.3g} to {:.3g} (with the docstring's TransformerBlock inside): check the "
+                "model's forward pass first (test_transformer_forward_fixed_weights).".format(losses[0], losses[-1]))
     raise expect.failure(TRAIN_CALL + ", then 256 new sequences",
                          f"at least {MIN_ACCURACY:.0%} of the tokens reversed right",
                          f"{accuracy:.1%} right", hint)

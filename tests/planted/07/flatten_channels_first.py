@@ -2,6 +2,7 @@
 reshape), so dense1's weights meet the features in another order than the docstring's."""
 MUST_FAIL = ["test_cnn_forward_fixed_weights"]
 MUST_SAY = {"test_cnn_forward_fixed_weights": ["flattened channels first"]}
+MUST_PASS = ["test_cnn_parameter_count", "test_cnn_output_shape"]
 
 
 class CNN(CNN):

@@ -1,6 +1,7 @@
 """TransformerBlock normalizes each residual sum (post-norm) instead of each sublayer's input."""
 MUST_FAIL = ["test_block_forward_fixed_weights"]
 MUST_SAY = {"test_block_forward_fixed_weights": ["post-norm"]}
+MUST_PASS = ["test_block_layers", "test_transformer_forward_fixed_weights"]
 
 
 class TransformerBlock(TransformerBlock):
