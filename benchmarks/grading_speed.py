@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import course_run, devcheck, notebooks, stubs, targets  # noqa: E402
+from grader.authoring import course_run, devcheck, notebooks  # noqa: E402
+from grader.learner import stubs, targets
 
 
 def make_class(lesson: targets.Lesson, count: int) -> dict[str, tuple[str, str]]:

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import stubs, targets  # noqa: E402
+from grader.learner import stubs, targets  # noqa: E402
 
 TARGET_RATIO = {"06": 5.0, "07": 5.0, "08": 5.0, "09": 5.0, "10": 5.0, "11": 5.0}
 DEFAULT_RATIO = 2.0

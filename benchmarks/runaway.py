@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader import targets  # noqa: E402
+from grader.learner import targets  # noqa: E402
 
 CASES = {
     "09": ("newton_sqrt", '''

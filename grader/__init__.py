@@ -34,3 +34,41 @@ def _kit_root() -> Path:
 
 
 KIT_ROOT = _kit_root()
+
+
+# -- old module paths ------------------------------------------------------------------------------
+# The learner's and the authoring modules once sat at the top of the package. A notebook released
+# earlier (`import grader.nbcheck as _grading`) or a script that still names an old path gets the
+# module where it now lives. (grader.learner, once the learner's commands, is now their wing.)
+_MOVED = {**{name: f"grader.learner.{name}" for name in (
+    "bounded_loops", "datasets", "expect", "hints", "jax_errors", "jax_setup", "jaxprs", "limits", "nbcheck",
+    "numbers", "plots", "points", "progress", "remember", "resume", "runs", "status", "stubs", "targets")},
+    **{name: f"grader.authoring.{name}" for name in (
+        "course_run", "devcheck", "gradescope", "notebooks", "student_package")}}
+
+
+class _MovedModules:
+    """Finds `grader.<old name>` and hands back the module at its new path (the same module object)."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        parent, _, name = fullname.rpartition(".")
+        if parent != __name__ or name not in _MOVED:
+            return None
+        import importlib.util
+        return importlib.util.spec_from_loader(fullname, _MovedModules)
+
+    @staticmethod
+    def create_module(spec):
+        return None
+
+    @staticmethod
+    def exec_module(module):
+        import importlib
+        import sys
+        sys.modules[module.__name__] = importlib.import_module(_MOVED[module.__name__.rpartition(".")[2]])
+
+
+import sys as _sys  # noqa: E402
+
+_sys.meta_path.append(_MovedModules)

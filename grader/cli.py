@@ -6,7 +6,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader import devcheck, limits, notebooks, points, progress, runs, stubs, targets
+from grader.authoring import devcheck, notebooks
+from grader.learner import limits, points, progress, runs, stubs, targets
 
 
 def _lessons(numbers: list[str]) -> list[targets.Lesson]:
@@ -42,7 +43,7 @@ def cmd_grade_example(args) -> int:
     the kit's sandboxed grader (and, with --nbgrader, by stock nbgrader too, for comparison)."""
     import time
 
-    from grader import course_run
+    from grader.authoring import course_run
     from grader.classroom import grading, report
 
     root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="jaxkit-example-course-"))
@@ -74,7 +75,7 @@ def cmd_grade_example(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from grader import status
+    from grader.learner import status
 
     scores, ran = status.status(use_cache=not args.no_cache, extra=_bounds(args))
     print(progress.render(scores, "lessons", current=status.last_worked_on()))
@@ -84,7 +85,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from grader import learner
+    from grader.learner import commands as learner
 
     report, all_passed = learner.check_report(targets.find_lesson(args.lesson), args.target, _bounds(args))
     print(report)
@@ -92,7 +93,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_watch(args) -> int:
-    from grader import learner
+    from grader.learner import commands as learner
 
     def clear():
         print("\033[2J\033[H", end="")
@@ -104,7 +105,7 @@ def cmd_watch(args) -> int:
 
 
 def cmd_hint(args) -> int:
-    from grader import hints
+    from grader.learner import hints
 
     lesson = targets.find_lesson(args.lesson)
     if args.reset:
@@ -126,7 +127,7 @@ def cmd_hint(args) -> int:
 
 
 def cmd_solution(args) -> int:
-    from grader import remember
+    from grader.learner import remember
 
     text, shown = remember.solution(targets.find_lesson(args.lesson), args.target)
     print(text, file=sys.stdout if shown else sys.stderr)
@@ -134,7 +135,7 @@ def cmd_solution(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from grader import plots
+    from grader.learner import plots
 
     try:
         paths = plots.plot(args.lesson, Path(args.out), args.target)
@@ -147,7 +148,7 @@ def cmd_plot(args) -> int:
 
 
 def cmd_reset(args) -> int:
-    from grader import learner
+    from grader.learner import commands as learner
 
     lesson = targets.find_lesson(args.lesson)
     if not args.yes:
@@ -168,7 +169,7 @@ def cmd_reset(args) -> int:
 
 
 def cmd_init(args) -> int:
-    from grader import student_package
+    from grader.authoring import student_package
 
     folder = Path(args.folder)
     try:
@@ -182,7 +183,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_package(args) -> int:
-    from grader import student_package
+    from grader.authoring import student_package
 
     try:
         path = student_package.build_wheel(Path(args.out))
@@ -331,7 +332,7 @@ def cmd_progress(args) -> int:
         return 1
     current = None
     if args.target == "lessons":
-        from grader import status
+        from grader.learner import status
 
         current = status.last_worked_on(lessons)
     print(progress.render(scores, args.target, current=current))
@@ -406,7 +407,7 @@ def _add_lesson_commands(sub, student: bool) -> None:
     p.add_argument("lesson", help="lesson number, e.g. 3 or 03")
     p.add_argument("--target", default="lessons", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_solution)
-    from grader.plots import PLOTS
+    from grader.learner.plots import PLOTS
 
     p = sub.add_parser("plot", help=f"draw a lesson's pictures ({', '.join(PLOTS)}) as PNG files")
     p.add_argument("lesson", help=f"lesson number: one of {', '.join(PLOTS)}")
@@ -488,7 +489,7 @@ def _add_grading_commands(sub) -> None:
     p.add_argument("--out", required=True, help="folder for the merged students/ and grades.csv")
     p.add_argument("--lessons", nargs="*", default=[], help="lesson numbers (default: the lessons the shards graded)")
     p.set_defaults(func=cmd_merge)
-    from grader import gradescope
+    from grader.authoring import gradescope
 
     gradescope.add_parser(sub)
 
@@ -513,7 +514,7 @@ def not_in_student_package(command: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from grader import student_package
+    from grader.authoring import student_package
 
     argv = sys.argv[1:] if argv is None else list(argv)
     student = student_package.is_installed()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import jax_setup, limits, resume, targets
+from grader.learner import jax_setup, limits, resume, targets
 
 try:
     jax_setup.configure()
@@ -21,14 +21,14 @@ except jax_setup.TooLateError as err:
     raise pytest.UsageError(str(err)) from None
 
 import chex  # noqa: E402  (after the devices are set up)
-from grader import jax_errors  # noqa: E402
+from grader.learner import jax_errors  # noqa: E402
 
 _EX_PATH = pytest.StashKey[Path]()
 _RESULTS = pytest.StashKey[dict]()
 _BOUNDS = pytest.StashKey[limits.Bounds]()
 _ABANDONED = pytest.StashKey[bool]()
 _EXIT_STATUS = pytest.StashKey[int]()
-_STATE = pytest.StashKey[Path]()  # grader.resume's state file, in a run that can resume
+_STATE = pytest.StashKey[Path]()  # grader.learner.resume's state file, in a run that can resume
 _PRIOR = pytest.StashKey[dict]()  # {nodeid: result} from the process(es) before this one
 _STOPPED = pytest.StashKey[dict]()  # {exercise: test} stopped at a bound in this run
 
@@ -81,7 +81,7 @@ def pytest_collection(session):
 def _did_you_mean_test(config) -> str | None:
     import difflib
 
-    from grader import points
+    from grader.learner import points
 
     for arg in config.args:
         path, _, rest = arg.partition("::")
@@ -115,7 +115,7 @@ def pytest_configure(config):
 
 
 def _start_resumable(config, uncaptured) -> None:
-    """Split off the process that runs the tests (see `grader.resume`); in a resumed process, take
+    """Split off the process that runs the tests (see `grader.learner.resume`); in a resumed process, take
     over what the earlier ones did."""
     state = resume.start(config, uncaptured)
     config.stash[_STATE] = config.stash[_BOUNDS].state = state
@@ -259,7 +259,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    """A lesson test runs inside the kit's bounds (`grader.limits`); inside the class grader's
+    """A lesson test runs inside the kit's bounds (`grader.learner.limits`); inside the class grader's
     sandbox the grader's own clocks bound it instead."""
     bounds = item.config.stash.get(_BOUNDS, None)
     if bounds is None or _lesson_of(item) is None:
@@ -290,7 +290,7 @@ def _stop_after_bound(item) -> str:
 def _stop_if_still_busy(item) -> str:
     """After a test stopped at its bound: when what it started still runs in the background, this
     process ends after this test (without waiting for that work), and the rest of the run goes on
-    in a fresh one where it can (`grader.resume`)."""
+    in a fresh one where it can (`grader.learner.resume`)."""
     if not limits.busy_in_background():
         return ""
     item.session.shouldstop = "a test went past its bounds and its work still runs in the background"
@@ -440,7 +440,7 @@ class _UnwrittenLesson(pytest.File):
     the file without importing it (nor the flax or optax it imports), each reported not written."""
 
     def collect(self):
-        from grader import points
+        from grader.learner import points
 
         for test in points.graded_tests(self.path):
             item = _UnwrittenTest.from_parent(self, name=test.name)
@@ -458,7 +458,7 @@ class _UnwrittenTest(pytest.Item):
 
 def pytest_pycollect_makemodule(module_path, parent):
     """Collect an untouched lesson without importing its test module (see `_UnwrittenLesson`)."""
-    from grader import points
+    from grader.learner import points
 
     path = _module_read_ahead(parent.config, targets.lesson_of_test_file(Path(module_path)))
     if path is None:
@@ -547,7 +547,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not scores:
         return
     target = config.getoption("target")
-    from grader import points
+    from grader.learner import points
 
     terminalreporter.section(f"points ({target})", sep="-")
     for (number, topic), (earned, total) in scores.items():

@@ -2,7 +2,8 @@
 the planted mistakes, run once per session in child processes, a few at a time."""
 import pytest
 
-from grader import devcheck, runs
+from grader.authoring import devcheck
+from grader.learner import runs
 
 
 @pytest.fixture(scope="session", autouse=True)

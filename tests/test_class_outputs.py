@@ -14,7 +14,9 @@ import sys
 
 import pytest
 
-from grader import KIT_ROOT, gradescope, notebooks, points, targets
+from grader import KIT_ROOT
+from grader.authoring import gradescope, notebooks
+from grader.learner import points, targets
 from grader.classroom import ids, notebook_checks, report, submissions
 
 LESSON = targets.find_lesson("01")
@@ -345,7 +347,8 @@ def test_a_hostile_notebook_structure_is_reported_not_raised():
 
 CHECK_OUTPUTS = """
 import contextlib, io, json, sys
-from grader import nbcheck, notebooks, stubs, targets
+from grader.learner import nbcheck, stubs, targets
+from grader.authoring import notebooks
 lesson = targets.find_lesson("01")
 namespace = {}
 for cell in notebooks.build(lesson)["cells"]:

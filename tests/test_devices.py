@@ -1,7 +1,7 @@
 """The session's JAX set-up: 8 CPU devices and "highest" float32 matmul precision."""
 import jax
 
-from grader import jax_setup
+from grader.learner import jax_setup
 
 
 def test_eight_cpu_devices_are_simulated():

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import gradescope, notebooks, points, targets
+from grader.authoring import gradescope, notebooks
+from grader.learner import points, targets
 
 LESSON = targets.find_lesson("01")
 TOTAL = points.lesson_total(LESSON)
@@ -75,7 +76,7 @@ def test_the_zip_holds_what_gradescope_runs(autograder_zip, tmp_path):
         assert name in infos
         assert (infos[name].external_attr >> 16) & 0o111, f"{name} is not executable in the zip"
     assert config["lessons"] == ["01"] and config["points"] == {"01": TOTAL}
-    for needed in ("kit/pyproject.toml", "kit/README.md", "kit/grader/gradescope.py", "kit/grader/cli.py",
+    for needed in ("kit/pyproject.toml", "kit/README.md", "kit/grader/authoring/gradescope.py", "kit/grader/cli.py",
                    "kit/grader/classroom/grading.py", "kit/grader/probes/lesson01.py",
                    "kit/lessons/01/test_immutability.py", "kit/solutions/01/immutability.py",
                    "kit/lessons/data/digits.npz"):

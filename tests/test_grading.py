@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import KIT_ROOT, notebooks, points, stubs, targets
+from grader import KIT_ROOT
+from grader.authoring import notebooks
+from grader.learner import points, stubs, targets
 from grader.classroom import cgroups, channel, confine, report, runner, submissions, wire
 
 HOSTILE = sorted((KIT_ROOT / "tests" / "hostile").glob("*.py"))
@@ -325,7 +327,7 @@ def test_a_notebook_cell_with_a_syntax_error_costs_only_its_exercise():
 
 @needs_confinement
 def test_scores_can_go_into_the_nbgrader_gradebook(tmp_path):
-    from grader import course_run
+    from grader.authoring import course_run
 
     course = tmp_path / "course"
     course_run.example_class(course, LESSON.number)

@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from grader import points, targets
+from grader.learner import points, targets
 
 TOY_TESTS = '''
 import pytest
-from grader import expect
+from grader.learner import expect
 
 
 @pytest.mark.exercise("double", points=2)

@@ -1,7 +1,7 @@
 """Leveled hints: every exercise of every lesson has at least two, and each ask shows the next level."""
 import pytest
 
-from grader import hints, points, targets
+from grader.learner import hints, points, targets
 
 
 @pytest.mark.parametrize("number", [l.number for l in targets.all_lessons()])
@@ -26,7 +26,8 @@ def test_hints_come_one_level_at_a_time_and_the_last_repeats(tmp_path):
 
 
 def test_the_last_hint_says_so_and_what_to_do_next(tmp_path, monkeypatch, capsys):
-    from grader import cli, remember
+    from grader import cli
+    from grader.learner import remember
 
     monkeypatch.setattr(hints, "STATE_FILE", tmp_path / "hints.json")
     levels = len(hints.read_hints(targets.find_lesson("01"))["set_first"])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jax.sharding import Mesh, PartitionSpec as P
 
-from grader import jax_errors
+from grader.learner import jax_errors
 
 
 def _python_if(x):

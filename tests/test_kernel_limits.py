@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import KIT_ROOT, points, targets
+from grader import KIT_ROOT
+from grader.learner import points, targets
 from grader.classroom import cgroups, confine
 
 LINUX = sys.platform == "linux"

@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from grader import learner, points, stubs, targets
+from grader.learner import commands as learner, points, stubs, targets
 
 
 def _grader(*args, cwd=None):
@@ -59,7 +59,7 @@ def test_reset_restores_the_stub_and_keeps_the_learners_file():
 
 
 def test_status_reruns_only_lessons_whose_files_changed(tmp_path):
-    from grader import status
+    from grader.learner import status
 
     scores, ran = status.status(cache_dir=tmp_path)
     numbers = [l.number for l in targets.all_lessons()]

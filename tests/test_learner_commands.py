@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from grader import cli, nbcheck, progress, runs, status, stubs, targets
+from grader import cli
+from grader.learner import nbcheck, progress, runs, status, stubs, targets
 
 
 @pytest.fixture

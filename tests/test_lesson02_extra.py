@@ -1,7 +1,7 @@
 """Lesson 02 accepts other correct spellings where the docstring leaves a choice (dropout's mask from
 uniform numbers, jnp.where or a product), and judges estimate_pi on its own: a mistake in in_circle
 costs in_circle's test only."""
-from grader import runs, targets
+from grader.learner import runs, targets
 
 ALTERNATIVE = '''
 

@@ -1,6 +1,6 @@
 """Lesson 04 accepts other correct spellings: Dense's children in the order (b, w), tree tools other than
 jax.tree.map, a different but right is_leaf, a running mean that copies its state first."""
-from grader import runs, targets
+from grader.learner import runs, targets
 
 ALTERNATIVE = '''
 

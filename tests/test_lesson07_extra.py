@@ -1,6 +1,6 @@
 """Lesson 07 judges each exercise on its own: a CNN that raises costs none of train_step's own tests
 nor eval_step's, and a train_step that raises costs none of eval_step's."""
-from grader import runs, targets
+from grader.learner import runs, targets
 
 BROKEN_CNN = '''
 

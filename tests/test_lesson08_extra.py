@@ -4,9 +4,9 @@ of every exercise get full marks, from the public tests and from the probes alik
 import numpy as np
 import pytest
 
-from grader import runs, targets
+from grader.learner import runs, targets
 from grader.classroom import judge
-from grader.datasets import blobs_ring, draw_blobs_ring
+from grader.learner.datasets import blobs_ring, draw_blobs_ring
 
 # Correct answers written differently from the reference: they must get every point.
 OTHER_SPELLINGS = '''

@@ -1,7 +1,7 @@
 """Every lesson is sound: the reference passes every test, the untouched stub fails every one."""
 import pytest
 
-from grader import points, targets
+from grader.learner import points, targets
 
 LESSONS = [lesson.number for lesson in targets.all_lessons()]
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from grader import points, runs, targets
+from grader.learner import points, runs, targets
 
 
 ENDLESS_COUNT_LABELS = ("import jax\n\n"
@@ -36,7 +36,7 @@ def test_an_endless_loop_is_stopped_and_the_run_goes_on(tmp_path):
 def test_work_that_ignores_signals_costs_its_exercise_and_the_run_goes_on(tmp_path):
     """`sum(range(...))` runs in C without looking at signals, as an XLA compile does: the watcher
     records the test as failed and ends its process, and the rest of the lesson runs in a fresh one
-    (`grader.resume`); the test before it keeps its result."""
+    (`grader.learner.resume`); the test before it keeps its result."""
     target = _target_with(tmp_path, "def add_at(x, i, v):\n    return sum(range(10 ** 13))\n")
     run = runs.run_lessons(["lessons/01"], target, ["--time-limit", "2"], timeout=600)
     by_test = {t["test"]: t for t in run.tests}

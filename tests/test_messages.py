@@ -1,6 +1,6 @@
 """Failure messages that teach: on every planted mistake, each failing test's message names the
 exercise, says what was called, what was expected, what came back, and gives a hint."""
-from grader import devcheck
+from grader.authoring import devcheck
 
 PARTS = ("Called ", "expected: ", "returned: ", "hint: ")
 
@@ -63,7 +63,7 @@ def _answer_expressions(lesson) -> set[str]:
     message must not hand over."""
     import re
 
-    from grader import stubs
+    from grader.learner import stubs
 
     found = set()
     for line in stubs.answer_lines(lesson.solution_file.read_text()):
@@ -88,7 +88,7 @@ def _string_literals(path) -> list[str]:
 def test_no_test_message_hands_over_the_answer():
     """A failing test names the concept and what it saw; the code itself stays in the later levels
     of `grader hint`. No string in a lesson's tests holds a line of the reference's answer."""
-    from grader import targets
+    from grader.learner import targets
 
     given = []
     for lesson in targets.all_lessons():

@@ -3,7 +3,8 @@ and a small class graded through generate_assignment, autograde, generate_feedba
 exactly the points its code earned."""
 import pytest
 
-from grader import course_run, notebooks, points, targets
+from grader.authoring import course_run, notebooks
+from grader.learner import points, targets
 
 
 def test_generated_notebooks_are_up_to_date():
@@ -55,7 +56,8 @@ def test_feedback_is_written_for_every_student(graded_class):
 
 RUN_NOTEBOOK = """
 import json, sys
-from grader import nbcheck, notebooks, points, targets
+from grader.learner import nbcheck, points, targets
+from grader.authoring import notebooks
 lesson = targets.find_lesson(sys.argv[1])
 namespace = {}
 for cell in notebooks.build(lesson)["cells"]:

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from grader import nbcheck, notebooks, points, targets
+from grader.learner import nbcheck, points, targets
+from grader.authoring import notebooks
 
 LESSON = targets.find_lesson("01")
 
@@ -67,7 +68,7 @@ def test_a_notebook_without_the_kit_says_how_to_install_it(tmp_path):
 
 ENDLESS = """
 import json, sys, time
-from grader import nbcheck, points, targets
+from grader.learner import nbcheck, points, targets
 lesson = targets.find_lesson(sys.argv[1])
 exercise = sys.argv[2]
 def endless(*args, **kwargs):

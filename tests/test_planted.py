@@ -1,13 +1,13 @@
 """Each concept check catches a common mistake: a planted wrong implementation fails it."""
 import pytest
 
-from grader import devcheck
+from grader.authoring import devcheck
 
 PLANTED = devcheck.planted_mistakes()
 
 
 def test_every_lesson_has_planted_mistakes():
-    from grader import targets
+    from grader.learner import targets
 
     covered = {p.parent.name for p in PLANTED}
     missing = [l.number for l in targets.all_lessons() if l.number not in covered]

@@ -33,7 +33,7 @@ def test_plots_are_valid_pngs(number, names, tmp_path):
 
 
 def test_plot_of_unwritten_code_is_a_clear_message(tmp_path):
-    from grader import stubs, targets
+    from grader.learner import stubs, targets
 
     stubs.write_stubs(tmp_path / "stubs", [targets.find_lesson("05")])
     out = tmp_path / "out"

@@ -3,7 +3,9 @@ the secret, the untouched stub fails them all, and every planted mistake that gi
 caught by one (the mistakes only a concept check can see are listed, with why)."""
 import pytest
 
-from grader import devcheck, points, probes, runs, stubs, targets
+from grader.authoring import devcheck
+from grader.learner import points, runs, stubs, targets
+from grader import probes
 from grader.classroom import judge
 
 LESSONS = targets.all_lessons()

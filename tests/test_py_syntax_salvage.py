@@ -10,7 +10,9 @@ import json
 import numpy as np
 import pytest
 
-from grader import KIT_ROOT, gradescope, points, targets
+from grader import KIT_ROOT
+from grader.authoring import gradescope
+from grader.learner import points, targets
 from grader.classroom import report, salvage, submissions
 
 

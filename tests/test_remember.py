@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from grader import points, remember, status, stubs, targets
+from grader.learner import points, remember, status, stubs, targets
 
 LESSONS = [l.number for l in targets.all_lessons()]
 

@@ -7,7 +7,7 @@ import os
 import threading
 from pathlib import Path
 
-from grader import targets
+from grader.learner import targets
 from grader.classroom import channel, runner
 
 LESSON = targets.find_lesson("01")

@@ -1,7 +1,7 @@
 """Stubs are generated from the solutions, and the committed ones are up to date."""
 import pytest
 
-from grader import stubs
+from grader.learner import stubs
 
 SOLUTION = '''import jax.numpy as jnp
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import notebooks, points, student_package, stubs, targets
+from grader.authoring import notebooks, student_package
+from grader.learner import points, stubs, targets
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def test_the_wheel_is_installable_and_the_same_each_time(wheel, tmp_path):
 
 
 def test_without_a_clone_the_kit_finds_the_packaged_lessons(site, tmp_path):
-    code = "import grader, grader.targets as t; print(grader.KIT_ROOT); print([l.number for l in t.all_lessons()])"
+    code = "import grader, grader.learner.targets as t; print(grader.KIT_ROOT); print([l.number for l in t.all_lessons()])"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=_env(site))
     assert proc.returncode == 0, proc.stderr[-2000:]
     root, numbers = proc.stdout.strip().splitlines()
@@ -177,7 +178,7 @@ def test_every_command_is_a_learners_or_an_instructors():
 
 
 def test_check_offers_the_reference_only_where_there_is_one(monkeypatch):
-    from grader import remember
+    from grader.learner import remember
 
     lesson = targets.find_lesson("01")
     assert "python -m grader solution 01" in remember.after_passing(lesson)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import points, runs, targets
+from grader.learner import points, runs, targets
 
 LESSONS = targets.all_lessons()
 pytestmark = pytest.mark.slow  # a recording run and a run per mutant, for every lesson: minutes

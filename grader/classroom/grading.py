@@ -31,7 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import KIT_ROOT, points, targets
+from grader import KIT_ROOT
+from grader.learner import points, targets
 from grader.classroom import report, runner, submissions
 
 @dataclass
@@ -123,7 +124,7 @@ addopts = --import-mode=importlib --tb=short -p no:hypothesispytest -p no:anyio 
 
 def staged_files() -> list[Path]:
     """What a sandbox may read of the kit: the grader package, the lessons' tests and data."""
-    files = [p for sub in ("", "probes", "classroom") for p in sorted((KIT_ROOT / "grader" / sub).glob("*.py"))]
+    files = [p for sub in ("", "learner", "probes", "classroom") for p in sorted((KIT_ROOT / "grader" / sub).glob("*.py"))]
     files += [l.test_file for l in targets.all_lessons()]
     return files + sorted((KIT_ROOT / "lessons" / "data").glob("*"))
 
@@ -301,7 +302,7 @@ def canary(run: Run) -> dict[str, dict]:
     before any student: the reference must score full marks and the stub nothing. Returns their
     records; raises CanaryError naming what went wrong where either is off. The unexplained deaths
     either one saw are kept: such a death never counts against a student in this run."""
-    from grader import stubs
+    from grader.learner import stubs
 
     lessons = run.settings.lessons
     pairs = {"reference": {l.number: l.solution_file.read_bytes() for l in lessons},
@@ -419,7 +420,7 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
 
     One student's failure, whatever its cause, is that student's record; grades.csv is written
     whatever happens to the run."""
-    from grader import jax_setup
+    from grader.learner import jax_setup
 
     jax_setup.configure()
     from grader.classroom import judge

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from grader import probes as probes_mod
 from grader.probes import reworded
-from grader import points, targets
+from grader.learner import points, targets
 from grader.classroom import wire
 
 
@@ -211,7 +211,7 @@ def check_here(lesson: str, module_path: Path, secret: str = "dev") -> dict[str,
 _CHILD = """
 import json, sys
 from pathlib import Path
-from grader import jax_setup
+from grader.learner import jax_setup
 jax_setup.configure()
 from grader.classroom import judge
 found = []

@@ -16,7 +16,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from grader import points, targets
+from grader.learner import points, targets
 
 GRADING_NAMES = ("check", "globals", "jax_setup", "grader", "_grading")
 
@@ -59,7 +59,7 @@ def tamper_report(notebook: dict, lesson: targets.Lesson, release: dict | None =
     stored in grade cells that their code does not print, cells the release doesn't have marked as
     graded, and names the grade cells rely on rebound in the student's cells. Solution cells are
     the student's to write; only their marks are compared."""
-    from grader import notebooks
+    from grader.authoring import notebooks
 
     released = [c for c in _cells_of(release) if c.get("cell_type") == "code" and _grade_id(c)]
     if not released:
@@ -119,7 +119,7 @@ def _what(grade_id: str) -> str:
 def _changes(released: dict, found: tuple[dict | None, str | None, int], lesson: targets.Lesson,
              legacy: bool) -> list[str]:
     """How the submitted cell `found` differs from its `released` cell, in what grades the notebook."""
-    from grader import notebooks
+    from grader.authoring import notebooks
 
     cell, renamed, copies = found
     meta = nbgrader_meta(released)
@@ -212,7 +212,7 @@ def _joined(text) -> str:
 
 
 def _check_lines(stdout: str, tests: dict[str, int]) -> bool:
-    """Every line is a test's verdict line (`grader.nbcheck.check`) or its message, indented."""
+    """Every line is a test's verdict line (`grader.learner.nbcheck.check`) or its message, indented."""
     for line in stdout.split("\n"):  # as printed: a message's own line breaks are indented too
         if not line or line.startswith(" " * 8):
             continue

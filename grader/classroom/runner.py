@@ -33,7 +33,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import points, probes, targets
+from grader.learner import points, targets
+from grader import probes
 from grader.classroom import cgroups, channel
 
 MAX_STARTS = 12

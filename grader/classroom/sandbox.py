@@ -70,13 +70,14 @@ def run(plan: dict) -> None:
     stream.event(ev="confined", **applied)
     _gpu_code_from_the_driver()
 
-    from grader import jax_setup
+    from grader.learner import jax_setup
 
     jax_setup.configure()
     import jax
 
     jax.devices()  # the backend starts here, before any student code: a death now is never theirs
-    from grader import probes, targets
+    from grader import probes
+    from grader.learner import targets
     from grader.classroom import judge, wire
 
     submission = Path(plan["submission"])

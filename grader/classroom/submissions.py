@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import targets
+from grader.learner import targets
 from grader.classroom import ids, notebook_checks, salvage
 
 MAX_FILE_BYTES = 2 << 20  # a module, and the code rebuilt from a notebook's cells

@@ -13,7 +13,7 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
 # A cell's time bound. An honest check cell takes seconds (lesson 07's training check about 2 s warm,
 # tens of seconds with a cold compile cache); inside a check each test is stopped after 60 s and the
-# exercise's other tests then don't run (grader.limits), so a student's endless loop costs about a
+# exercise's other tests then don't run (grader.learner.limits), so a student's endless loop costs about a
 # minute, not nbgrader's default ten. This bound catches what runs outside a check: code at the top
 # level of a solution cell that never ends.
 c.Execute.timeout = 180

@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from grader.numbers import number_kind
+from grader.learner.numbers import number_kind
 
 
 class Finding(str):

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import grader.probes as probes_mod
-from grader.expect import documented
+from grader.learner.expect import documented
 from grader.probes import Probes, compare, concerns, mlp_forward
 
 PROBES = Probes("06")

@@ -26,7 +26,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from grader import jaxprs
+from grader.learner import jaxprs
 from grader.probes import Probes, compare, concerns, merge_findings
 
 PROBES = Probes("07")

@@ -18,8 +18,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from grader import bounded_loops
-from grader.expect import documented
+from grader.learner import bounded_loops
+from grader.learner.expect import documented
 from grader.probes import Probes, compare, concerns, merge_findings
 
 PROBES = Probes("09")

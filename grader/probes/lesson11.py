@@ -27,7 +27,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from grader.expect import documented
+from grader.learner.expect import documented
 from grader.probes import Probes, compare, concerns, merge_findings
 
 PROBES = Probes("11")

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from grader import expect, jax_errors
+from grader.learner import expect, jax_errors
 
 X = np.array([3.0, -1.0, 4.0, -1.5, 5.0, 9.0], dtype=np.float32)
 M = np.arange(12, dtype=np.float32).reshape(3, 4)

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from grader import expect, jaxprs
+from grader.learner import expect, jaxprs
 
 REUSE_HINT = ("a key is spent once it has been drawn from: split it first and give each draw its own "
               "key (the README's 'A key is used once').")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from jax.sharding import Mesh
 
-from grader import expect
+from grader.learner import expect
 
 RNG = np.random.default_rng(3)
 N, D = 8, 3  # one shape for every batch in this file: fewer compiles, faster runs

@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from grader import expect
+from grader.learner import expect
 
 RNG = np.random.default_rng(4)
 

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from grader import expect
+from grader.learner import expect
 
 # How many standard errors a statistic may stray from its promise. A correct answer lands outside
 # 5 standard errors with probability below 1e-6 per check; every planted mistake is off by dozens.

@@ -11,8 +11,8 @@ import jax.scipy.special
 import numpy as np
 import pytest
 
-from grader import expect, jaxprs
-from grader.datasets import digits
+from grader.learner import expect, jaxprs
+from grader.learner.datasets import digits
 
 SINE_SIZES = (1, 32, 1)
 SINE_STEPS = 1000

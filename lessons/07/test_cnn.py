@@ -13,8 +13,8 @@ import optax
 import pytest
 from flax import nnx
 
-from grader import expect, jaxprs
-from grader.datasets import digits
+from grader.learner import expect, jaxprs
+from grader.learner.datasets import digits
 
 SEED = 0
 BATCH = 64

@@ -15,9 +15,9 @@ import numpy as np
 import optax
 import pytest
 
-from grader import expect, jaxprs
-from grader.datasets import blobs_ring
-from grader.numbers import number_kind
+from grader.learner import expect, jaxprs
+from grader.learner.datasets import blobs_ring
+from grader.learner.numbers import number_kind
 
 TOY_SIZES = (2, 32, 32, 3)
 TOY_SEED = 0  # of the initial weights

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from grader import bounded_loops, expect, jax_errors, jaxprs
+from grader.learner import bounded_loops, expect, jax_errors, jaxprs
 
 # ---------------------------------------------------------------- helpers
 

@@ -15,7 +15,7 @@ import pytest
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from grader import expect, jaxprs
+from grader.learner import expect, jaxprs
 
 N_DEV = 8
 SMALL = 4              # the MLP steps, and the halo convolution in part, run on 4 of the 8 devices

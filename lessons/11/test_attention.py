@@ -18,7 +18,7 @@ import optax
 import pytest
 from flax import nnx
 
-from grader import expect, jaxprs
+from grader.learner import expect, jaxprs
 
 LN_EPS = 1e-6  # nnx.LayerNorm, RMSNorm, GroupNorm, InstanceNorm
 BN_EPS, BN_MOMENTUM = 1e-5, 0.99  # nnx.BatchNorm

@@ -39,7 +39,7 @@ for _name, _value in list(globals().items()):
     if _inspect.isfunction(_value) and not _name.startswith("_") and _value.__module__ == __name__:
         globals()[_name] = _wrap(_value)
 
-from grader import points as _points, targets as _targets
+from grader.learner import points as _points, targets as _targets
 
 _exercise_of = {t.name: t.exercise for n in LESSON
                 for t in _points.graded_tests(_targets.find_lesson(n).test_file)}

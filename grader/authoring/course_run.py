@@ -11,7 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader import notebooks, targets
+from grader.authoring import notebooks
+from grader.learner import targets
 
 CONFIG = notebooks.COURSE_DIR / "nbgrader_config.py"
 

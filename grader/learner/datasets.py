@@ -2,11 +2,11 @@
 
 ``digits``: scikit-learn's bundled handwritten digits (1797 images of 8x8 pixels, values 0..16),
 stored as ``lessons/data/digits.npz`` with a fixed train/test split, because importing scikit-learn
-costs more than the whole lesson. ``python -m grader.datasets`` rebuilds the file from scikit-learn.
+costs more than the whole lesson. ``python -m grader.learner.datasets`` rebuilds the file from scikit-learn.
 
 ``blobs_ring``: 750 points in the plane, three classes of 250: two Gaussian blobs side by side
 (classes 0 and 1) inside a noisy ring (class 2), no straight line apart. Drawn with NumPy's generator
-from a fixed seed and stored as ``lessons/data/blobs_ring.npz`` (``python -m grader.datasets
+from a fixed seed and stored as ``lessons/data/blobs_ring.npz`` (``python -m grader.learner.datasets
 blobs_ring`` draws it again, bit for bit).
 """
 from __future__ import annotations

@@ -7,7 +7,8 @@ import json
 import os
 from pathlib import Path
 
-from grader import KIT_ROOT, progress, runs, stubs, targets
+from grader import KIT_ROOT
+from grader.learner import progress, runs, stubs, targets
 
 CACHE_DIR = Path(os.environ.get("JAX_LESSONS_STATUS_CACHE") or KIT_ROOT / ".results" / "status")
 

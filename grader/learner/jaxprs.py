@@ -83,7 +83,7 @@ def not_unrolled(fn, args: tuple, reference, *, call: str, static_argnums=(), wh
     traced program is far larger than the reference's on the same arguments (a Python loop that jit
     unrolls into one copy of its body per turn, which XLA would take minutes to compile)."""
     __tracebackhide__ = True
-    from grader import expect
+    from grader.learner import expect
 
     want = program_size(reference, args, static_argnums)
     got = program_size(fn, args, static_argnums)

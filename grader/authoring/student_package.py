@@ -17,7 +17,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from grader import BUNDLED_ROOT, PACKAGE_DIR, WORKSPACE_MARKER, stubs
+from grader import BUNDLED_ROOT, PACKAGE_DIR, WORKSPACE_MARKER
+from grader.learner import stubs
 
 CLONE = PACKAGE_DIR.parent
 LESSON_FILES = ("README.md", "HINTS.md")  # besides the stub and the test file
@@ -89,18 +90,18 @@ def is_installed() -> bool:
     return BUNDLED_ROOT.is_dir()
 
 
-def pristine_stub(number: str, topic: str) -> str | None:
-    """The untouched stub of a lesson, where the references are not at hand (the student package)."""
-    path = BUNDLED_ROOT / "lessons" / number / f"{topic}.py"
-    return path.read_text() if path.is_file() else None
-
 
 # -- the wheel -------------------------------------------------------------------------------------
 
+MACHINERY = ("", "learner", "authoring")  # grader's own modules and these wings
+
+
 def _machinery() -> dict[str, bytes]:
-    """The kit's top-level modules: everything a learner's run imports. The subpackages (the class
-    grader and its probes) and the nbgrader course stay out."""
-    return {f"grader/{p.name}": p.read_bytes() for p in sorted(PACKAGE_DIR.glob("*.py"))}
+    """The kit's face and command line, the learner's wing (everything a learner's run imports) and
+    the authoring wing (the commands the package refuses, so that they can say so). The class grader,
+    its probes and the nbgrader course stay out."""
+    return {p.relative_to(PACKAGE_DIR.parent).as_posix(): p.read_bytes()
+            for wing in MACHINERY for p in sorted((PACKAGE_DIR / wing).glob("*.py"))}
 
 
 def _metadata(project: dict) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.targets import Lesson, all_lessons
+from grader import BUNDLED_ROOT
+from grader.learner.targets import Lesson, all_lessons
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -60,12 +61,10 @@ def stub_for(lesson: Lesson) -> str:
     (a workspace of the student package), the copy the package carries."""
     if lesson.solution_file.is_file():
         return make_stub(lesson.solution_file.read_text(), str(lesson.solution_file))
-    from grader import student_package
-
-    stub = student_package.pristine_stub(lesson.number, lesson.topic)
-    if stub is None:
+    bundled = BUNDLED_ROOT / "lessons" / lesson.number / f"{lesson.topic}.py"
+    if not bundled.is_file():
         raise FileNotFoundError(f"There is no untouched copy of lesson {lesson.number}'s stub here.")
-    return stub
+    return bundled.read_text()
 
 
 def write_stubs(target_dir: Path | None = None, lessons: list[Lesson] | None = None) -> list[Path]:

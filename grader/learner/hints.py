@@ -7,7 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from grader import KIT_ROOT, targets
+from grader import KIT_ROOT
+from grader.learner import targets
 
 STATE_FILE = KIT_ROOT / ".results" / "hints.json"
 _ITEM = re.compile(r"^(\d+)\.\s+(.*)$")
@@ -67,7 +68,7 @@ def seen_level(lesson: targets.Lesson, exercise: str, state_file: Path | None = 
 def last_hint_note(lesson: targets.Lesson, exercise: str, again: bool = False) -> str:
     """What follows the last level of an exercise's hints: that there is no further one, and what
     to do next (the reference to compare with, where this install has one)."""
-    from grader import remember
+    from grader.learner import remember
 
     n = lesson.number
     head = (f"That is still the last hint for `{exercise}`: there are no more levels "
@@ -89,7 +90,7 @@ def forget(lesson: targets.Lesson, state_file: Path | None = None) -> None:
 
 def first_unfinished(lesson: targets.Lesson) -> str | None:
     """The first exercise that does not pass yet (from the status cache, or a fresh run)."""
-    from grader import status
+    from grader.learner import status
 
     score = status.lesson_score(lesson)
     todo = next((e for e in score.exercises if not e.done), None)

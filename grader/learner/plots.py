@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader import targets
+from grader.learner import targets
 
 
 class PlotUnavailable(Exception):
@@ -86,7 +86,7 @@ def plot_07(ex, out: Path, epochs: int = 3) -> list[Path]:
     import optax
     from flax import nnx
 
-    from grader.datasets import digits
+    from grader.learner.datasets import digits
 
     plt = _pyplot()
     d = digits()
@@ -124,7 +124,7 @@ def plot_08(ex, out: Path, steps: int = 150) -> list[Path]:
     import jax
     import jax.numpy as jnp
 
-    from grader.datasets import blobs_ring
+    from grader.learner.datasets import blobs_ring
 
     plt = _pyplot()
     d = blobs_ring()
@@ -236,7 +236,7 @@ def plot(number: str, out: Path, target: str = "lessons") -> list[Path]:
     lesson = targets.find_lesson(number)
     if lesson.number not in PLOTS:
         raise PlotUnavailable(f"lesson {lesson.number} has no plots; lessons {', '.join(PLOTS)} do")
-    from grader import jax_setup
+    from grader.learner import jax_setup
 
     jax_setup.configure()
     return PLOTS[lesson.number](_module(lesson, target), Path(out))

@@ -29,7 +29,7 @@ class LessonRun:
 
 
 def bound_args(time_limit: float | None = None, memory_limit: str | None = None) -> list[str]:
-    """The pytest options that set a run's bounds on each test (`grader.limits`); none for a bound
+    """The pytest options that set a run's bounds on each test (`grader.learner.limits`); none for a bound
     not given, so the run keeps its default (or JAX_LESSONS_TIME_LIMIT / JAX_LESSONS_MEMORY_LIMIT)."""
     args = []
     if time_limit is not None:

@@ -19,7 +19,7 @@ import chex
 import jax
 import numpy as np
 
-from grader.numbers import number_kind
+from grader.learner.numbers import number_kind
 
 
 def _as_arrays(tree):
@@ -267,7 +267,7 @@ def transformed(name: str, compute, hint_for) -> Any:
 
 def line_in(err: BaseException, path) -> str | None:
     """Where in the file at `path` the error went by last (file, line, function and code), or None."""
-    from grader import targets
+    from grader.learner import targets
 
     path = Path(path).resolve()
     frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename).resolve() == path]

@@ -7,7 +7,7 @@ target that passes the whole lesson: it is earned, not looked up.
 """
 from __future__ import annotations
 
-from grader import progress, stubs, targets
+from grader.learner import progress, stubs, targets
 
 HEADING = "## What to remember"
 
@@ -64,7 +64,7 @@ def after_passing(lesson: targets.Lesson) -> str:
 def lesson_score(lesson: targets.Lesson, target: str = "lessons") -> progress.LessonScore:
     """The target's score on the lesson: for the learner's own files, from the status cache while they
     are unchanged since their last run (else a fresh run, then cached); for another target, a fresh run."""
-    from grader import status
+    from grader.learner import status
 
     if target != "lessons":
         return progress.measure(target, [lesson])[0][0]

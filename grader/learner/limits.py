@@ -9,7 +9,7 @@ busy machine stretches wall time but not CPU time, and a machine with many cores
 but not wall time; a runaway test (an endless loop, a compile of a huge unrolled program, which XLA
 may run on a thread of its own) grows both.
 
-The watching is done by a small child process (``python -m grader.limits``), not a thread: XLA
+The watching is done by a small child process (``python -m grader.learner.limits``), not a thread: XLA
 holds the GIL while it compiles, so no Python thread of the test's process runs until it is done.
 Past a bound the watcher first signals the test's process, which raises `LimitExceeded` in the test
 as soon as Python runs again (an endless Python loop stops at once). If the process is still inside
@@ -95,12 +95,12 @@ class Bounds:
         self.may_end_process, self.uncaptured = may_end_process, uncaptured
         self._watcher: subprocess.Popen | None = None
         self._messages: dict[str, str] = {}
-        self.state: Path | None = None  # grader.resume's state file, where the run can resume
+        self.state: Path | None = None  # grader.learner.resume's state file, where the run can resume
 
     def _send(self, message: dict) -> None:
         if self._watcher is None:
             with self.uncaptured():
-                self._watcher = subprocess.Popen([sys.executable, "-m", "grader.limits"], stdin=subprocess.PIPE,
+                self._watcher = subprocess.Popen([sys.executable, "-m", "grader.learner.limits"], stdin=subprocess.PIPE,
                                                  cwd=Path(__file__).resolve().parent.parent, text=True)
         self._watcher.stdin.write(json.dumps(message) + "\n")
         self._watcher.stdin.flush()
@@ -205,11 +205,11 @@ class _Job:
 
     def _end(self, message: str) -> None:
         """Record the stuck test as failed and end its process. Where the run resumes in a fresh
-        process (`grader.resume`), the fresh one reports it; otherwise the run ends here."""
+        process (`grader.learner.resume`), the fresh one reports it; otherwise the run ends here."""
         _record_failure(self.job, message)
         state = self.job.get("state")
         if state and self.job.get("record") is not None:
-            from grader import resume
+            from grader.learner import resume
 
             resume.ask_resume(Path(state), dict(self.job["record"], message=message), reported=False)
             sys.stderr.write(f"\n{message.splitlines()[0]} Its process was ended: it did not stop in time.\n")

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.targets import Lesson, all_lessons
+from grader.learner.targets import Lesson, all_lessons
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 One notebook a lesson, ``grader/course/source/lessonNN/lessonNN.ipynb``: the README as the text,
 a set-up cell, the solution's imports, then for each exercise a solution cell (the reference with its
 ``### BEGIN/END SOLUTION`` markers, which ``nbgrader generate_assignment`` turns into stubs) followed by
-a locked grade cell that runs that exercise's tests from the lesson's own test file (grader.nbcheck).
+a locked grade cell that runs that exercise's tests from the lesson's own test file (grader.learner.nbcheck).
 Code that is not an exercise (helpers the lesson gives) goes in locked cells of its own.
 """
 from __future__ import annotations
@@ -12,7 +12,8 @@ import ast
 import json
 from pathlib import Path
 
-from grader import KIT_ROOT, points, targets
+from grader import KIT_ROOT
+from grader.learner import points, targets
 
 COURSE_DIR = KIT_ROOT / "grader" / "course"
 SOURCE_DIR = COURSE_DIR / "source"
@@ -20,7 +21,7 @@ SOURCE_DIR = COURSE_DIR / "source"
 SETUP = '''# Set-up (run this first). JAX gets 8 CPU devices and "highest" float32 matmul precision, as in
 # the lessons' pytest runs; the platform follows JAX_PLATFORMS (cpu or cuda) if it is set.
 try:
-    from grader import jax_setup
+    from grader.learner import jax_setup
 except ModuleNotFoundError:
     raise ModuleNotFoundError(
         "The check cells need the JAX lessons kit. Install the student package your course gives "
@@ -30,7 +31,7 @@ except ModuleNotFoundError:
 jax_setup.configure()'''
 
 TOTAL = '''# Your lesson total: the points of the check cells you have run (it runs nothing again).
-import grader.nbcheck as _grading
+import grader.learner.nbcheck as _grading
 _grading.total("{number}")'''
 
 
@@ -38,13 +39,13 @@ def grade_cell_source(number: str, exercise: str) -> str:
     """A grade cell's code. It reaches the checker through an import statement, which looks up only
     Python's own import machinery, never a name the notebook defined: a solution cell that defines
     its own `check` (or `globals`) can't redirect it."""
-    return f'import grader.nbcheck as _grading\n_grading.check("{number}", "{exercise}")'
+    return f'import grader.learner.nbcheck as _grading\n_grading.check("{number}", "{exercise}")'
 
 
 LEGACY_GRADE_CELL = 'check("{number}", "{exercise}", globals())'  # in notebooks released before
 LEGACY_SETUP = ('# Set-up (run this first). JAX gets 8 CPU devices and "highest" float32 matmul precision, as in\n'
                 "# the lessons' pytest runs; the platform follows JAX_PLATFORMS (cpu or cuda) if it is set.\n"
-                "from grader import jax_setup\n\njax_setup.configure()\nfrom grader.nbcheck import check")
+                "from grader import jax_setup\n\njax_setup.configure()\nfrom grader.learner.nbcheck import check")
 
 
 def assignment_name(lesson: targets.Lesson) -> str:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader import KIT_ROOT, runs, stubs, targets
+from grader import KIT_ROOT
+from grader.learner import runs, stubs, targets
 
 PLANTED_DIR = KIT_ROOT / "tests" / "planted"
 
@@ -125,7 +126,8 @@ def charged_beyond_public(planted: Path, failed: dict[str, str], run: runs.Lesso
     whose values are wrong, and an exercise built on one whose values are wrong (the public tests judge
     it on the student's own lower exercise, which only the sandbox can vouch for). Every planted
     mistake is one the public tests see, so this should be empty."""
-    from grader import points, probes
+    from grader.learner import points
+    from grader import probes
     from grader.classroom import judge
 
     lesson = targets.find_lesson(planted.parent.name)
@@ -145,7 +147,7 @@ def claim_points(lesson: targets.Lesson) -> tuple[int, int, list[str]]:
     """(points that rest on a claim alone, the lesson's points, those tests' names): the concept
     checks, which the grader can only hear from the sandbox (it counts them only where the same
     exercise's values are right), and any test no probe guards (a kit test keeps those to none)."""
-    from grader import points
+    from grader.learner import points
     from grader.classroom import judge
 
     tests = points.graded_tests(lesson.test_file)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader import points, runs, targets
+from grader.learner import points, runs, targets
 
 
 @dataclass

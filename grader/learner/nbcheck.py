@@ -1,11 +1,11 @@
 """The graded cells of the course notebooks: run one exercise's tests, from the lesson's own test
 file, against the functions the notebook defined, and give back the points earned.
 
-A grade cell is ``import grader.nbcheck as _grading`` then ``_grading.check("03", "td_loss")``: the
+A grade cell is ``import grader.learner.nbcheck as _grading`` then ``_grading.check("03", "td_loss")``: the
 import statement can't be redirected by a name the notebook defines, and ``check`` finds the
 notebook's functions in its caller's globals. Its value, the points earned, is the cell's result:
 nbgrader reads its plain text (the bare number) as partial credit, and Jupyter shows the richer
-line ("`set_first`: 2 / 3 points"). Each test is bounded as in a pytest run (`grader.limits`; a cell of
+line ("`set_first`: 2 / 3 points"). Each test is bounded as in a pytest run (`grader.learner.limits`; a cell of
 the learner's own changes the bounds with ``check(..., time_limit=SECONDS, memory_limit=SIZE)``, or
 for every check cell with ``%env JAX_LESSONS_TIME_LIMIT=SECONDS`` / ``JAX_LESSONS_MEMORY_LIMIT``), and
 after a test is stopped at its bound the exercise's other tests don't run, so a check cell ends
@@ -24,10 +24,10 @@ import tempfile
 import types
 from pathlib import Path
 
-from grader import points, runs, targets
+from grader.learner import points, runs, targets
 
 
-STOPPED = "was stopped:"  # in the message of a test stopped at its bound (grader.limits)
+STOPPED = "was stopped:"  # in the message of a test stopped at its bound (grader.learner.limits)
 
 
 class Points(int):

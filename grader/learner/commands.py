@@ -5,7 +5,7 @@ import shutil
 import time
 from pathlib import Path
 
-from grader import progress, remember, stubs, targets
+from grader.learner import progress, remember, stubs, targets
 
 
 def check_report(lesson: targets.Lesson, target: str = "lessons", extra: list[str] = ()) -> tuple[str, bool]:
@@ -15,7 +15,7 @@ def check_report(lesson: targets.Lesson, target: str = "lessons", extra: list[st
     if not run.tests:
         return run.output[-3000:] + "\nThe lesson's tests did not run; the output above says why.", False
     if target == "lessons":  # so that `status` and `solution` right after need no second run
-        from grader import status
+        from grader.learner import status
 
         status.store(lesson, run.tests)
     score = scores[0]

@@ -17,7 +17,7 @@ laptop: unzip into ``ROOT/source``, put an upload in ``ROOT/submission`` and run
 (no file that matches, a grader that fails, a Python that does not start) it writes
 ``ROOT/results/results.json``, and a failure never earns a point.
 
-This module is also what ``run_autograder`` runs (``python -m grader.gradescope run``); that side
+This module is also what ``run_autograder`` runs (``python -m grader.authoring.gradescope run``); that side
 imports no JAX and runs no student code: the class grader does both, in its own processes.
 """
 from __future__ import annotations
@@ -38,7 +38,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import KIT_ROOT, points, targets
+from grader import KIT_ROOT
+from grader.learner import points, targets
 
 CONFIG = "gradescope.json"
 SECRET = "secret.txt"
@@ -90,7 +91,7 @@ def kit_files(root: Path = KIT_ROOT) -> list[Path]:
                     if not os.path.islink(os.path.join(folder, name)):
                         files.add(rel / name)
     if (root / "grader" / "gradescope.py").is_file():  # run_autograder's side, tracked yet or not
-        files.add(Path("grader/gradescope.py"))
+        files.add(Path("grader/authoring/gradescope.py"))
     return sorted(files)
 
 
@@ -106,7 +107,7 @@ def _jax_requirement(root: Path) -> str:
 def build(out: Path, lessons: list[targets.Lesson], secret: str, platform: str = "cpu",
           timeout: float = 120.0, memory: str = "4G", root: Path = KIT_ROOT) -> dict:
     """Write the autograder zip to `out`; returns what went into it."""
-    from grader import limits
+    from grader.learner import limits
 
     limits.parse_size(memory)  # a bad --memory fails here, not on Gradescope
     missing = [str(l.solution_file) for l in lessons if not l.solution_file.is_file()]
@@ -211,7 +212,7 @@ fi
 "$VENV/bin/python" -c 'import sys, jax, grader; print("setup: Python", sys.version.split()[0], "jax", jax.__version__, "kit", grader.__file__)'
 chmod 600 "$SRC/secret.txt" || true
 # grade each lesson's reference once, as a submission would be: proves the image before a student uses it
-"$VENV/bin/python" -m grader.gradescope selftest --source "$SRC"
+"$VENV/bin/python" -m grader.authoring.gradescope selftest --source "$SRC"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
@@ -230,7 +231,7 @@ elif [ -n "${JAX_LESSONS_PYTHON:-}" ]; then
 else
   PY=python3
 fi
-cd "$SRC/kit" && PYTHONPATH="$SRC/kit" "$PY" -m grader.gradescope run --root "$ROOT"
+cd "$SRC/kit" && PYTHONPATH="$SRC/kit" "$PY" -m grader.authoring.gradescope run --root "$ROOT"
 status=$?
 if [ ! -s "$RESULTS" ]; then
   echo "run_autograder: the grader stopped (exit status $status) before writing results.json" >&2
@@ -644,16 +645,16 @@ def cmd_gradescope(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m grader.gradescope [build options]`` builds the zip; ``... run --root ROOT`` is
+    """``python -m grader.authoring.gradescope [build options]`` builds the zip; ``... run --root ROOT`` is
     run_autograder's work; ``... selftest --source SRC`` is setup.sh's last check."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["run"]:
-        p = argparse.ArgumentParser(prog="python -m grader.gradescope run")
+        p = argparse.ArgumentParser(prog="python -m grader.authoring.gradescope run")
         p.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
         run(Path(p.parse_args(argv[1:]).root))
         return 0
     if argv[:1] == ["selftest"]:
-        p = argparse.ArgumentParser(prog="python -m grader.gradescope selftest")
+        p = argparse.ArgumentParser(prog="python -m grader.authoring.gradescope selftest")
         p.add_argument("--source", default=str(Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")) / "source"))
         return selftest(Path(p.parse_args(argv[1:]).source))
     parser = argparse.ArgumentParser(prog="python -m grader")

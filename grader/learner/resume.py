@@ -1,7 +1,7 @@
 """A learner's run that outlives a stuck test: the rest of the lesson goes on in a fresh process.
 
 A test stuck inside a native call (an endless `lax.while_loop` running in XLA, a compile of a huge
-unrolled program) can't be interrupted: `grader.limits` has to end its process. So a learner's
+unrolled program) can't be interrupted: `grader.learner.limits` has to end its process. So a learner's
 `pytest lessons/NN` forks once, before JAX starts any thread: the parent only waits, and the child
 runs the tests. Each test's result goes to a state file as the run goes. When the watcher ends a
 stuck child it records the stopped test there and asks for a resume; the parent then starts
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import targets
+from grader.learner import targets
 
 ENV = "JAX_LESSONS_RESUME"
 MAX_RESUMES = 50

@@ -1,0 +1,69 @@
+"""The package's layout: a few modules at the top (its face, the command line, the pytest plugin) and
+wings below (learner, authoring, classroom, probes), with no import circle anywhere, counting the imports
+made inside functions too."""
+import ast
+
+from grader import PACKAGE_DIR
+
+TOP = {"__init__", "__main__", "cli", "pytest_plugin"}
+WINGS = {"learner", "authoring", "classroom", "probes"}
+
+
+def _modules() -> dict[str, ast.Module]:
+    found = {}
+    for path in PACKAGE_DIR.rglob("*.py"):
+        if "kit" in path.relative_to(PACKAGE_DIR).parts:  # the student package's copy of the lessons
+            continue
+        parts = ("grader",) + path.relative_to(PACKAGE_DIR).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = ast.parse(path.read_text())
+    return found
+
+
+def _imports(tree: ast.Module, modules) -> set[str]:
+    named = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            named |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                      for a in node.names}
+        elif isinstance(node, ast.Import):
+            named |= {a.name for a in node.names}
+    return {name for name in named if name in modules and name != "grader"}
+
+
+def test_the_top_holds_only_the_face_and_the_wings():
+    loose = {p.stem for p in PACKAGE_DIR.glob("*.py")}
+    folders = {p.name for p in PACKAGE_DIR.iterdir() if (p / "__init__.py").is_file()}
+    assert loose <= TOP, f"modules at the top of grader/ that belong in a wing: {sorted(loose - TOP)}"
+    assert folders <= WINGS, f"packages under grader/ that are not a known wing: {sorted(folders - WINGS)}"
+
+
+def test_no_import_circle():
+    modules = _modules()
+    graph = {name: _imports(tree, modules) - {name} for name, tree in modules.items()}
+    circles, state, path = [], {}, []
+
+    def visit(name):
+        state[name] = "open"
+        path.append(name)
+        for other in sorted(graph[name]):
+            if state.get(other) == "open":
+                circles.append(" -> ".join(path[path.index(other):] + [other]))
+            elif other not in state:
+                visit(other)
+        path.pop()
+        state[name] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name)
+    assert not circles, "import circles (one module must stop importing the other):\n  " + "\n  ".join(circles)
+
+
+def test_the_learner_wing_needs_no_other_wing():
+    """What a learner's run imports stands alone: the student package and the sandbox carry it."""
+    modules = _modules()
+    reaching = {f"{name} imports {other}" for name, tree in modules.items() if name.startswith("grader.learner")
+                for other in _imports(tree, modules)
+                if other.startswith(("grader.authoring", "grader.classroom", "grader.probes", "grader.cli"))}
+    assert not reaching, sorted(reaching)
