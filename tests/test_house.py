@@ -67,3 +67,42 @@ def test_the_learner_wing_needs_no_other_wing():
                 for other in _imports(tree, modules)
                 if other.startswith(("grader.authoring", "grader.classroom", "grader.probes", "grader.cli"))}
     assert not reaching, sorted(reaching)
+
+
+def _module_file(name: str):
+    path = PACKAGE_DIR.parent.joinpath(*name.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def _needed_by(paths) -> set[str]:
+    """The grader modules that these files import, and what those import in turn (packages' __init__
+    included), as paths relative to the kit's root."""
+    modules, todo, seen = _modules(), list(paths), set()
+    while todo:
+        tree = ast.parse(todo.pop().read_text())
+        for name in _imports(tree, modules):
+            parts = name.split(".")
+            for i in range(2, len(parts) + 1):  # the module and every package above it
+                file = _module_file(".".join(parts[:i]))
+                rel = file.relative_to(PACKAGE_DIR.parent).as_posix()
+                if rel not in seen and file.is_file():
+                    seen.add(rel)
+                    todo.append(file)
+    return seen
+
+
+def test_what_lesson_tests_and_probes_import_travels_with_them():
+    """The student package carries what a lesson's tests import, and the class grader's sandbox is
+    staged with what the tests and the probes import (a module in a new folder is easy to leave out)."""
+    from grader.authoring import student_package
+    from grader.classroom import grading
+    from grader.learner import targets
+
+    lessons = targets.all_lessons()
+    tests = [lesson.test_file for lesson in lessons]
+    probes = sorted((PACKAGE_DIR / "probes").glob("lesson*.py"))
+    packaged = set(student_package._machinery())
+    staged = {p.relative_to(PACKAGE_DIR.parent).as_posix() for p in grading.staged_files()}
+    assert not _needed_by(tests) - packaged, "left out of the student package: " + str(sorted(_needed_by(tests) - packaged))
+    assert not _needed_by(tests + probes) - staged, \
+        "left out of the sandbox's staged kit: " + str(sorted(_needed_by(tests + probes) - staged))

@@ -93,15 +93,15 @@ def is_installed() -> bool:
 
 # -- the wheel -------------------------------------------------------------------------------------
 
-MACHINERY = ("", "learner", "authoring")  # grader's own modules and these wings
+MACHINERY = ("learner", "authoring")  # the wings the package carries, besides the top's modules
 
 
 def _machinery() -> dict[str, bytes]:
     """The kit's face and command line, the learner's wing (everything a learner's run imports) and
     the authoring wing (the commands the package refuses, so that they can say so). The class grader,
     its probes and the nbgrader course stay out."""
-    return {p.relative_to(PACKAGE_DIR.parent).as_posix(): p.read_bytes()
-            for wing in MACHINERY for p in sorted((PACKAGE_DIR / wing).glob("*.py"))}
+    files = [*PACKAGE_DIR.glob("*.py")] + [p for wing in MACHINERY for p in (PACKAGE_DIR / wing).rglob("*.py")]
+    return {p.relative_to(PACKAGE_DIR.parent).as_posix(): p.read_bytes() for p in sorted(files)}
 
 
 def _metadata(project: dict) -> str:

@@ -124,7 +124,9 @@ addopts = --import-mode=importlib --tb=short -p no:hypothesispytest -p no:anyio 
 
 def staged_files() -> list[Path]:
     """What a sandbox may read of the kit: the grader package, the lessons' tests and data."""
-    files = [p for sub in ("", "learner", "probes", "classroom") for p in sorted((KIT_ROOT / "grader" / sub).glob("*.py"))]
+    package = KIT_ROOT / "grader"
+    files = sorted(package.glob("*.py")) + [p for wing in ("learner", "probes", "classroom")
+                                             for p in sorted((package / wing).rglob("*.py"))]
     files += [l.test_file for l in targets.all_lessons()]
     return files + sorted((KIT_ROOT / "lessons" / "data").glob("*"))
 

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import grader.probes as probes_mod
-from grader.learner.expect import documented
+from grader.learner.shared.lesson06 import on_documented as _on_documented
 from grader.probes import Probes, compare, concerns, mlp_forward
 
 PROBES = Probes("06")
@@ -42,49 +42,6 @@ def _sizes(rng, n_in=None, n_out=None):
     if n_out is not None:
         sizes[-1] = n_out
     return sizes
-
-
-# -- the docstrings' versions of the exercises that others build on ------------------------------
-
-def _doc_forward(params, x):
-    *hidden, last = params
-    for layer in hidden:
-        x = jax.nn.relu(x @ layer["w"] + layer["b"])
-    return x @ last["w"] + last["b"]
-
-
-def _doc_log_softmax(logits):
-    shifted = logits - jax.lax.stop_gradient(jnp.max(logits, axis=-1, keepdims=True))
-    return shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis=-1, keepdims=True))
-
-
-def _doc_sgd_update(params, grads, lr):
-    return jax.tree.map(lambda p, g: p - lr * g, params, grads)
-
-
-def _doc_make_train_step(loss_fn):
-    def step(params, batch, lr):
-        x, y = batch
-        loss, grads = jax.value_and_grad(lambda p: loss_fn(_doc_forward(p, x), y))(params)
-        return _doc_sgd_update(params, grads, lr), loss
-
-    return jax.jit(step)
-
-
-def _doc_predict_one(params, image):
-    return _doc_forward(params, jnp.ravel(image))
-
-
-_DOCUMENTED = {"forward": _doc_forward, "log_softmax": _doc_log_softmax, "sgd_update": _doc_sgd_update,
-               "make_train_step": _doc_make_train_step, "predict_one": _doc_predict_one}
-_BUILDS_ON = {"cross_entropy": ("log_softmax",), "make_train_step": ("forward", "sgd_update"),
-              "fit": ("forward", "sgd_update", "make_train_step"), "predict_one": ("forward",),
-              "predict": ("forward", "predict_one")}
-
-
-def _on_documented(ex, exercise):
-    """The exercises that `exercise` builds on, the docstrings' versions in place of the student's."""
-    return documented(ex, **{name: _DOCUMENTED[name] for name in _BUILDS_ON[exercise]})
 
 
 def _scaled_sq(scale):

@@ -27,34 +27,12 @@ import optax
 from flax import nnx
 
 from grader.learner import jaxprs
+from grader.learner.shared.lesson07 import SmallNet, build as _build, forward as _forward, leaves as _leaves
+from grader.learner.shared.lesson07 import modules as _modules
 from grader.probes import Probes, compare, concerns, merge_findings
 
 PROBES = Probes("07")
-MOMENTUM = 0.9
-
-
-class _Net(nnx.Module):
-    """The probes' model: (b, 8, 8, 1) images to (b, 10) logits, with every kind of state a CNN holds.
-
-    The conv has no bias: before BatchNorm its gradient is zero but for rounding noise, which Adam's
-    first step would blow up to a full step of +-lr that differs between right implementations."""
-
-    def __init__(self, *, rngs: nnx.Rngs):
-        self.conv = nnx.Conv(1, 4, kernel_size=(3, 3), padding="SAME", use_bias=False, rngs=rngs)
-        self.bn = nnx.BatchNorm(4, momentum=MOMENTUM, rngs=rngs)
-        self.dense1 = nnx.Linear(64, 16, rngs=rngs)
-        self.dropout = nnx.Dropout(0.3, rngs=rngs)
-        self.dense2 = nnx.Linear(16, 10, rngs=rngs)
-
-    def __call__(self, x):
-        x = nnx.max_pool(nnx.relu(self.bn(self.conv(x))), window_shape=(2, 2), strides=(2, 2))
-        x = self.dropout(nnx.relu(self.dense1(x.reshape(x.shape[0], -1))))
-        return self.dense2(x)
-
-
-@nnx.jit(static_argnums=0)
-def _build(model_class, key):
-    return model_class(rngs=nnx.Rngs(key))
+MOMENTUM = 0.9  # the docstring's BatchNorm momentum in the CNN
 
 
 @nnx.jit(static_argnums=1)
@@ -62,18 +40,9 @@ def _adam(model, lr):
     return nnx.Optimizer(model, optax.adam(lr), wrt=nnx.Param)
 
 
-@nnx.jit
-def _forward(model, x):
-    return model(x)
-
-
 def _new(model_class, seed):
     """model_class(rngs=nnx.Rngs(key)), built in one compiled program (an "rbg" key, as the tests use)."""
     return _build(model_class, jax.random.key(seed, impl="rbg"))
-
-
-def _leaves(model, kind):
-    return [np.array(leaf) for leaf in jax.tree.leaves(nnx.state(model, kind))]
 
 
 def _images(rng, n):
@@ -214,12 +183,6 @@ _ROLES = {  # role: (layer type, shape test), as the test finds them
 }
 
 
-def _modules(model):
-    iter_modules = getattr(nnx, "iter_modules", None)
-    found = iter_modules(model) if iter_modules is not None else model.iter_modules()
-    return [module for _, module in found]
-
-
 def _np_conv(x, kernel):
     h, w = x.shape[1:3]
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
@@ -334,7 +297,7 @@ def _check_step(got, want, inputs):
 
 @PROBES("train_step", make=_step_inputs, check=_check_step)
 def train_step(ex, seed, x, y, lr):
-    model = _new(_Net, seed)
+    model = _new(SmallNet, seed)
     optimizer = _adam(model, lr)
     twin = nnx.clone(model)
     twin_optimizer = _adam(twin, lr)
@@ -391,7 +354,7 @@ def _check_eval(got, want, inputs):
 
 @PROBES("eval_step", make=_eval_inputs, check=_check_eval)
 def eval_step(ex, seed, x, y, mean, var):
-    model = _new(_Net, seed)
+    model = _new(SmallNet, seed)
     model.bn.mean.set_value(jnp.asarray(mean))
     model.bn.var.set_value(jnp.asarray(var))
     model.eval()

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from grader.learner import bounded_loops
-from grader.learner.expect import documented
+from grader.learner.shared.lesson09 import on_documented
 from grader.probes import Probes, compare, concerns, merge_findings
 
 PROBES = Probes("09")
@@ -302,22 +302,10 @@ def _echo_inputs(rng):
             "xs": xs, "ys": ys}
 
 
-def _doc_elman_cell(params, h, x):
-    return jnp.tanh(x @ params["wx"] + h @ params["wh"] + params["b"])
-
-
-def _doc_run_rnn(cell, params, h0, xs):
-    def step(h, x):
-        h = cell(params, h, x)
-        return h, h
-
-    return jax.lax.scan(step, h0, xs)
-
-
 @PROBES("echo_loss", make=_echo_inputs, rtol=1e-4, atol=1e-6)
 def echo_loss(ex, params, xs, ys):
     """Run with the docstrings' elman_cell and run_rnn in place of the student's, as in the public test."""
-    with documented(ex, elman_cell=_doc_elman_cell, run_rnn=_doc_run_rnn):
+    with on_documented(ex):
         return jax.jit(ex.echo_loss)(params, xs, ys)
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from grader.learner.expect import documented
+from grader.learner.shared.lesson11 import on_documented
 from grader.probes import Probes, compare, concerns, merge_findings
 
 PROBES = Probes("11")
@@ -291,50 +291,6 @@ def _mha_inputs(rng):
     return {"params": _mha_params(rng, d), "x": _normal(rng, batch, n, d), "num_heads": heads}
 
 
-# -- the docstrings' versions of the exercises that others build on, as the public tests use them ---
-
-def _doc_causal_mask(n):
-    return jnp.arange(n)[None, :] <= jnp.arange(n)[:, None]
-
-
-def _doc_attention(q, k, v, mask=None):
-    scores = jnp.einsum("...qd,...kd->...qk", q, k) / np.sqrt(q.shape[-1]).astype(np.float32)
-    if mask is not None:
-        scores = jnp.where(mask, scores, -jnp.inf)
-    return jax.nn.softmax(scores, axis=-1) @ v
-
-
-def _doc_split_heads(x, num_heads):
-    batch, length, d = x.shape
-    return jnp.swapaxes(x.reshape(batch, length, num_heads, d // num_heads), 1, 2)
-
-
-def _doc_merge_heads(x):
-    batch, heads, length, head_dim = x.shape
-    return jnp.swapaxes(x, 1, 2).reshape(batch, length, heads * head_dim)
-
-
-class _DocTransformerBlock(nnx.Module):
-    def __init__(self, dim, num_heads, mlp_dim, *, rngs: nnx.Rngs):
-        self.norm1 = nnx.LayerNorm(dim, rngs=rngs)
-        self.attention = nnx.MultiHeadAttention(num_heads=num_heads, in_features=dim, decode=False, rngs=rngs)
-        self.norm2 = nnx.LayerNorm(dim, rngs=rngs)
-        self.mlp_in = nnx.Linear(dim, mlp_dim, rngs=rngs)
-        self.mlp_out = nnx.Linear(mlp_dim, dim, rngs=rngs)
-
-    def __call__(self, x, mask=None):
-        x = x + self.attention(self.norm1(x), mask=mask)
-        return x + self.mlp_out(nnx.relu(self.mlp_in(self.norm2(x))))
-
-
-def _on_documented_attention(ex):
-    return documented(ex, split_heads=_doc_split_heads, attention=_doc_attention, merge_heads=_doc_merge_heads)
-
-
-def _on_documented_parts(ex):
-    return documented(ex, causal_mask=_doc_causal_mask, TransformerBlock=_DocTransformerBlock)
-
-
 def _close(a, b, rtol, atol) -> bool:
     try:
         a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
@@ -348,7 +304,7 @@ def multi_head_attention(ex, params, x, num_heads):
     """On the docstrings' split_heads, attention and merge_heads, as the public test runs it: with a causal
     mask, and with none (mask=None, the default)."""
     mask = np.tril(np.ones((x.shape[1], x.shape[1]), bool))
-    with _on_documented_attention(ex):
+    with on_documented(ex, "multi_head_attention"):
         mha = jax.jit(ex.multi_head_attention, static_argnums=2)
         return {"masked": mha(params, x, num_heads, mask), "open": mha(params, x, num_heads)}
 
@@ -537,7 +493,7 @@ def _earlier_changed(a, b, cut):
         guards=("test_transformer_forward_fixed_weights", "test_transformer_causal"))
 def transformer(ex, seed, tokens, token_table, position_table, norm, head, cut):
     """On the docstrings' causal_mask and TransformerBlock, as the public tests run it."""
-    with _on_documented_parts(ex):
+    with on_documented(ex, "Transformer"):
         return _transformer_run(ex, seed, tokens, token_table, position_table, norm, head, cut)
 
 
@@ -590,7 +546,7 @@ def _check_shape(got, want, inputs):
 def transformer_shape(ex, seed, vocab, max_len, dim, heads, mlp, shapes):
     """Shapes only, as the public test reads them: the model built and called abstractly, nothing compiled,
     on the docstrings' causal_mask and TransformerBlock."""
-    with _on_documented_parts(ex):
+    with on_documented(ex, "Transformer"):
         return _transformer_shapes(ex, seed, vocab, max_len, dim, heads, mlp, shapes)
 
 
@@ -672,5 +628,5 @@ def transformer_learns_to_reverse(ex, seed, vocab, max_len, batches, test):
     """On the docstrings' TransformerBlock, as the public run trains it."""
     run = functools.partial(_train_and_read, ex.Transformer)
     args = (jax.random.key(seed, impl="rbg"), batches, test, vocab, max_len)
-    with _on_documented_parts(ex):
+    with on_documented(ex, "Transformer"):
         return _compiled(run, *args, static_argnums=(3, 4))(*args[:3])

@@ -13,6 +13,10 @@ import pytest
 
 from grader.learner import expect, jaxprs
 from grader.learner.datasets import digits
+# An exercise that calls an earlier one is judged on the docstrings' versions of those in place of the
+# learner's (grader/learner/shared/lesson06.py), so that a mistake costs only the exercise that holds it.
+from grader.learner.shared import lesson06 as documented
+from grader.learner.shared.lesson06 import on_documented as _on_documented
 
 SINE_SIZES = (1, 32, 1)
 SINE_STEPS = 1000
@@ -143,59 +147,6 @@ def _forward_hint(params, x, got, default):
     return default
 
 
-# ---------------------------------------------------------------- the docstrings' versions
-# An exercise that calls an earlier one is judged on these in place of the learner's earlier exercises
-# (expect.documented), so that a mistake costs only the exercise that holds it.
-
-def _doc_forward(params, x):
-    *hidden, last = params
-    for layer in hidden:
-        x = jax.nn.relu(x @ layer["w"] + layer["b"])
-    return x @ last["w"] + last["b"]
-
-
-def _doc_log_softmax(logits):
-    shifted = logits - jax.lax.stop_gradient(jnp.max(logits, axis=-1, keepdims=True))
-    return shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis=-1, keepdims=True))
-
-
-def _doc_mse(pred, target):
-    return jnp.mean((pred - target) ** 2)
-
-
-def _doc_cross_entropy(logits, labels):
-    return -jnp.mean(jnp.take_along_axis(_doc_log_softmax(logits), labels[:, None], axis=-1))
-
-
-def _doc_sgd_update(params, grads, lr):
-    return jax.tree.map(lambda p, g: p - lr * g, params, grads)
-
-
-def _doc_make_train_step(loss_fn):
-    def step(params, batch, lr):
-        x, y = batch
-        loss, grads = jax.value_and_grad(lambda p: loss_fn(_doc_forward(p, x), y))(params)
-        return _doc_sgd_update(params, grads, lr), loss
-
-    return jax.jit(step)
-
-
-def _doc_predict_one(params, image):
-    return _doc_forward(params, jnp.ravel(image))
-
-
-DOCUMENTED = {"forward": _doc_forward, "log_softmax": _doc_log_softmax, "sgd_update": _doc_sgd_update,
-              "make_train_step": _doc_make_train_step, "predict_one": _doc_predict_one}
-BUILDS_ON = {"cross_entropy": ("log_softmax",), "make_train_step": ("forward", "sgd_update"),
-             "fit": ("forward", "sgd_update", "make_train_step"), "predict_one": ("forward",),
-             "predict": ("forward", "predict_one")}
-
-
-def _on_documented(ex, exercise):
-    """The exercises that `exercise` builds on, the docstrings' versions in place of the learner's."""
-    return expect.documented(ex, **{name: DOCUMENTED[name] for name in BUILDS_ON[exercise]})
-
-
 # ---------------------------------------------------------------- the training runs, once per session
 
 def _sine_data():
@@ -227,14 +178,14 @@ def _fit(ex, params, x, y, steps, lr, loss):
 
 def _run_sine(ex):
     x, y = _sine_data()
-    return _fit(ex, _params(SINE_SIZES, seed=0, bias_scale=0.0), x, y, SINE_STEPS, SINE_LR, _doc_mse)
+    return _fit(ex, _params(SINE_SIZES, seed=0, bias_scale=0.0), x, y, SINE_STEPS, SINE_LR, documented.mse)
 
 
 def _run_digits(ex):
     d = digits()
     x = d["x_train"].reshape(len(d["x_train"]), -1)
     params = _params(DIGITS_SIZES, seed=DIGITS_SEED, bias_scale=0.0)
-    return _fit(ex, params, x, d["y_train"], DIGITS_STEPS, DIGITS_LR, _doc_cross_entropy)
+    return _fit(ex, params, x, d["y_train"], DIGITS_STEPS, DIGITS_LR, documented.cross_entropy)
 
 
 def _loss_evaluations(ex, steps):

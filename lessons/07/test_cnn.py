@@ -15,6 +15,8 @@ from flax import nnx
 
 from grader.learner import expect, jaxprs
 from grader.learner.datasets import digits
+from grader.learner.shared.lesson07 import SmallNet, build as _build, forward as _forward, leaves as _leaves
+from grader.learner.shared.lesson07 import modules as _modules
 
 SEED = 0
 BATCH = 64
@@ -42,11 +44,6 @@ def _data():
     return d["x_train"][..., None], d["y_train"], d["x_test"][..., None], d["y_test"]
 
 
-@nnx.jit(static_argnums=0)
-def _build(cnn_class, key):
-    return cnn_class(rngs=nnx.Rngs(key))
-
-
 def _new_model(ex):
     """``ex.CNN(rngs=nnx.Rngs(key))``, built inside one jitted function.
 
@@ -59,12 +56,6 @@ def _new_model(ex):
 @nnx.jit
 def _new_optimizer(model):
     return nnx.Optimizer(model, TX, wrt=nnx.Param)
-
-
-@nnx.jit
-def _forward(model, x):
-    """The model's logits, in whatever mode the model is in (the tests set it first)."""
-    return model(x)
 
 
 def _predict(model, x):
@@ -82,19 +73,8 @@ def _np_cross_entropy(logits, labels):
     return float(-np.mean(log_probs[np.arange(len(labels)), labels]))
 
 
-def _leaves(model, kind):
-    """Copies of the model's arrays of one variable type (nnx.Param or nnx.BatchStat), in a fixed order."""
-    return [np.array(leaf) for leaf in jax.tree.leaves(nnx.state(model, kind))]
-
-
 def _same(a, b) -> bool:
     return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
-
-
-def _modules(model):
-    iter_modules = getattr(nnx, "iter_modules", None)
-    found = iter_modules(model) if iter_modules is not None else model.iter_modules()
-    return [module for _, module in found]
 
 
 def _describe(module) -> str | None:
@@ -264,35 +244,18 @@ def _forward_slip(out, x, w) -> str:
 
 
 # ---------------------------------------------------------------- a small model for train_step and eval_step
-
-class _SmallNet(nnx.Module):
-    """The tests' own small model: one conv block, BatchNorm, dropout, two dense layers.
-
-    train_step's one-step tests and eval_step's tests run on it, so a mistake in your CNN doesn't cost
-    their points (the training run uses your CNN). The conv has no bias: before BatchNorm its gradient is rounding noise, which Adam's
-    first step would blow up to a full step."""
-
-    def __init__(self, *, rngs: nnx.Rngs):
-        self.conv = nnx.Conv(1, 4, kernel_size=(3, 3), padding="SAME", use_bias=False, rngs=rngs)
-        self.bn = nnx.BatchNorm(4, momentum=0.9, rngs=rngs)
-        self.dense1 = nnx.Linear(64, 16, rngs=rngs)
-        self.dropout = nnx.Dropout(0.3, rngs=rngs)
-        self.dense2 = nnx.Linear(16, 10, rngs=rngs)
-
-    def __call__(self, x):
-        x = nnx.max_pool(nnx.relu(self.bn(self.conv(x))), window_shape=(2, 2), strides=(2, 2))
-        x = self.dropout(nnx.relu(self.dense1(x.reshape(x.shape[0], -1))))
-        return self.dense2(x)
-
+# train_step's one-step tests and eval_step's tests run on the tests' own SmallNet
+# (grader/learner/shared/lesson07.py), so a mistake in your CNN doesn't cost their points; the training run
+# uses your CNN.
 
 SMALL_BATCH = 16
 SMALL_CALL = "a small model of the tests' own (conv -> BatchNorm -> relu -> pool, dense -> relu -> dropout -> dense)"
 
 
 def _small_model(running_averages: bool = False):
-    """A new _SmallNet; with `running_averages`, BatchNorm's running mean and variance are set away from
+    """A new SmallNet; with `running_averages`, BatchNorm's running mean and variance are set away from
     their start (0 and 1), so evaluation mode and training mode give clearly different logits."""
-    model = _build(_SmallNet, jax.random.key(SEED, impl="rbg"))
+    model = _build(SmallNet, jax.random.key(SEED, impl="rbg"))
     if running_averages:
         rng = np.random.default_rng(3)
         model.bn.mean.set_value(jnp.asarray(rng.normal(0, 0.3, 4), jnp.float32))

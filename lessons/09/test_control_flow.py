@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from grader.learner import bounded_loops, expect, jax_errors, jaxprs
+from grader.learner.shared.lesson09 import on_documented as _on_documented
 
 # ---------------------------------------------------------------- helpers
 
@@ -797,25 +798,6 @@ def echo_data(seed, batch, steps, delay=2, d_in=1):
     ys = np.zeros((batch, steps, 1), np.float32)
     ys[:, delay:] = xs[:, :-delay, :1]
     return xs, ys
-
-
-def _doc_elman_cell(params, h, x):
-    return jnp.tanh(x @ params["wx"] + h @ params["wh"] + params["b"])
-
-
-def _doc_run_rnn(cell, params, h0, xs):
-    def step(h, x):
-        h = cell(params, h, x)
-        return h, h
-
-    return jax.lax.scan(step, h0, xs)
-
-
-# echo_loss is judged with the docstrings' elman_cell and run_rnn in place of the learner's: a mistake in
-# those costs their own tests alone.
-
-def _on_documented(ex):
-    return expect.documented(ex, elman_cell=_doc_elman_cell, run_rnn=_doc_run_rnn)
 
 
 @pytest.mark.exercise("echo_loss", points=2)

@@ -19,6 +19,7 @@ import pytest
 from flax import nnx
 
 from grader.learner import expect, jaxprs
+from grader.learner.shared.lesson11 import on_documented as _on_documented
 
 LN_EPS = 1e-6  # nnx.LayerNorm, RMSNorm, GroupNorm, InstanceNorm
 BN_EPS, BN_MOMENTUM = 1e-5, 0.99  # nnx.BatchNorm
@@ -725,53 +726,9 @@ def test_merge_heads(ex):
 # ---------------------------------------------------------------- the docstrings' earlier exercises
 
 # multi_head_attention calls split_heads, attention and merge_heads, and Transformer builds on causal_mask and
-# TransformerBlock. Their tests run them on these versions of the earlier exercises, written as the docstrings
-# say, in place of yours: a mistake in an earlier exercise costs that exercise's tests alone.
-
-def _doc_causal_mask(n):
-    return jnp.arange(n)[None, :] <= jnp.arange(n)[:, None]
-
-
-def _doc_attention(q, k, v, mask=None):
-    scores = jnp.einsum("...qd,...kd->...qk", q, k) / np.sqrt(q.shape[-1]).astype(np.float32)
-    if mask is not None:
-        scores = jnp.where(mask, scores, -jnp.inf)
-    return jax.nn.softmax(scores, axis=-1) @ v
-
-
-def _doc_split_heads(x, num_heads):
-    batch, length, d = x.shape
-    return jnp.swapaxes(x.reshape(batch, length, num_heads, d // num_heads), 1, 2)
-
-
-def _doc_merge_heads(x):
-    batch, heads, length, head_dim = x.shape
-    return jnp.swapaxes(x, 1, 2).reshape(batch, length, heads * head_dim)
-
-
-class _DocTransformerBlock(nnx.Module):
-    def __init__(self, dim, num_heads, mlp_dim, *, rngs: nnx.Rngs):
-        self.norm1 = nnx.LayerNorm(dim, rngs=rngs)
-        self.attention = nnx.MultiHeadAttention(num_heads=num_heads, in_features=dim, decode=False, rngs=rngs)
-        self.norm2 = nnx.LayerNorm(dim, rngs=rngs)
-        self.mlp_in = nnx.Linear(dim, mlp_dim, rngs=rngs)
-        self.mlp_out = nnx.Linear(mlp_dim, dim, rngs=rngs)
-
-    def __call__(self, x, mask=None):
-        x = x + self.attention(self.norm1(x), mask=mask)
-        return x + self.mlp_out(nnx.relu(self.mlp_in(self.norm2(x))))
-
-
-DOCUMENTED = {"causal_mask": _doc_causal_mask, "attention": _doc_attention, "split_heads": _doc_split_heads,
-              "merge_heads": _doc_merge_heads, "TransformerBlock": _DocTransformerBlock}
-BUILDS_ON = {"multi_head_attention": ("split_heads", "attention", "merge_heads"),
-             "Transformer": ("causal_mask", "TransformerBlock")}
-
-
-def _on_documented(ex, exercise):
-    """The exercises that `exercise` builds on, the docstrings' versions in place of yours."""
-    return expect.documented(ex, **{name: DOCUMENTED[name] for name in BUILDS_ON[exercise]})
-
+# TransformerBlock. Their tests run them on versions of the earlier exercises written as the docstrings say
+# (grader/learner/shared/lesson11.py), in place of yours: a mistake in an earlier exercise costs that
+# exercise's tests alone.
 
 @pytest.fixture
 def on_documented_parts(ex):
