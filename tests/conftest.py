@@ -1,5 +1,8 @@
 """Shared runs for the kit's own tests: every lesson against the reference, the generated stubs and
 the planted mistakes, run once per session in child processes, a few at a time."""
+import contextlib
+import time
+
 import pytest
 
 from grader.authoring import devcheck
@@ -24,14 +27,33 @@ def _no_persistent_compile_cache_here():
     yield
 
 
-@pytest.fixture(scope="session")
-def lesson_runs(tmp_path_factory):
-    return runs.run_many(devcheck.lesson_jobs(tmp_path_factory.mktemp("stubs")))
+def shown_progress(config, what: str, every: float = 30.0):
+    """A `runs.run_many` progress callback that prints a line past pytest's capture every `every`
+    seconds and at the end, so a fixture that takes minutes shows that it is moving."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    start, last = time.monotonic(), [time.monotonic()]
+
+    def report(done: int, total: int) -> None:
+        now = time.monotonic()
+        if reporter is None or (done < total and now - last[0] < every):
+            return
+        last[0] = now
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.write_line(f"{what}: {done} of {total} runs done, {now - start:.0f} s")
+    return report
 
 
 @pytest.fixture(scope="session")
-def planted_runs(tmp_path_factory):
-    return runs.run_many(devcheck.planted_jobs(tmp_path_factory.mktemp("planted")))
+def lesson_runs(tmp_path_factory, pytestconfig):
+    return runs.run_many(devcheck.lesson_jobs(tmp_path_factory.mktemp("stubs")),
+                         progress=shown_progress(pytestconfig, "every lesson against its reference and its stub"))
+
+
+@pytest.fixture(scope="session")
+def planted_runs(tmp_path_factory, pytestconfig):
+    return runs.run_many(devcheck.planted_jobs(tmp_path_factory.mktemp("planted")),
+                         progress=shown_progress(pytestconfig, "planted mistakes"))
 
 
 # The fixtures that cost minutes: every planted mistake run, the hostile class graded twice, a class
