@@ -106,3 +106,20 @@ def test_what_lesson_tests_and_probes_import_travels_with_them():
     assert not _needed_by(tests) - packaged, "left out of the student package: " + str(sorted(_needed_by(tests) - packaged))
     assert not _needed_by(tests + probes) - staged, \
         "left out of the sandbox's staged kit: " + str(sorted(_needed_by(tests + probes) - staged))
+
+
+def test_a_module_under_its_old_path_is_the_same_module():
+    """A notebook released before the wings (`import grader.nbcheck as _grading`) still runs its checks."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    import grader
+
+    for old, new in sorted(grader._MOVED.items()):
+        assert importlib.util.find_spec(new) is not None, f"grader.{old} points at {new}, which doesn't exist"
+    code = ("import grader.nbcheck as old, grader.learner.nbcheck as new; "
+            "from grader.targets import all_lessons; from grader.learner import targets; "
+            "assert old is new and all_lessons is targets.all_lessons; print('same')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PACKAGE_DIR.parent)
+    assert proc.stdout.strip() == "same", proc.stderr[-2000:]
