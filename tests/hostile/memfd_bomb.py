@@ -14,7 +14,7 @@ def set_first(x, value):
     import mmap
 
     held, chunk = [], 64 << 20  # each memfd under the 96 MiB a single file may grow to
-    block = b"\1" * (1 << 20)
+    block = b"\1" * chunk  # whole chunks at a time, so the cap is reached in a second, even under load
     libc = ctypes.CDLL(None, use_errno=True)
     segment = libc.shmget(0, chunk, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
     if segment >= 0:  # allowed: memory no limit would hold. Gone at once (IPC_RMID), and the point taken
@@ -25,11 +25,11 @@ def set_first(x, value):
         if n % 2:
             _os.ftruncate(fd, chunk)
             view = mmap.mmap(fd, chunk, mmap.MAP_SHARED)
-            for offset in range(0, chunk, 4096):
-                view[offset] = 1
+            view[:] = block  # every page of the shared mapping written
             held.append(view)
         else:
-            for _ in range(chunk >> 20):
-                _os.write(fd, block)
+            written = memoryview(block)
+            while written:
+                written = written[_os.write(fd, written):]
         held.append(fd)
     return _reference_set_first(x, value)
