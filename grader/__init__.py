@@ -36,6 +36,12 @@ def _kit_root() -> Path:
 KIT_ROOT = _kit_root()
 
 
+def package_modules(*wings: str, package: Path = PACKAGE_DIR) -> list[Path]:
+    """The modules at the top of `package` (this one by default) and every module under the named
+    wings (learner, authoring, classroom, probes), sorted: what the student package or a sandbox carries."""
+    return sorted([*package.glob("*.py"), *(p for wing in wings for p in (package / wing).rglob("*.py"))])
+
+
 # -- old module paths ------------------------------------------------------------------------------
 # The learner's and the authoring modules once sat at the top of the package. A notebook released
 # earlier (`import grader.nbcheck as _grading`) or a script that still names an old path gets the

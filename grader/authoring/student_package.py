@@ -17,7 +17,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from grader import BUNDLED_ROOT, PACKAGE_DIR, WORKSPACE_MARKER
+from grader import BUNDLED_ROOT, PACKAGE_DIR, WORKSPACE_MARKER, package_modules
 from grader.learner import stubs
 
 CLONE = PACKAGE_DIR.parent
@@ -90,7 +90,6 @@ def is_installed() -> bool:
     return BUNDLED_ROOT.is_dir()
 
 
-
 # -- the wheel -------------------------------------------------------------------------------------
 
 MACHINERY = ("learner", "authoring")  # the wings the package carries, besides the top's modules
@@ -100,8 +99,7 @@ def _machinery() -> dict[str, bytes]:
     """The kit's face and command line, the learner's wing (everything a learner's run imports) and
     the authoring wing (the commands the package refuses, so that they can say so). The class grader,
     its probes and the nbgrader course stay out."""
-    files = [*PACKAGE_DIR.glob("*.py")] + [p for wing in MACHINERY for p in (PACKAGE_DIR / wing).rglob("*.py")]
-    return {p.relative_to(PACKAGE_DIR.parent).as_posix(): p.read_bytes() for p in sorted(files)}
+    return {p.relative_to(PACKAGE_DIR.parent).as_posix(): p.read_bytes() for p in package_modules(*MACHINERY)}
 
 
 def _metadata(project: dict) -> str:

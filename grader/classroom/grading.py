@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import KIT_ROOT
+from grader import KIT_ROOT, package_modules
 from grader.learner import points, targets
 from grader.classroom import report, runner, submissions
 
@@ -124,9 +124,7 @@ addopts = --import-mode=importlib --tb=short -p no:hypothesispytest -p no:anyio 
 
 def staged_files() -> list[Path]:
     """What a sandbox may read of the kit: the grader package, the lessons' tests and data."""
-    package = KIT_ROOT / "grader"
-    files = sorted(package.glob("*.py")) + [p for wing in ("learner", "probes", "classroom")
-                                             for p in sorted((package / wing).rglob("*.py"))]
+    files = package_modules("learner", "probes", "classroom", package=KIT_ROOT / "grader")
     files += [l.test_file for l in targets.all_lessons()]
     return files + sorted((KIT_ROOT / "lessons" / "data").glob("*"))
 

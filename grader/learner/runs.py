@@ -40,9 +40,13 @@ def bound_args(time_limit: float | None = None, memory_limit: str | None = None)
     return args
 
 
-def pytest_command(paths: list[str], target: str, results: Path, extra: list[str] = ()) -> list[str]:
-    return [sys.executable, "-m", "pytest", *paths, "--target", str(target), "--results", str(results),
-            "-q", "-p", "no:cacheprovider", *extra]
+def pytest_args(paths: list[str], target: str, results: Path, extra: list[str] = ()) -> list[str]:
+    """The arguments of one lesson run, as `pytest` takes them."""
+    return [*paths, "--target", str(target), "--results", str(results), "-q", "-p", "no:cacheprovider", *extra]
+
+
+def pytest_command(args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "pytest", *args]
 
 
 def run_lessons(paths: list[str], target: str = "lessons", extra: list[str] = (),
@@ -50,16 +54,10 @@ def run_lessons(paths: list[str], target: str = "lessons", extra: list[str] = ()
     """Run pytest on lesson folders against ``target``; the results come back through a JSON file."""
     with tempfile.TemporaryDirectory(prefix="jaxkit-run-") as tmp:
         results = Path(tmp) / "results.json"
-        proc = subprocess.run(pytest_command(paths, target, results, extra), cwd=KIT_ROOT,
+        proc = subprocess.run(pytest_command(pytest_args(paths, target, results, extra)), cwd=KIT_ROOT,
                               capture_output=True, text=True, timeout=timeout, env=_child_env())
         tests = json.loads(results.read_text())["tests"] if results.exists() else []
     return LessonRun(proc.returncode, proc.stdout + proc.stderr, tests)
-
-
-def start_lessons(paths: list[str], target: str, results: Path, extra: list[str] = ()) -> subprocess.Popen:
-    """The same, started in the background, for callers that run several at once."""
-    return subprocess.Popen(pytest_command(paths, target, results, extra), cwd=KIT_ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_child_env())
 
 
 def _child_env() -> dict:
@@ -86,7 +84,7 @@ def run_many(jobs: dict, workers: int | None = None, progress=None) -> dict[obje
                     key, (paths, target, extra) = pending.pop(0)
                     n = len(done) + len(running)
                     results, output = Path(tmp) / f"{n}.json", Path(tmp) / f"{n}.out"
-                    running[starter.submit(pytest_command(paths, target, results, extra), output)] = \
+                    running[starter.submit(pytest_args(paths, target, results, extra), output)] = \
                         (key, results, output)
                 ident, returncode = starter.wait_any()
                 key, results, output = running.pop(ident)
@@ -107,7 +105,7 @@ class _Fresh:
 
     def submit(self, args: list[str], output: Path) -> int:
         with output.open("w") as out:
-            proc = subprocess.Popen(args, cwd=KIT_ROOT, stdout=out, stderr=subprocess.STDOUT, env=_child_env())
+            proc = subprocess.Popen(pytest_command(args), cwd=KIT_ROOT, stdout=out, stderr=subprocess.STDOUT, env=_child_env())
         self.procs[proc.pid] = proc
         return proc.pid
 
@@ -195,7 +193,7 @@ class _Preloaded:
         return cls(proc)
 
     def submit(self, args: list[str], output: Path) -> int:
-        self.proc.stdin.write(json.dumps({"args": args[3:], "output": str(output)}) + "\n")
+        self.proc.stdin.write(json.dumps({"args": args, "output": str(output)}) + "\n")
         self.proc.stdin.flush()
         while True:
             line = self._line()
