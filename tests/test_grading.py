@@ -123,7 +123,7 @@ def test_the_corpus_covers_the_attacks_it_must():
             "links_fifos_and_paths", "malformed_channel", "output_bombs", "forged_done_then_hang",
             "forged_outcomes", "claimed_failures_everywhere", "disk_bomb", "escape_attempts",
             # memory an address-space limit does not see, and threads by the thousand
-            "memfd_bomb", "thread_bomb"} <= names
+            "memfd_bomb", "thread_bomb", "memory_left_behind"} <= names
     assert _declared(KIT_ROOT / "tests" / "hostile" / "forged_outcomes.py", "LESSON") == ("01", "06")
 
 

@@ -71,6 +71,41 @@ def test_a_cgroup_counts_memory_held_in_memfds_and_its_oom_kill_is_evidence():
     assert not any(os.path.exists(path) for path in handle.dirs.values())
 
 
+def _holding(code: str, handle: cgroups.Handle) -> bool:
+    """Whether `handle` reads as full of memory while a child that ran `code` in it still lives."""
+    prelude = (f"from grader.classroom import confine\n"
+               f"assert confine.join_cgroup({handle.procs_files()!r}) == {sorted(handle.dirs)!r}\n")
+    proc = subprocess.Popen([sys.executable, "-c", prelude + textwrap.dedent(code) + "\nprint('ready', flush=True)\n"
+                             "import time; time.sleep(60)"], stdout=subprocess.PIPE, text=True, cwd=KIT_ROOT)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        return cgroups.memory_full(handle)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@needs_cgroups
+@pytest.mark.parametrize("code, full", [
+    # most of the limit held in written pages, then page cache pushed against the limit: full
+    ("held = bytearray(200 << 20)\nheld[::4096] = b'1' * len(held[::4096])\n"
+     "import tempfile\nwith tempfile.TemporaryFile(dir='.') as f:\n    [f.write(b'1' * (1 << 20)) for _ in range(96)]", True),
+    # the same memory held, the limit never reached: not full
+    ("held = bytearray(200 << 20)\nheld[::4096] = b'1' * len(held[::4096])", False),
+    # the limit reached by page cache alone, which reclaim frees: not full
+    ("import tempfile\nwith tempfile.TemporaryFile(dir='.') as f:\n    [f.write(b'1' * (1 << 20)) for _ in range(400)]", False),
+])
+def test_a_cgroup_reads_full_only_when_it_reached_its_limit_holding_memory_no_reclaim_frees(code, full):
+    """The evidence behind "ran out of memory" for a process the grader's clock stopped."""
+    handle = cgroups.create(224 << 20, pids=64)
+    try:
+        if "memory" not in handle.dirs:
+            pytest.skip("no memory controller here")
+        assert _holding(code, handle) == full
+    finally:
+        assert cgroups.remove(handle)
+
+
 @needs_cgroups
 def test_a_cgroup_bounds_threads_and_says_so():
     handle = cgroups.create(1 << 30, pids=32)

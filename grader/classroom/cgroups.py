@@ -307,6 +307,24 @@ def oom_killed(handle: Handle | None) -> bool:
     return hit_limit and _field(control, "under_oom") > 0  # kernels before 4.13 count no kills
 
 
+def memory_full(handle: Handle | None) -> bool:
+    """Whether the cgroup has run into its memory limit and now holds, in memory no reclaim can free
+    (anonymous and shared pages, there being no swap), all but an eighth of it: a process stopped by a
+    clock in that state was spending its time asking for memory it may not have."""
+    if handle is None or "memory" not in handle.dirs:
+        return False
+    path = handle.dirs["memory"]
+    stat = _read(os.path.join(path, "memory.stat"))
+    if handle.version == 2:
+        hit = _field(_read(os.path.join(path, "memory.events")), "max") > 0
+        held = _field(stat, "anon") + _field(stat, "shmem")
+    else:
+        peak = _number(_read(os.path.join(path, "memory.max_usage_in_bytes")))
+        hit = _number(_read(os.path.join(path, "memory.failcnt"))) > 0 or peak >= handle.memory - (handle.memory >> 6)
+        held = _field(stat, "rss") + _field(stat, "shmem")
+    return hit and held >= handle.memory - (handle.memory >> 3)
+
+
 def pids_exhausted(handle: Handle | None) -> bool:
     """Whether the process tried to start a thread past the cgroup's pids limit."""
     if handle is None or "pids" not in handle.dirs:

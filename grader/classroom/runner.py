@@ -179,6 +179,7 @@ class Outcome:
     confinement: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     deaths: list[tuple[str | None, str]] = field(default_factory=list)  # (step or None, reason), as seen
+    memory_retried: set[str] = field(default_factory=set)  # steps short of memory once, then run afresh
     error: str | None = None  # the grader could not run this submission: no grade, a rerun tries again
 
 
@@ -292,12 +293,23 @@ class Sandbox:
             return True
         if reason.startswith(UNMEASURED):
             return self._unexplained_death(current, reason, watch)
+        short_of_memory = reason.startswith("ran out of memory") or (watch.memory_full and reason == "step timeout")
+        if current is not None and short_of_memory and watch.steps_ended and current not in r.memory_retried:
+            r.memory_retried.add(current)  # what earlier steps left (a traceback, a cache) costs no other exercise
+            r.notes.append(f"{current} ran short of memory after {watch.steps_ended} other steps in the same "
+                           "process; it was run again first in a fresh one")
+            return True
         if current is None:
             r.notes.append(f"the sandbox stopped outside any step ({reason}): {watch.stderr_tail()}")
             if reason == "out of time":
                 self._stop_every_lesson()
             return len(r.done) + len(r.forced) > before
-        if reason == "step timeout":
+        if watch.memory_full and reason in ("step timeout", "lesson timeout"):
+            r.forced[current] = (f"ran out of memory ({self.limits.memory >> 20} MiB): it held all the memory it "
+                                 "may and was still asking for more when its time ran out. It was stopped")
+            if reason == "lesson timeout":
+                r.stopped[lesson] = f"not run: lesson {lesson} ran out of time in an earlier step"
+        elif reason == "step timeout":
             r.forced[current] = (f"ran longer than one step may ({self.limits.step_cpu:.0f} s of computing, or "
                                  f"{self.limits.step_wall:.0f} s in all): an endless loop? It was stopped")
         elif reason in ("lesson timeout", "out of time"):
@@ -414,6 +426,8 @@ class _Watch:
         self.frame_at = time.monotonic()
         self._step_changed = False  # set by _take when a step starts or ends; run restarts its clocks
         self.over_limit: str | None = None  # a step ran into its cgroup's pids limit: the process ends here
+        self.memory_full = False  # stopped by a clock while its cgroup held all the memory it may
+        self.steps_ended = 0  # steps that ended in this process: memory they still hold, the next one pays
 
     def run(self) -> tuple[str, str | None, bool]:
         """(how it ended, the step in progress then, whether it said it finished)."""
@@ -445,8 +459,10 @@ class _Watch:
                 return "out of time", self.current, False
             if lesson in box.lesson_cpu and (box.lesson_cpu[lesson] > limits.lesson_cpu
                                              or box.lesson_wall[lesson] > limits.lesson_wall):
+                self.memory_full = cgroups.memory_full(box.cgroup)
                 return "lesson timeout", self.current, False
             if self.current and (cpu - step_cpu > limits.step_cpu or now - step_started > limits.step_wall):
+                self.memory_full = cgroups.memory_full(box.cgroup)
                 return "step timeout", self.current, False
             if not self.heard and now - started > STARTUP_LIMIT:
                 return f"no message for {STARTUP_LIMIT:.0f} s after it started", None, False
@@ -503,6 +519,7 @@ class _Watch:
                     r.outputs[step] = frame.body
             self.expected.discard(step)
             self.current, self._step_changed = None, True
+            self.steps_ended += not step.startswith("import:")
         elif kind == "loading":
             self.loaded = True
         elif kind == "finished":
