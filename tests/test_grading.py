@@ -346,17 +346,17 @@ def test_scores_can_go_into_the_nbgrader_gradebook(tmp_path):
 
 def test_every_lesson_grades_the_reference_full_and_the_stub_zero_in_the_sandbox(tmp_path):
     """The confinement, the wire and every lesson's probes together: nothing in the sandbox stops an
-    honest answer (flax, optax, pmap's CPU devices), and nothing there gives the untouched release a point."""
-    for lesson in targets.all_lessons():
-        module = lesson.module_in(tmp_path / "class" / "reference")
-        module.parent.mkdir(parents=True)
-        module.write_text(lesson.solution_file.read_text())
+    honest answer (flax, optax, pmap's CPU devices), and nothing there gives the untouched release a point.
+    The run's own canary grades the reference and the untouched stub of every lesson handed in first,
+    in the sandbox and settings every student gets; the two students here hand in every other lesson."""
+    lessons = targets.all_lessons()
+    for n, lesson in enumerate(lessons):
+        _write(tmp_path / "class", f"reference_{n % 2}", lesson.solution_file.read_text(), lesson)
     grade(tmp_path / "class", tmp_path / "out", lesson_args=())  # every lesson, default timeout
-    full = sum(sum(points.exercise_points(l).values()) for l in targets.all_lessons())
-    assert scores(tmp_path / "out") == {"reference": full}
-    # the run's own canary graded the reference and the untouched stub first, in the same settings
+    full = [sum(sum(points.exercise_points(l).values()) for l in lessons[half::2]) for half in (0, 1)]
+    assert scores(tmp_path / "out") == {"reference_0": full[0], "reference_1": full[1]}
     canary = json.loads((tmp_path / "out" / "run.json").read_text())["canary"]
-    assert canary == {"reference": f"{full}/{full}", "stub": f"0/{full}"}
+    assert canary == {"reference": f"{sum(full)}/{sum(full)}", "stub": f"0/{sum(full)}"}
 
 
 def test_a_run_whose_sandbox_cannot_grade_the_reference_stops_before_any_grade(tmp_path):

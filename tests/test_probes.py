@@ -58,26 +58,33 @@ CONCEPT_ONLY = {
 }
 
 
+PROBE_BATCH = 16  # modules a child probes: small enough to share out evenly, large enough to reuse compiles
+
+
 @pytest.fixture(scope="module")
 def probe_results(tmp_path_factory):
     """{(lesson, what, secret): {probe name: reason or None}} for the reference (two secrets), the
-    untouched stub and every planted mistake: run once, in a fresh child process per lesson, two at a
-    time (one process probing hundreds of modules has crashed inside XLA's compiler)."""
+    untouched stub and every planted mistake: run once, in fresh child processes of at most
+    PROBE_BATCH modules of one lesson each (one process probing hundreds of modules has crashed inside
+    XLA's compiler), two at a time, the largest batches first so that neither core waits alone at
+    the end."""
     from concurrent.futures import ThreadPoolExecutor
 
     root = tmp_path_factory.mktemp("probed")
     stubs.write_stubs(root / "stubs")
-    batches = {}
+    batches = []
     for lesson in LESSONS:
         jobs = {(lesson.number, "reference", s): lesson.solution_file for s in ("kit-a", "kit-b")}
         jobs[(lesson.number, "stub", "kit-a")] = lesson.module_in(root / "stubs")
         for planted in (p for p in devcheck.planted_mistakes() if p.parent.name == lesson.number):
             target = devcheck.planted_target(planted, root / "planted")
             jobs[(lesson.number, devcheck.planted_key(planted), "kit-a")] = lesson.module_in(target)
-        batches[lesson.number] = jobs
+        items, parts = list(jobs.items()), -(-len(jobs) // PROBE_BATCH)
+        batches += [dict(items[n::parts]) for n in range(parts)]
+    batches.sort(key=len, reverse=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
         found = pool.map(lambda jobs: dict(zip(jobs, judge.check_in_child([(k[0], path, k[2]) for k, path in jobs.items()]))),
-                         batches.values())
+                         batches)
         return {key: result for one in found for key, result in one.items()}
 
 
