@@ -1,5 +1,5 @@
-"""set_first holds memory where an address-space limit does not look: in memfds it writes and
-keeps open (no mapping left), a memfd mapped shared, and System V shared memory, which would outlive
+"""set_first holds memory where an address-space limit does not look: in memfds whose pages it
+allocates and keeps open (no mapping), memfds mapped shared, and System V shared memory, which would outlive
 the process. A cgroup counts those pages and ends the process past --memory; without one, memfds
 and System V memory are refused. Only set_first pays; everything else is right."""
 BASE = "solution"
@@ -14,7 +14,6 @@ def set_first(x, value):
     import mmap
 
     held, chunk = [], 64 << 20  # each memfd under the 96 MiB a single file may grow to
-    block = b"\1" * chunk  # whole chunks at a time, so the cap is reached in a second, even under load
     libc = ctypes.CDLL(None, use_errno=True)
     segment = libc.shmget(0, chunk, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
     if segment >= 0:  # allowed: memory no limit would hold. Gone at once (IPC_RMID), and the point taken
@@ -22,14 +21,8 @@ def set_first(x, value):
         return _reference_set_first(x, value)
     for n in range(2 * 64):  # 8 GiB, twice the default --memory, if nothing stopped it
         fd = _os.memfd_create(f"hoard{n}")
+        _os.posix_fallocate(fd, 0, chunk)  # every page taken by the kernel at once: the cap in under a second
         if n % 2:
-            _os.ftruncate(fd, chunk)
-            view = mmap.mmap(fd, chunk, mmap.MAP_SHARED)
-            view[:] = block  # every page of the shared mapping written
-            held.append(view)
-        else:
-            written = memoryview(block)
-            while written:
-                written = written[_os.write(fd, written):]
+            held.append(mmap.mmap(fd, chunk, mmap.MAP_SHARED))  # and mapped shared, as well as kept open
         held.append(fd)
     return _reference_set_first(x, value)
