@@ -34,14 +34,18 @@ needs_seccomp = pytest.mark.skipif(
     not LINUX or os.uname().machine not in ("x86_64", "aarch64"), reason="seccomp filters are built for Linux x86_64 and aarch64")
 
 
+def _joining(handle: cgroups.Handle | None) -> str:
+    """The first lines of a child's code: join `handle`'s cgroup as a sandbox does (none: nothing)."""
+    if handle is None:
+        return ""
+    return (f"from grader.classroom import confine\n"
+            f"assert confine.join_cgroup({handle.procs_files()!r}) == {sorted(handle.dirs)!r}\n")
+
+
 def _child(code: str, handle: cgroups.Handle | None = None) -> subprocess.CompletedProcess:
     """Run `code` in a fresh Python that first joins `handle`'s cgroup as a sandbox does."""
-    prelude = ""
-    if handle is not None:
-        prelude = (f"from grader.classroom import confine\n"
-                   f"assert confine.join_cgroup({handle.procs_files()!r}) == {sorted(handle.dirs)!r}\n")
-    return subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True,
-                          timeout=120, cwd=KIT_ROOT)
+    return subprocess.run([sys.executable, "-c", _joining(handle) + textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=120, cwd=KIT_ROOT)
 
 
 @needs_cgroups
@@ -73,9 +77,7 @@ def test_a_cgroup_counts_memory_held_in_memfds_and_its_oom_kill_is_evidence():
 
 def _holding(code: str, handle: cgroups.Handle) -> bool:
     """Whether `handle` reads as full of memory while a child that ran `code` in it still lives."""
-    prelude = (f"from grader.classroom import confine\n"
-               f"assert confine.join_cgroup({handle.procs_files()!r}) == {sorted(handle.dirs)!r}\n")
-    proc = subprocess.Popen([sys.executable, "-c", prelude + textwrap.dedent(code) + "\nprint('ready', flush=True)\n"
+    proc = subprocess.Popen([sys.executable, "-c", _joining(handle) + textwrap.dedent(code) + "\nprint('ready', flush=True)\n"
                              "import time; time.sleep(60)"], stdout=subprocess.PIPE, text=True, cwd=KIT_ROOT)
     try:
         assert proc.stdout.readline().strip() == "ready"

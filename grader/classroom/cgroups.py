@@ -298,13 +298,11 @@ def oom_killed(handle: Handle | None) -> bool:
     path = handle.dirs["memory"]
     if handle.version == 2:
         events = _read(os.path.join(path, "memory.events"))
-        return _field(events, "oom_kill") > 0 and (_field(events, "oom") > 0 or _field(events, "max") > 0)
+        return _field(events, "oom_kill") > 0 and (_field(events, "oom") > 0 or _reached_limit(handle))
     control = _read(os.path.join(path, "memory.oom_control"))
-    peak = _number(_read(os.path.join(path, "memory.max_usage_in_bytes")))  # recent kernels leave failcnt at 0
-    hit_limit = _number(_read(os.path.join(path, "memory.failcnt"))) > 0 or peak >= handle.memory - (handle.memory >> 6)
     if "oom_kill " in control:
-        return hit_limit and _field(control, "oom_kill") > 0
-    return hit_limit and _field(control, "under_oom") > 0  # kernels before 4.13 count no kills
+        return _reached_limit(handle) and _field(control, "oom_kill") > 0
+    return _reached_limit(handle) and _field(control, "under_oom") > 0  # kernels before 4.13 count no kills
 
 
 def memory_full(handle: Handle | None) -> bool:
@@ -313,16 +311,19 @@ def memory_full(handle: Handle | None) -> bool:
     clock in that state was spending its time asking for memory it may not have."""
     if handle is None or "memory" not in handle.dirs:
         return False
+    stat = _read(os.path.join(handle.dirs["memory"], "memory.stat"))
+    held = _field(stat, "anon" if handle.version == 2 else "rss") + _field(stat, "shmem")
+    return _reached_limit(handle) and held >= handle.memory - (handle.memory >> 3)
+
+
+def _reached_limit(handle: Handle) -> bool:
+    """Whether the cgroup's memory ever pressed against its limit (v2 counts it in memory.events;
+    v1 in failcnt, which recent kernels leave at 0, so also a peak within 1/64 of the limit)."""
     path = handle.dirs["memory"]
-    stat = _read(os.path.join(path, "memory.stat"))
     if handle.version == 2:
-        hit = _field(_read(os.path.join(path, "memory.events")), "max") > 0
-        held = _field(stat, "anon") + _field(stat, "shmem")
-    else:
-        peak = _number(_read(os.path.join(path, "memory.max_usage_in_bytes")))
-        hit = _number(_read(os.path.join(path, "memory.failcnt"))) > 0 or peak >= handle.memory - (handle.memory >> 6)
-        held = _field(stat, "rss") + _field(stat, "shmem")
-    return hit and held >= handle.memory - (handle.memory >> 3)
+        return _field(_read(os.path.join(path, "memory.events")), "max") > 0
+    peak = _number(_read(os.path.join(path, "memory.max_usage_in_bytes")))
+    return _number(_read(os.path.join(path, "memory.failcnt"))) > 0 or peak >= handle.memory - (handle.memory >> 6)
 
 
 def pids_exhausted(handle: Handle | None) -> bool:

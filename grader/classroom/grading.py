@@ -345,7 +345,7 @@ def _canary_message(run: Run, problems: list[str]) -> str:
     text = ("The grader's own check failed before grading anyone: in this run's sandbox settings\n- "
             + "\n- ".join(problems) + "\nNo student was graded.")
     joined = " ".join(problems)
-    if "ran out of memory" in joined:
+    if runner.OUT_OF_MEMORY in joined:
         text += (f"\nThe reference ran out of memory under --memory {run.settings.memory >> 20}M (the kernel's "
                  "count, in a cgroup of its own): raise --memory.")
     elif "SIGABRT" in joined or "SIGKILL" in joined or "memory" in joined:

@@ -293,7 +293,7 @@ class Sandbox:
             return True
         if reason.startswith(UNMEASURED):
             return self._unexplained_death(current, reason, watch)
-        short_of_memory = reason.startswith("ran out of memory") or (watch.memory_full and reason == "step timeout")
+        short_of_memory = reason.startswith(OUT_OF_MEMORY) or (watch.memory_full and reason == "step timeout")
         if current is not None and short_of_memory and watch.steps_ended and current not in r.memory_retried:
             r.memory_retried.add(current)  # what earlier steps left (a traceback, a cache) costs no other exercise
             r.notes.append(f"{current} ran short of memory after {watch.steps_ended} other steps in the same "
@@ -304,22 +304,21 @@ class Sandbox:
             if reason == "out of time":
                 self._stop_every_lesson()
             return len(r.done) + len(r.forced) > before
-        if watch.memory_full and reason in ("step timeout", "lesson timeout"):
-            r.forced[current] = (f"ran out of memory ({self.limits.memory >> 20} MiB): it held all the memory it "
+        if watch.memory_full:  # only ever set when a clock stopped it
+            r.forced[current] = (f"{OUT_OF_MEMORY} ({self.limits.memory >> 20} MiB): it held all the memory it "
                                  "may and was still asking for more when its time ran out. It was stopped")
-            if reason == "lesson timeout":
-                r.stopped[lesson] = f"not run: lesson {lesson} ran out of time in an earlier step"
         elif reason == "step timeout":
             r.forced[current] = (f"ran longer than one step may ({self.limits.step_cpu:.0f} s of computing, or "
                                  f"{self.limits.step_wall:.0f} s in all): an endless loop? It was stopped")
         elif reason in ("lesson timeout", "out of time"):
             r.forced[current] = (f"ran out of the time this lesson may take ({self.limits.lesson_cpu:.0f} s of "
                                  "computing): an endless loop?")
+        else:
+            self._charge_death(current, reason)
+        if reason in ("lesson timeout", "out of time"):
             r.stopped[lesson] = f"not run: lesson {lesson} ran out of time in an earlier step"
             if reason == "out of time":
                 self._stop_every_lesson()
-        else:
-            self._charge_death(current, reason)
         return True
 
     def _charge_death(self, step: str, reason: str, again: str = "") -> None:
@@ -594,12 +593,13 @@ def remove_tree(path: Path) -> None:
 
 
 UNMEASURED = ("killed by", "exit status")  # deaths the grader's own clocks and meters did not cause
+OUT_OF_MEMORY = "ran out of memory"  # how a step short of memory is told, whichever evidence showed it
 
 
 def describe_exit(code: int, cgroup: cgroups.Handle | None = None) -> str:
     """How a process ended; where its cgroup holds the evidence, the limit it ran into."""
     if cgroups.oom_killed(cgroup):
-        return f"ran out of memory ({cgroup.memory >> 20} MiB)"
+        return f"{OUT_OF_MEMORY} ({cgroup.memory >> 20} MiB)"
     if code != 0 and cgroups.pids_exhausted(cgroup):
         return f"started more threads than it may ({cgroup.pids})"
     if code < 0:
