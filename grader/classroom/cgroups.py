@@ -326,6 +326,13 @@ def _reached_limit(handle: Handle) -> bool:
     return _number(_read(os.path.join(path, "memory.failcnt"))) > 0 or peak >= handle.memory - (handle.memory >> 6)
 
 
+def process_count(handle: Handle | None) -> int:
+    """How many processes the cgroup holds now (0 where there is no cgroup to ask)."""
+    if handle is None or "memory" not in handle.dirs:
+        return 0
+    return len(_read(os.path.join(handle.dirs["memory"], "cgroup.procs")).split())
+
+
 def pids_exhausted(handle: Handle | None) -> bool:
     """Whether the process tried to start a thread past the cgroup's pids limit."""
     if handle is None or "pids" not in handle.dirs:

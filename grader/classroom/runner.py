@@ -40,6 +40,7 @@ from grader.classroom import cgroups, channel
 MAX_STARTS = 12
 STARTUP_LIMIT = 120.0  # wall seconds from a start to its first message
 WALL_SLACK = 4.0  # a step or lesson may take this many times its CPU allowance in wall-clock time
+LOOK_MOST = 0.5  # wall seconds one look may charge a step: a watcher that fell behind charges no student
 MAX_WORKDIR_BYTES = 512 << 20
 MAX_WORK_ENTRIES = 20_000
 CHANNEL_BUDGET = 256 << 20  # bytes one process may send
@@ -308,8 +309,7 @@ class Sandbox:
             r.forced[current] = (f"{OUT_OF_MEMORY} ({self.limits.memory >> 20} MiB): it held all the memory it "
                                  "may and was still asking for more when its time ran out. It was stopped")
         elif reason == "step timeout":
-            r.forced[current] = (f"ran longer than one step may ({self.limits.step_cpu:.0f} s of computing, or "
-                                 f"{self.limits.step_wall:.0f} s in all): an endless loop? It was stopped")
+            r.forced[current] = self._step_stop(*watch.step_spent)
         elif reason in ("lesson timeout", "out of time"):
             r.forced[current] = (f"ran out of the time this lesson may take ({self.limits.lesson_cpu:.0f} s of "
                                  "computing): an endless loop?")
@@ -320,6 +320,14 @@ class Sandbox:
             if reason == "out of time":
                 self._stop_every_lesson()
         return True
+
+    def _step_stop(self, cpu: float, wall: float) -> str:
+        """Which of a step's two clocks stopped it, in the words a student can act on."""
+        if cpu > self.limits.step_cpu:
+            return (f"computed for {cpu:.1f} s without finishing (one step may compute for "
+                    f"{self.limits.step_cpu:.0f} s): an endless loop? It was stopped")
+        return (f"ran for {wall:.0f} s without finishing, computing for only {cpu:.1f} s of it (one step may "
+                f"take {self.limits.step_wall:.0f} s): waiting for something that never came? It was stopped")
 
     def _charge_death(self, step: str, reason: str, again: str = "") -> None:
         """The step a process died in, charged to the student's code (an import stops its lesson)."""
@@ -427,13 +435,15 @@ class _Watch:
         self.over_limit: str | None = None  # a step ran into its cgroup's pids limit: the process ends here
         self.memory_full = False  # stopped by a clock while its cgroup held all the memory it may
         self.steps_ended = 0  # steps that ended in this process: memory they still hold, the next one pays
+        self.step_spent = (0.0, 0.0)  # (CPU, charged wall) seconds of the step in progress when it stopped
 
     def run(self) -> tuple[str, str | None, bool]:
         """(how it ended, the step in progress then, whether it said it finished)."""
         limits, box = self.box.limits, self.box
         now = time.monotonic()
-        started = last = idle_since = step_started = last_disk = now
-        cpu_last = step_cpu = 0.0
+        started = last = idle_since = last_disk = now
+        cpu_last = step_cpu = step_wall = unread = 0.0
+        waits = CpuWaits(self.proc.pid)
         while True:
             self._read(0.05)
             now = time.monotonic()
@@ -444,25 +454,38 @@ class _Watch:
                 return self.over_limit, None, False
             if self._step_changed:
                 self._step_changed = False
-                step_started, step_cpu, idle_since = now, cpu, now
+                step_cpu, step_wall, idle_since = cpu, 0.0, now
+            charged = min(now - last, LOOK_MOST)
+            unread += charged
+            if now - last_disk > 0.25:  # time the machine kept it waiting for a core is not its time
+                waited = waits.since_last()
+                if cgroups.process_count(box.cgroup) <= 1:  # no process of its own to blame
+                    charged -= min(waited, unread)
+                unread = 0.0
+            step_wall = max(step_wall + charged, 0.0)
             lesson = lesson_of_step(self.current) or self.last_lesson or box.lessons[0].number
             if lesson in box.lesson_cpu:
                 box.lesson_cpu[lesson] += max(cpu - cpu_last, 0.0)
-                box.lesson_wall[lesson] += now - last
+                box.lesson_wall[lesson] = max(box.lesson_wall[lesson] + charged, 0.0)
             cpu_last, last = cpu, now
             code = self.proc.poll()
             if code is not None:
                 self.drain()  # what it sent before it ended decides where it was: read all of it first
                 return describe_exit(code, box.cgroup), self.current, self.finished
+            stop = None
             if now > self.deadline:
-                return "out of time", self.current, False
-            if lesson in box.lesson_cpu and (box.lesson_cpu[lesson] > limits.lesson_cpu
-                                             or box.lesson_wall[lesson] > limits.lesson_wall):
-                self.memory_full = cgroups.memory_full(box.cgroup)
-                return "lesson timeout", self.current, False
-            if self.current and (cpu - step_cpu > limits.step_cpu or now - step_started > limits.step_wall):
-                self.memory_full = cgroups.memory_full(box.cgroup)
-                return "step timeout", self.current, False
+                stop = "out of time"
+            elif lesson in box.lesson_cpu and (box.lesson_cpu[lesson] > limits.lesson_cpu
+                                               or box.lesson_wall[lesson] > limits.lesson_wall):
+                stop = "lesson timeout"
+            elif self.current and (cpu - step_cpu > limits.step_cpu or step_wall > limits.step_wall):
+                stop = "step timeout"
+            if stop is not None:
+                if self._caught_up():  # what it sent before the clock ran out counts first
+                    continue
+                self.memory_full = cgroups.memory_full(box.cgroup) and stop != "out of time"
+                self.step_spent = (cpu - step_cpu, step_wall)
+                return stop, self.current, False
             if not self.heard and now - started > STARTUP_LIMIT:
                 return f"no message for {STARTUP_LIMIT:.0f} s after it started", None, False
             if self.heard and not self.current and now - max(idle_since, self.frame_at) > limits.step_wall:
@@ -472,6 +495,16 @@ class _Watch:
                 problem = disk_problem(box.work)
                 if problem:
                     return problem, self.current, False
+
+    def _caught_up(self) -> bool:
+        """Read what already waits in the pipes; True when a step ended or started there, or the run
+        finished, so a clock that ran out while those frames sat unread stops nothing."""
+        for _ in range(64):  # bounded: a process still writing is judged by its clocks
+            fds = [fd for fd in (self.chan_r, self.err_r) if fd is not None]
+            if not fds or not select.select(fds, [], [], 0)[0]:
+                break
+            self._read(0)
+        return self._step_changed or self.finished
 
     def _read(self, timeout: float) -> bool:
         """Read what is waiting on either pipe; False once both are at their end."""
@@ -550,6 +583,36 @@ def cpu_seconds(pid: int | None) -> float:
         return (int(fields[11]) + int(fields[12])) / _TICKS
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+class CpuWaits:
+    """How long the machine kept a process waiting for a core: the kernel's run-queue delay
+    (/proc/PID/task/TID/schedstat) of the thread that waited longest since the last reading. A step's
+    wall clock leaves it out, so a busy machine stops no one; the CPU bound still stops a loop."""
+    MOST_THREADS = 256
+
+    def __init__(self, pid: int | None):
+        self.pid, self.seen, self.at = pid, {}, time.monotonic()
+
+    def since_last(self) -> float:
+        now = time.monotonic()
+        elapsed, self.at = now - self.at, now
+        if self.pid is None:
+            return 0.0
+        try:
+            threads = os.listdir(f"/proc/{int(self.pid)}/task")[:self.MOST_THREADS]
+        except OSError:
+            return 0.0
+        seen, waited = {}, 0.0
+        for tid in threads:
+            try:
+                with open(f"/proc/{int(self.pid)}/task/{tid}/schedstat", "rb") as f:
+                    seen[tid] = int(f.read().split()[1]) / 1e9
+            except (OSError, IndexError, ValueError):
+                continue
+            waited = max(waited, seen[tid] - self.seen.get(tid, seen[tid]))
+        self.seen = seen
+        return min(waited, elapsed)
 
 
 def disk_problem(root: Path) -> str | None:
