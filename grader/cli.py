@@ -306,7 +306,8 @@ def cmd_grade(args) -> int:
         print("warning: this system could not confine the sandboxes fully "
               f"({confinement}); student code could read files outside its folder.", file=sys.stderr)
     print(f"graded {summary['graded']} of {summary['students']} students "
-          f"({summary['skipped']} already graded) in {summary['seconds']:.1f} s; grades: {summary['grades']}")
+          f"({summary['skipped']} already graded) in {summary['seconds']:.1f} s; grades: {summary['grades']}; "
+          f"what the class got wrong: {out / 'report.html'}")
     return 0
 
 
@@ -320,6 +321,21 @@ def cmd_merge(args) -> int:
         print(f"merge refused: {err}", file=sys.stderr)
         return 2
     print(f"merged {len(args.shards)} shard outputs; grades: {path}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    """Rebuild misconceptions.csv and report.html from a graded folder's records."""
+    from grader.classroom import class_report, nbgrader_records
+
+    out = Path(args.out)
+    if not (out / "students").is_dir() and not nbgrader_records.is_course(out):
+        print(f"There is no graded class in {out}: give the --out folder of `python -m grader grade` "
+              "(it holds students/), or an nbgrader course that was autograded (it holds autograded/).",
+              file=sys.stderr)
+        return 2
+    csv_path, html_path = class_report.write(out)
+    print(f"what the class got wrong: {csv_path}; open {html_path} in a browser")
     return 0
 
 
@@ -340,7 +356,8 @@ def cmd_progress(args) -> int:
 
 
 LEARNER_COMMANDS = ("check", "watch", "hint", "solution", "plot", "reset", "status", "progress", "points", "init")
-INSTRUCTOR_COMMANDS = ("stubs", "notebooks", "package", "devcheck", "grade-example", "grade", "merge", "gradescope")
+INSTRUCTOR_COMMANDS = ("stubs", "notebooks", "package", "devcheck", "grade-example", "grade", "merge", "report",
+                       "gradescope")
 HIDDEN_IN_STUDENT_PACKAGE = ("solution",)  # kept, so it can say why it has nothing to show there
 
 
@@ -489,6 +506,9 @@ def _add_grading_commands(sub) -> None:
     p.add_argument("--out", required=True, help="folder for the merged students/ and grades.csv")
     p.add_argument("--lessons", nargs="*", default=[], help="lesson numbers (default: the lessons the shards graded)")
     p.set_defaults(func=cmd_merge)
+    p = sub.add_parser("report", help="rebuild what the class got wrong (misconceptions.csv, report.html) from a graded folder")
+    p.add_argument("out", help="the --out folder of a grading run, or an nbgrader course graded with nbgrader autograde")
+    p.set_defaults(func=cmd_report)
     from grader.authoring import gradescope
 
     gradescope.add_parser(sub)

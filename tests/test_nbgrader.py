@@ -79,3 +79,28 @@ def test_reference_notebook_earns_every_point_through_its_grade_cells(number):
     assert proc.returncode == 0, proc.stderr[-3000:]
     scores = json.loads(proc.stdout.strip().splitlines()[-1])
     assert all(earned == total for earned, total in scores.values()), scores
+
+
+def test_what_the_class_got_wrong_is_read_from_the_autograded_notebooks(graded_class):
+    """Stock nbgrader graded it: the report reads each check cell's lines, so every student who lost an
+    exercise's points is counted once under that exercise, the same mistake under one cause."""
+    import csv
+    import subprocess
+    import sys
+
+    from grader import KIT_ROOT
+
+    students, scores, root = graded_class
+    proc = subprocess.run([sys.executable, "-m", "grader", "report", str(root)], capture_output=True, text=True,
+                          cwd=KIT_ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    with open(root / "misconceptions.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    per = points.exercise_points(targets.find_lesson("01"))
+    first, last = list(per)[0], list(per)[-1]
+    assert sum(int(r["students"]) for r in rows if r["exercise"] == first) == 1  # student-02's release
+    lost_last = [r for r in rows if r["exercise"] == last]
+    assert sum(int(r["students"]) for r in lost_last) == 5  # 02, 03, 07 never wrote it; 04 and 05 broke it
+    assert [int(r["students"]) for r in lost_last if "not today" in r["wording"]] == [1]
+    assert max(int(r["students"]) for r in lost_last) == 3, lost_last  # the release's stub, one cause
+    assert (root / "report.html").is_file()

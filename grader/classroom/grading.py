@@ -33,7 +33,7 @@ from pathlib import Path
 
 from grader import KIT_ROOT, package_modules
 from grader.learner import points, targets
-from grader.classroom import report, runner, submissions
+from grader.classroom import class_report, report, runner, submissions
 
 @dataclass
 class Settings:
@@ -459,7 +459,7 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
             if record.get("error"):
                 with run.lock:
                     errors.append(f"{sub.student}: {record['error']}")
-            report.write_student(out, record)
+            report.write_student(out, record, {n: d for n, d in sub.files.items() if n in record["lessons"]})
             with run.lock:
                 progress.step(record, sub.student)
             return record
@@ -470,8 +470,10 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
         if run.server is not None:
             run.server.close()
         grades = report.write_grades(out, [l.number for l in settings.lessons])
+        problem = class_report.write_safely(out)
     elapsed = time.perf_counter() - start
     notes += [f"could not grade {e} (its record says so; a rerun tries again)" for e in errors]
+    notes += [problem] if problem else []
     for record in graded:
         for number, lesson in record["lessons"].items():
             if lesson.get("tamper"):
@@ -514,10 +516,15 @@ def merge(shards: list[Path], out: Path, lessons: list[str] | None = None) -> Pa
         dest = report.student_dir(out, record["student"])
         if dest.resolve() == record_path.parent.resolve():
             continue
-        for name in ("feedback.md", "results.json", report.RESULT):
+        graded = sorted(p.relative_to(record_path.parent) for p in (record_path.parent / report.GRADED).glob("*.py"))
+        for name in [*graded, "feedback.md", "results.json", report.RESULT]:
             src = record_path.parent / name
             if src.exists():
                 report.atomic_write(dest / name, src.read_text(encoding="utf-8"))
     if lessons is None:
         lessons = sorted({number for _, record in found for number in record.get("lessons", {})})
-    return report.write_grades(out, lessons)
+    grades = report.write_grades(out, lessons)
+    problem = class_report.write_safely(out)
+    if problem:
+        print(f"note: {problem}", file=sys.stderr)
+    return grades

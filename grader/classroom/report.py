@@ -3,6 +3,7 @@
 ``OUT/students/<folder>/result.json``  the full record (every test: points earned and the message)
 ``OUT/students/<folder>/feedback.md``  the same, written for the student
 ``OUT/students/<folder>/results.json`` Gradescope's autograder format
+``OUT/students/<folder>/graded/NN.py`` each lesson's module as it was graded
 ``OUT/grades.csv``                     student_id, points per lesson, total
 
 A student's folder is their id when it is a plain one (``ada``), else a one-to-one spelling of it
@@ -22,6 +23,7 @@ from pathlib import Path
 from grader.classroom import ids
 
 RESULT = "result.json"
+GRADED = "graded"  # students/<folder>/graded/NN.py: each lesson's module as it was graded
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -49,8 +51,12 @@ def student_dir(out: Path, student: str) -> Path:
     return Path(out) / "students" / folder_name(student)
 
 
-def write_student(out: Path, record: dict) -> None:
+def write_student(out: Path, record: dict, sources: dict[str, bytes] | None = None) -> None:
+    """A student's files; `sources` ({lesson: the module graded}) go to graded/NN.py, for the
+    instructor to read and for the class report's likeness check."""
     folder = student_dir(out, record["student"])
+    for number, data in sorted((sources or {}).items()):
+        atomic_write(folder / GRADED / f"{number}.py", data.decode("utf-8", "replace"))
     atomic_write(folder / "feedback.md", feedback(record))
     atomic_write(folder / "results.json", json.dumps(gradescope(record), indent=1))
     atomic_write(folder / RESULT, json.dumps(record, indent=1))  # last: its presence means "graded"

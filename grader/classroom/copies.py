@@ -1,0 +1,56 @@
+"""Pairs of submissions that look copied, for the instructor to read side by side: never a verdict.
+
+copydetect fingerprints each submission after its tokens are normalized (every variable a `V`, every
+function an `F`, every string an `S`, formatting gone), so renaming and reformatting hide nothing. What
+every student was handed (the stub) and what most right answers converge on (the reference) are
+boilerplate: only what two students share beyond them counts. A class under MIN_CLASS students gets no
+list: among a handful of short answers, likeness means nothing.
+"""
+from __future__ import annotations
+
+import io
+import itertools
+from dataclasses import dataclass
+
+MIN_CLASS = 5
+NOISE = 25  # tokens: a shared run shorter than this is never seen (copydetect's noise threshold)
+GUARANTEE = 30  # tokens: a shared run this long is always seen
+SHARED_MOST = 0.75  # of each file's own tokens (beyond the boilerplate) for a pair to be listed
+SHARED_LEAST = 120  # characters of normalized code beyond the boilerplate, so two tiny files never pair
+
+
+@dataclass
+class Pair:
+    lesson: str
+    first: str
+    second: str
+    similarity: tuple[float, float]  # the share of each one's own code found in the other
+    shared: int  # normalized characters in common
+    sources: tuple[str, str]
+
+
+def _fingerprint(name: str, source: str, boilerplate=()):
+    from copydetect import CodeFingerprint
+
+    return CodeFingerprint(f"{name}.py", NOISE, GUARANTEE - NOISE + 1, boilerplate=list(boilerplate),
+                           fp=io.StringIO(source))
+
+
+def pairs(lesson: str, sources: dict[str, str], handed_out: list[str]) -> list[Pair]:
+    """The pairs among `sources` ({student: the module graded}) sharing most of their own code beyond
+    `handed_out` (the stub, the reference), most alike first. Empty under MIN_CLASS students."""
+    if len(sources) < MIN_CLASS:
+        return []
+    from copydetect import compare_files
+
+    boilerplate = set()
+    for i, text in enumerate(handed_out):
+        boilerplate |= set(_fingerprint(f"given{i}", text).hashes)
+    prints = {s: _fingerprint("submission", text, boilerplate) for s, text in sorted(sources.items())}
+    found = []
+    for a, b in itertools.combinations(sorted(prints), 2):
+        shared, similarity, _ = compare_files(prints[a], prints[b])
+        if min(similarity) >= SHARED_MOST and shared >= SHARED_LEAST:
+            found.append(Pair(lesson, a, b, (float(similarity[0]), float(similarity[1])), int(shared),
+                              (sources[a], sources[b])))
+    return sorted(found, key=lambda p: (-min(p.similarity), p.first, p.second))
