@@ -57,9 +57,10 @@ def planted_runs(tmp_path_factory, pytestconfig):
 
 
 # The fixtures that cost minutes: every planted mistake run, every probe on every planted mistake, the
-# hostile class graded twice, a class through stock nbgrader. A test that uses one is marked `slow`, so
+# hostile class graded twice, a class through stock nbgrader, the class of planted mistakes the class
+# report reads. A test that uses one is marked `slow`, so
 # `pytest tests -m "not slow"` is a quick pass for a developer; CI runs everything.
-SLOW_FIXTURES = {"planted_runs", "probe_results", "hostile_class", "graded_class"}
+SLOW_FIXTURES = {"planted_runs", "probe_results", "hostile_class", "graded_class", "report_class"}
 SLOW_TESTS = {
     "test_every_lesson_grades_the_reference_full_and_the_stub_zero_in_the_sandbox",
     "test_work_that_ignores_signals_costs_its_exercise_and_the_run_goes_on",

@@ -58,7 +58,7 @@ def _write(root: Path, student: str, source: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def report_class(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     reference = LESSON.solution_file.read_text()
     for mistake, count in CLASS.items():
@@ -87,8 +87,8 @@ def _rows(out: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def test_each_planted_mistake_is_one_cause_counted_exactly(graded):
-    rows = _rows(graded)
+def test_each_planted_mistake_is_one_cause_counted_exactly(report_class):
+    rows = _rows(report_class)
     assert set(rows[0]) >= {"lesson", "exercise", "cause", "students", "share"}
     students = sum(CLASS.values()) + STUBS + REFERENCES + 2
     for mistake, count in CLASS.items():
@@ -102,8 +102,8 @@ def test_each_planted_mistake_is_one_cause_counted_exactly(graded):
             assert float(row["share"]) == pytest.approx(count / students, abs=1e-3)
 
 
-def test_the_stub_is_one_cause_per_exercise_and_the_reference_none(graded):
-    rows = _rows(graded)
+def test_the_stub_is_one_cause_per_exercise_and_the_reference_none(report_class):
+    rows = _rows(report_class)
     exercises = {t.exercise for t in points.graded_tests(LESSON.test_file)}
     stub_rows = [r for r in rows if "not written yet" in r["wording"]]
     assert sorted(r["exercise"] for r in stub_rows) == sorted(exercises)  # one cause an exercise
@@ -111,29 +111,29 @@ def test_the_stub_is_one_cause_per_exercise_and_the_reference_none(graded):
     assert {r["exercise"] for r in rows} == exercises  # the references and the own answers lost nothing
 
 
-def test_a_cause_keeps_its_id_when_the_report_is_rebuilt(graded, tmp_path):
+def test_a_cause_keeps_its_id_when_the_report_is_rebuilt(report_class, tmp_path):
     copy = tmp_path / "again"
-    shutil.copytree(graded / "students", copy / "students")
+    shutil.copytree(report_class / "students", copy / "students")
     proc = subprocess.run([sys.executable, "-m", "grader", "report", str(copy)], capture_output=True, text=True,
                           cwd=KIT_ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert (copy / class_report.CSV_NAME).read_text() == (graded / class_report.CSV_NAME).read_text()
+    assert (copy / class_report.CSV_NAME).read_text() == (report_class / class_report.CSV_NAME).read_text()
 
 
-def test_the_page_holds_every_id_and_message_as_text(graded):
-    page = (graded / class_report.HTML_NAME).read_text(encoding="utf-8")
+def test_the_page_holds_every_id_and_message_as_text(report_class):
+    page = (report_class / class_report.HTML_NAME).read_text(encoding="utf-8")
     assert "<script" not in page and "http://" not in page and "https://" not in page  # opens offline, runs nothing
     assert '<b onmouseover' not in page and html.escape(ODD_ID) in page
     assert 'name="viewport"' in page
-    shown = [r for r in _rows(graded) if not misconceptions.unattempted(r["wording"])]
+    shown = [r for r in _rows(report_class) if not misconceptions.unattempted(r["wording"])]
     assert len(shown) >= 5
     for row in shown:
         assert html.escape(row["cause"]) in page and html.escape(row["wording"]) in page
     assert "Not written yet" in page
 
 
-def test_the_students_who_may_need_help_are_the_stub_ones(graded):
-    found = misconceptions.analyse(class_report.report.read_results(graded))
+def test_the_students_who_may_need_help_are_the_stub_ones(report_class):
+    found = misconceptions.analyse(class_report.report.read_results(report_class))
     assert [s for s, _, _ in found.needing_help()] == sorted(f"stub-{k}" for k in range(STUBS))
 
 
@@ -156,29 +156,29 @@ def _chromium() -> str | None:
 
 @pytest.mark.skipif(_chromium() is None and not os.environ.get("CI_NEEDS_BROWSER"),
                     reason="no Chromium here (.ci/run installs Debian's package)")
-def test_the_report_renders_in_a_real_browser_without_errors(graded, tmp_path):
+def test_the_report_renders_in_a_real_browser_without_errors(report_class, tmp_path):
     browser = _chromium()
     assert browser, "CI_NEEDS_BROWSER is set but no Chromium is installed"
     shot = tmp_path / "report.png"
     proc = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
                            f"--user-data-dir={tmp_path / 'profile'}", "--window-size=412,915",
-                           f"--screenshot={shot}", (graded / class_report.HTML_NAME).as_uri()],
+                           f"--screenshot={shot}", (report_class / class_report.HTML_NAME).as_uri()],
                           capture_output=True, text=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000, proc.stderr[-2000:]
     console = [l for l in proc.stderr.splitlines() if "CONSOLE" in l or "Uncaught" in l]
     assert not console, console
     dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p2'}",
-                          "--dump-dom", (graded / class_report.HTML_NAME).as_uri()],
+                          "--dump-dom", (report_class / class_report.HTML_NAME).as_uri()],
                          capture_output=True, text=True, timeout=120).stdout
     assert "What the class got wrong" in dom and html.escape(ODD_ID, quote=False) in dom
 
 
-def test_the_one_pair_that_shares_its_own_code_is_listed_side_by_side(graded):
-    pairs = class_report.alike(graded)
+def test_the_one_pair_that_shares_its_own_code_is_listed_side_by_side(report_class):
+    pairs = class_report.alike(report_class)
     assert [(p.first, p.second) for p in pairs] == [("own-answer", "own-answer-renamed")], pairs
-    page = (graded / class_report.HTML_NAME).read_text(encoding="utf-8")
+    page = (report_class / class_report.HTML_NAME).read_text(encoding="utf-8")
     assert "own-answer-renamed" in page and html.escape("safe_index") in page
-    assert (graded / "students" / "own-answer" / "graded" / "01.py").read_text().endswith(OWN_ANSWER)
+    assert (report_class / "students" / "own-answer" / "graded" / "01.py").read_text().endswith(OWN_ANSWER)
 
 
 def test_a_small_class_gets_no_list_of_pairs():
