@@ -18,6 +18,8 @@ from grader.classroom.misconceptions import Analysis
 CSV_NAME = "misconceptions.csv"
 HTML_NAME = "report.html"
 CAUSES_SHOWN = 12  # per lesson; the CSV keeps every one
+PAIRS_SHOWN = 50  # the most alike first
+SOURCE_SHOWN = 20_000  # characters of each module of a pair on the page
 
 _STYLE = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;padding:12px;max-width:60rem;color:#1d2330}
@@ -205,9 +207,15 @@ def _alike(pairs: list[copies.Pair] | str, students: int) -> list[str]:
         return parts + [f"<p>Not checked: under {copies.MIN_CLASS} students, likeness means nothing.</p>"]
     if not pairs:
         return parts + ["<p>None.</p>"]
-    for pair in pairs:
+    for pair in pairs[:PAIRS_SHOWN]:
         parts.append(f"<details><summary>Lesson {_e(pair.lesson)}: {_e(pair.first)} and {_e(pair.second)}, "
                      f"{pair.similarity[0]:.0%} and {pair.similarity[1]:.0%} of their own code in common</summary>"
-                     f'<div class="pair"><div><b>{_e(pair.first)}</b><pre>{_e(pair.sources[0])}</pre></div>'
-                     f"<div><b>{_e(pair.second)}</b><pre>{_e(pair.sources[1])}</pre></div></div></details>")
+                     f'<div class="pair"><div><b>{_e(pair.first)}</b><pre>{_e(_cut(pair.sources[0]))}</pre></div>'
+                     f"<div><b>{_e(pair.second)}</b><pre>{_e(_cut(pair.sources[1]))}</pre></div></div></details>")
+    if len(pairs) > PAIRS_SHOWN:
+        parts.append(f'<p class="muted">{len(pairs) - PAIRS_SHOWN} more pairs, less alike, are not shown.</p>')
     return parts
+
+
+def _cut(source: str) -> str:
+    return source if len(source) <= SOURCE_SHOWN else source[:SOURCE_SHOWN] + "\n... (cut here; the whole file is in students/)"

@@ -17,6 +17,7 @@ NOISE = 25  # tokens: a shared run shorter than this is never seen (copydetect's
 GUARANTEE = 30  # tokens: a shared run this long is always seen
 SHARED_MOST = 0.75  # of each file's own tokens (beyond the boilerplate) for a pair to be listed
 SHARED_LEAST = 120  # characters of normalized code beyond the boilerplate, so two tiny files never pair
+SOURCE_MOST = 200_000  # characters of a submission fingerprinted; a longer one is compared on its start
 
 
 @dataclass
@@ -46,9 +47,13 @@ def pairs(lesson: str, sources: dict[str, str], handed_out: list[str]) -> list[P
     boilerplate = set()
     for i, text in enumerate(handed_out):
         boilerplate |= set(_fingerprint(f"given{i}", text).hashes)
-    prints = {s: _fingerprint("submission", text, boilerplate) for s, text in sorted(sources.items())}
+    prints = {s: _fingerprint("submission", text[:SOURCE_MOST], boilerplate) for s, text in sorted(sources.items())}
+    hashes = {s: set(p.hashes) for s, p in prints.items()}
     found = []
     for a, b in itertools.combinations(sorted(prints), 2):
+        common = len(hashes[a] & hashes[b])  # a set intersection first: most pairs end here, cheaply
+        if not common or common < SHARED_MOST * min(len(hashes[a]), len(hashes[b])) / 2:
+            continue
         shared, similarity, _ = compare_files(prints[a], prints[b])
         if min(similarity) >= SHARED_MOST and shared >= SHARED_LEAST:
             found.append(Pair(lesson, a, b, (float(similarity[0]), float(similarity[1])), int(shared),
