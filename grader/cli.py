@@ -66,7 +66,8 @@ def cmd_grade_example(args) -> int:
         nb = f"{nb_scores.get(student, 0):>10.0f}" if args.nbgrader else ""
         print(f"{student:<12}{scores.get(student, 0):>5}/{total:<3}{nb}  {what}")
     print(f"\ngraded in {summary['seconds']:.1f} s with --jobs 2 (sandboxed: {summary['confinement']}); "
-          f"grades: {summary['grades']}, feedback: {out / 'students'}")
+          f"grades: {summary['grades']}, feedback: {out / 'students'}, what the class got wrong: "
+          f"{out / 'report.html'}")
     if nb_time is not None:
         print(f"stock nbgrader autograde + feedback + export: {nb_time:.1f} s")
     if not args.out:

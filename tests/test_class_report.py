@@ -141,6 +141,8 @@ def test_the_students_who_may_need_help_are_the_stub_ones(report_class):
     ("Called f(x=[1. 2. 3.]). It returned 4, but the tests expected 9.\nHint: read the README.",
      "Called f(x=[0.5 -2.]). It returned -1.5e-3, but the tests expected 0.25.\nHint: something else."),
     ("It failed at /tmp/pytest-of-ada/x/ada/01/arrays.py line 3", "It failed at /home/bo/01/arrays.py line 12"),
+    ("Your code raised ValueError: bad\n  at 01/m.py, line 3, in f:\n    return g(x)",
+     "Your code raised ValueError: bad\n  at 01/m.py, line 9, in f:\n    y = compute(x, 2)"),
 ])
 def test_two_students_same_observation_read_as_one_cause(message, same_as):
     assert misconceptions.wording(message) == misconceptions.wording(same_as)

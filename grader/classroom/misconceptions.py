@@ -26,7 +26,7 @@ _PATH = re.compile(r"(?:[A-Za-z]:)?(?:/[^\s/:'\"`()]+){2,}/?")
 _SPACE = re.compile(r"\s+")
 _HINT = re.compile(r"\n\s*Hint:|(?<=[.!?] )Hint:")  # the learner's pointer; "  hint:" is a diagnosis
 _DATA = re.compile(r"^(AssertionError: )?(Called |expected: |returned: )")  # the call and its values: the student's own
-_SOURCE_LINE = re.compile(r"(line \d+, in [\w.<>]+): .*")
+_SOURCE_LINE = re.compile(r"(line \d+, in [\w.<>]+):[ \t]*(?:\n[ \t]*)?[^\n]*")  # then the student's code
 _NAME = re.compile(r"`[^`]*`")
 WORDING_MOST = 400
 
