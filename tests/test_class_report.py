@@ -4,6 +4,7 @@ students exactly, under one cause id; report.html holds every id as text and ren
 from __future__ import annotations
 
 import csv
+import io
 import html
 import os
 import shutil
@@ -219,3 +220,9 @@ def test_stopped_tests_and_a_cause_met_in_two_lessons_are_shown():
     page = class_report.page(found)
     assert "dee" in page and "stopped at a bound" in page
     assert found.graded("01") == 3 and found.graded("02") == 2
+
+
+def test_a_message_that_would_start_a_formula_is_text_in_the_csv():
+    records = [_record("ada", {"01": [("test_f", "f", 1, 0, "=HYPERLINK(\"http://x\")")]})]
+    rows = list(csv.DictReader(io.StringIO(misconceptions.csv_text(misconceptions.analyse(records)))))
+    assert rows[0]["wording"].startswith("'=") and rows[0]["example"].startswith("'=")

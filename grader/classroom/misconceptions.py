@@ -202,8 +202,15 @@ def csv_text(found: Analysis) -> str:
     writer = csv.DictWriter(buffer, COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows(found):
-        writer.writerow({k: str(v).encode("utf-8", "backslashreplace").decode("utf-8") for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
     return buffer.getvalue()
+
+
+def _cell(value) -> str:
+    """A value as a CSV cell a spreadsheet shows as text: one that would start a formula (a message can
+    hold a student's own text) gets a leading apostrophe."""
+    text = str(value).encode("utf-8", "backslashreplace").decode("utf-8")
+    return "'" + text if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def counts(found: Analysis) -> Counter:
