@@ -73,9 +73,16 @@ def test_linen_eval_fixed_weights(ex):
     try:
         got = _linen_eval(ex.LinenMLP(), w, x)
     except Exception as err:  # flax.errors.InvalidRngError and friends: dropout or a mutable collection asked for
-        raise expect.failure(call, f"logits of shape {(BATCH, 3)}", expect.raised(err),
-                             "in evaluation nothing random runs and nothing changes: Dropout(deterministic=not train) "
-                             "and BatchNorm(use_running_average=not train).") from None
+        said = str(err)
+        if "immutable" in said:
+            hint = ("BatchNorm tried to update its running statistics in evaluation, where no collection is mutable: "
+                    "build it with use_running_average=not train.")
+        elif "rng" in said.lower():
+            hint = "dropout asked for a random key in evaluation: build it with deterministic=not train."
+        else:
+            hint = ("in evaluation nothing random runs and nothing changes: Dropout(deterministic=not train) and "
+                    "BatchNorm(use_running_average=not train).")
+        raise expect.failure(call, f"logits of shape {(BATCH, 3)}", expect.raised(err), hint) from None
     want = doc.np_forward(w, x)
     slips = [("BatchNorm normalized with the batch's statistics in evaluation: use_running_average=not train.",
               doc.np_forward(w, x, train=True)),
@@ -228,9 +235,17 @@ def _haiku(fn):
 @pytest.mark.exercise("haiku_mlp", points=1)
 @expect.concise_errors
 def test_haiku_params_and_state(ex):
-    params, state = _haiku(ex.haiku_mlp).init(jax.random.key(0), _x(), True)
+    call = "hk.transform_with_state(haiku_mlp).init(key, x, True)"
+    try:
+        params, state = _haiku(ex.haiku_mlp).init(jax.random.key(0), _x(), True)
+    except ValueError as err:
+        if "No value for 'average'" not in str(err):
+            raise
+        raise expect.failure(call, "params and state", expect.raised(err),
+                             "Haiku's BatchNorm creates its moving averages only when it is called in training mode: "
+                             "hand it the function's is_training, bn(x, is_training).") from None
     got = (_shapes(params), _shapes(state))
-    expect.that(got == (HAIKU_PARAMS, HAIKU_STATE), call="hk.transform_with_state(haiku_mlp).init(key, x, True)",
+    expect.that(got == (HAIKU_PARAMS, HAIKU_STATE), call=call,
                 expected=f"params {HAIKU_PARAMS} and state {HAIKU_STATE}", returned=f"params {got[0]} and state {got[1]}",
                 hint="create the modules inside the function with name='dense1', 'bn', 'dense2'; "
                      "hk.BatchNorm(True, True, 0.9, eps=1e-5) keeps its moving averages in the state.")
@@ -370,6 +385,12 @@ def test_linen_to_haiku(ex):
     variables = _tree(w)
     params, state = ex.linen_to_haiku(variables)
     want_params, want_state = doc.to_haiku(w)
+    got_shapes = (_shapes(params), _shapes(state))
+    expect.that(got_shapes == (HAIKU_PARAMS, HAIKU_STATE), call=CONVERT_CALL + ": the shapes of what it returned",
+                expected=f"params {HAIKU_PARAMS} and state {HAIKU_STATE}, as Haiku's init makes them",
+                returned=f"params {got_shapes[0]} and state {got_shapes[1]}",
+                hint="hk.BatchNorm keeps scale, offset and its averages with shape (1, 8) (a batch axis of 1): "
+                     "reshape linen's (8,) arrays; the counter is a scalar.")
     expect.close(params, want_params, call=CONVERT_CALL + ": the params", rtol=0, atol=0,
                  hint="w and b for each Linear (the same (in, out) layout as linen's kernel); BatchNorm's scale and "
                       "offset (linen's bias) reshaped to (1, 8).")
@@ -407,9 +428,16 @@ def test_linen_to_nnx(ex):
     returned = ex.linen_to_nnx(_tree(w), model)
     expect.that(returned is model, call=call, expected="the model it was given, its weights set in place",
                 returned=expect.show(returned), hint="set the variables with .set_value(...), then return model.")
+    held = {"params": {name: {"kernel": getattr(model, name).kernel[...], "bias": getattr(model, name).bias[...]}
+                       for name in ("dense1", "dense2")},
+            "batch_stats": {"bn": {"mean": model.bn.mean[...], "var": model.bn.var[...]}}}
+    held["params"]["bn"] = {"scale": model.bn.scale[...], "bias": model.bn.bias[...]}
+    expect.close(held, w, call=call.split(", then")[0] + ", then reading the model's variables", rtol=0, atol=0,
+                 hint="kernel and bias of dense1 and dense2; scale, bias, mean and var of bn, all from linen's dicts: "
+                      "the place where they differ is named above.")
     model.eval()
     expect.close(model(x), doc.np_forward(w, x).astype(np.float32), call=call, rtol=1e-4, atol=1e-4,
-                 hint="kernel and bias of dense1 and dense2; scale, bias, mean and var of bn, all from linen's dicts.")
+                 hint="with every variable set as linen's, the docstring's model gives linen's logits.")
 
 
 # ---------------------------------------------------------------- LSTM
@@ -429,7 +457,7 @@ def test_lstm_cell(ex):
     params, xs, carry = _lstm_case(26)
     call = "lstm_cell(params, (h, c), x), batch 3, d_in 4, hidden 5"
     got = jax.jit(ex.lstm_cell)(params, carry, xs[0])
-    (h, c), out = doc.np_lstm_cell(params, carry, xs[0])
+    (h, c), out = jax.tree.map(np.float32, doc.np_lstm_cell(params, carry, xs[0]))
     slips = [("the forget gate has no + 1 (Haiku's forget bias).", doc.np_lstm_cell(params, carry, xs[0], 0.0)),
              ("the gates were split in the order i, f, g, o; hk.LSTM's is i, g, f, o.",
               doc.np_lstm_cell(params, carry, xs[0], 1.0, "ifgo"))]
@@ -449,7 +477,7 @@ def test_lstm_unroll(ex):
     for x in xs:
         state, h = doc.np_lstm_cell(params, state, x)
         hs.append(h)
-    expect.close(got, (np.stack(hs), state), call=call, rtol=1e-4, atol=1e-5,
+    expect.close(got, jax.tree.map(np.float32, (np.stack(hs), state)), call=call, rtol=1e-4, atol=1e-5,
                  hint="jax.lax.scan(lambda carry, x: lstm_cell(params, carry, x), carry, xs) gives (carry, hs); "
                       "return (hs, carry).")
 
@@ -510,7 +538,9 @@ def test_weight_norm_gradient(ex):
     want_g = np.sum(u * direction, axis=0)
     want_v = g / norm * (u - np.sum(u * direction, axis=0, keepdims=True) * direction)
     stopped = g / norm * u
-    hint = ("the gradient with respect to v is g / ||v|| * u: it does not flow through the norm (a stop_gradient, or "
+    values_right = _same(jax.jit(ex.weight_norm)(v, g), _np_weight_norm(v, g), 1e-4, 1e-5)
+    hint = ("weight_norm's values are wrong (test_weight_norm says how); the gradient follows once they are right."
+            if not values_right else "the gradient with respect to v is g / ||v|| * u: it does not flow through the norm (a stop_gradient, or "
             "a norm taken from outside). Then it is not orthogonal to v, and training changes ||v|| for nothing."
             if _same(grad_v, stopped, 1e-4, 1e-5) else
             "let jax.grad see the whole expression g * v / ||v||; the gradient along v is then 0, column by column.")
