@@ -14,6 +14,10 @@ another, so the three models give the same logits in evaluation mode from the sa
 
 Then two pieces written by hand, with no module system at all: an LSTM run over a sequence with
 `jax.lax.scan`, and weight normalization.
+
+The tests call the models, the training steps and the functions through `jax.jit` (`haiku_train_step`
+with its optimizer `tx` static), so compute with `jnp` and keep Python `if`s to Python values such as
+`train` and `is_training`.
 """
 from typing import Any
 

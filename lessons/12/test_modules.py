@@ -51,14 +51,26 @@ HAIKU_STATE = {f"bn/~/{name}": {"average": (1, 8), "counter": (), "hidden": (1, 
 
 # ---------------------------------------------------------------- LinenMLP
 
+# Every model call of the tests goes through jax.jit: one compile per program instead of one per operation.
+
+def _key(seed):
+    return jax.random.key(seed, impl="rbg")  # cheaper to compile than threefry; any key works the same
+
+
 def _linen_eval(model, w, x):
-    return model.apply(_tree(w), x, train=False)
+    return jax.jit(lambda v, x: model.apply(v, x, train=False))(_tree(w), x)
+
+
+def _linen_train(model, w, x, key=None):
+    """model.apply in training mode with batch_stats mutable, and rngs={"dropout": key} unless key is None."""
+    rngs = None if key is None else {"dropout": key}
+    return jax.jit(lambda v, x, rngs: model.apply(v, x, train=True, rngs=rngs, mutable=["batch_stats"]))(_tree(w), x, rngs)
 
 
 @pytest.mark.exercise("LinenMLP", points=1)
 @expect.concise_errors
 def test_linen_variables(ex):
-    variables = ex.LinenMLP().init({"params": jax.random.key(0)}, _x(), train=False)
+    variables = jax.jit(lambda key, x: ex.LinenMLP().init({"params": key}, x, train=False))(_key(0), _x())
     expect.that(_shapes(variables) == LINEN_VARIABLES, call="LinenMLP().init({'params': key}, x, train=False)",
                 expected=f"variables shaped {LINEN_VARIABLES}", returned=f"{_shapes(variables)}",
                 hint="name the layers dense1, bn and dense2 (name=...): the names are the keys of the parameter dict, "
@@ -98,7 +110,7 @@ def test_linen_eval_fixed_weights(ex):
 def test_linen_training_mutates_batch_stats_and_uses_dropout_rng(ex):
     model, w, x = ex.LinenMLP(), doc.weights(3), _x(4)
     call = ("LinenMLP().apply(variables, x, train=True, rngs={'dropout': key}, mutable=['batch_stats'])")
-    logits, updates = model.apply(_tree(w), x, train=True, rngs={"dropout": jax.random.key(0)}, mutable=["batch_stats"])
+    logits, updates = _linen_train(model, w, x, _key(0))
     want = doc.np_new_stats(w, x)
     expect.that(set(updates) == {"batch_stats"}, call=call, expected="updates of the 'batch_stats' collection",
                 returned=f"updates of {sorted(updates)}",
@@ -107,12 +119,12 @@ def test_linen_training_mutates_batch_stats_and_uses_dropout_rng(ex):
                  rtol=1e-4, atol=1e-5,
                  hint="in training BatchNorm normalizes with the batch's statistics and moves the running ones: "
                       "new = 0.9 * old + 0.1 * batch (momentum=0.9).")
-    again = model.apply(_tree(w), x, train=True, rngs={"dropout": jax.random.key(1)}, mutable=["batch_stats"])[0]
+    again = _linen_train(model, w, x, _key(1))[0]
     expect.that(not np.allclose(logits, again), call=call + ", with two different dropout keys",
                 expected="different logits: dropout draws its mask from the key", returned="the same logits",
                 hint="Dropout(RATE, deterministic=not train) after the relu: in training it drops units.")
     try:
-        model.apply(_tree(w), x, train=True, mutable=["batch_stats"])
+        _linen_train(model, w, x)
         drew = False
     except Exception:  # flax.errors.InvalidRngError: the dropout rng was asked for
         drew = True
@@ -148,17 +160,18 @@ def _state(w, tx=None):
     return state, recorder
 
 
+@jax.jit
 def _expected_linen_step(w, x, y, key):
     """The loss, new params and new statistics of one SGD step, computed on the documented model."""
     model = doc.LinenMLP()
 
     def loss_fn(params):
-        logits, updates = model.apply({"params": params, "batch_stats": _tree(w["batch_stats"])}, x, train=True,
+        logits, updates = model.apply({"params": params, "batch_stats": w["batch_stats"]}, x, train=True,
                                       rngs={"dropout": key}, mutable=["batch_stats"])
         return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean(), updates
 
-    (loss, updates), grads = jax.value_and_grad(loss_fn, has_aux=True)(_tree(w["params"]))
-    return loss, jax.tree.map(lambda p, g: p - LR * g, _tree(w["params"]), grads), updates["batch_stats"]
+    (loss, updates), grads = jax.value_and_grad(loss_fn, has_aux=True)(w["params"])
+    return loss, jax.tree.map(lambda p, g: p - LR * g, w["params"], grads), updates["batch_stats"]
 
 
 LINEN_STEP_CALL = ("linen_train_step(state, x, y, key), state = a TrainState of the documented LinenMLP with "
@@ -168,13 +181,13 @@ LINEN_STEP_CALL = ("linen_train_step(state, x, y, key), state = a TrainState of 
 @pytest.mark.exercise("linen_train_step", points=3)
 @expect.concise_errors
 def test_linen_train_step_values(ex):
-    w, x, y, key = doc.weights(5), _x(6), _y(6), jax.random.key(7)
+    w, x, y, key = doc.weights(5), _x(6), _y(6), _key(7)
     state, _ = _state(w)
-    result = ex.linen_train_step(state, x, y, key)
+    result = jax.jit(ex.linen_train_step)(state, x, y, key)
     expect.that(isinstance(result, (tuple, list)) and len(result) == 2, call=LINEN_STEP_CALL,
                 expected="a pair (new_state, loss)", returned=expect.show(result), hint="return state, loss.")
     new, loss = result
-    want_loss, want_params, want_stats = _expected_linen_step(w, x, y, key)
+    want_loss, want_params, want_stats = _expected_linen_step(_tree(w), x, y, key)
     expect.close(loss, want_loss, call=LINEN_STEP_CALL + ": the loss", rtol=1e-4, atol=1e-5,
                  hint="the mean cross-entropy of the training-mode logits, with the dropout key you were given, "
                       "computed before the update.")
@@ -191,7 +204,8 @@ def test_linen_train_step_values(ex):
 def test_linen_train_step_mutates_only_batch_stats_and_uses_the_key(ex):
     w, x, y = doc.weights(5), _x(6), _y(6)
     state, recorder = _state(w)
-    _, first = ex.linen_train_step(state, x, y, jax.random.key(1))
+    step = jax.jit(ex.linen_train_step)
+    _, first = step(state, x, y, _key(1))
     calls = list(recorder.calls)
     expect.that(len(calls) >= 1 and all(c["train"] is True for c in calls), call=LINEN_STEP_CALL + ", recording how "
                 "state.apply_fn was called", expected="calls with train=True", returned=f"{calls}",
@@ -202,8 +216,8 @@ def test_linen_train_step_mutates_only_batch_stats_and_uses_the_key(ex):
     expect.that(all(c["rngs"] == ["dropout"] for c in calls), call=LINEN_STEP_CALL + ", recording the rngs",
                 expected="rngs={'dropout': key}", returned=f"{[c['rngs'] for c in calls]}",
                 hint="hand dropout its key as rngs={'dropout': dropout_key}.")
-    _, second = ex.linen_train_step(state, x, y, jax.random.key(2))
-    _, again = ex.linen_train_step(state, x, y, jax.random.key(1))
+    _, second = step(state, x, y, _key(2))
+    _, again = step(state, x, y, _key(1))
     expect.that(not np.isclose(first, second) and np.isclose(first, again, rtol=1e-6),
                 call=LINEN_STEP_CALL + ", with keys 1, 2, then 1 again", expected="two different losses, then the first again",
                 returned=f"{float(first):.6g}, {float(second):.6g}, {float(again):.6g}",
@@ -216,7 +230,7 @@ def test_linen_predict(ex):
     w, x = doc.weights(8), _x(9)
     state, recorder = _state(w)
     call = "linen_predict(state, x), state = a TrainState of the documented LinenMLP with fixed weights"
-    got = ex.linen_predict(state, x)
+    got = jax.jit(ex.linen_predict)(state, x)
     expect.close(got, doc.np_forward(w, x).astype(np.float32), call=call, rtol=1e-4, atol=1e-4,
                  hint="evaluation mode: train=False, with the params and the batch_stats of the state.")
     calls = list(recorder.calls)
@@ -237,7 +251,7 @@ def _haiku(fn):
 def test_haiku_params_and_state(ex):
     call = "hk.transform_with_state(haiku_mlp).init(key, x, True)"
     try:
-        params, state = _haiku(ex.haiku_mlp).init(jax.random.key(0), _x(), True)
+        params, state = jax.jit(_haiku(ex.haiku_mlp).init, static_argnums=2)(_key(0), _x(), True)
     except ValueError as err:
         if "No value for 'average'" not in str(err):
             raise
@@ -258,7 +272,7 @@ def test_haiku_eval_fixed_weights(ex):
     params, state = doc.to_haiku(w)
     call = "model.apply(params, state, None, x, False), model = hk.transform_with_state(haiku_mlp), fixed weights"
     try:
-        got, new_state = _haiku(ex.haiku_mlp).apply(_tree(params), _tree(state), None, x, False)
+        got, new_state = jax.jit(_haiku(ex.haiku_mlp).apply, static_argnums=4)(_tree(params), _tree(state), None, x, False)
     except Exception as err:
         raise expect.failure(call, "logits and the state", expect.raised(err),
                              "in evaluation no rng is given: draw hk.next_rng_key() only when is_training.") from None
@@ -275,9 +289,9 @@ def test_haiku_training_updates_state_and_draws_keys(ex):
     params, state = doc.to_haiku(w)
     for ema in state.values():  # a moving average some steps in, so the update is seen in full
         ema["counter"], ema["hidden"] = np.int32(3), ema["average"] * np.float32(1 - doc.MOMENTUM ** 3)
-    model = _haiku(ex.haiku_mlp)
+    apply = jax.jit(_haiku(ex.haiku_mlp).apply, static_argnums=4)
     call = "model.apply(params, state, key, x, True), model = hk.transform_with_state(haiku_mlp), fixed weights"
-    first, new_state = model.apply(_tree(params), _tree(state), jax.random.key(0), x, True)
+    first, new_state = apply(_tree(params), _tree(state), _key(0), x, True)
     h = doc.np_hidden(w, x)
     want = {}
     for name, batch in (("mean_ema", h.mean(axis=0)), ("var_ema", h.var(axis=0))):
@@ -288,7 +302,7 @@ def test_haiku_training_updates_state_and_draws_keys(ex):
     expect.close(new_state, want, call=call + ": the new state", rtol=1e-4, atol=1e-5,
                  hint="call bn(x, is_training) with is_training=True here: Haiku's BatchNorm then updates its "
                       "moving averages, and apply returns them as the new state.")
-    second = model.apply(_tree(params), _tree(state), jax.random.key(1), x, True)[0]
+    second = apply(_tree(params), _tree(state), _key(1), x, True)[0]
     expect.that(not np.allclose(first, second), call=call + ", with two different keys",
                 expected="different logits: dropout's mask comes from the key", returned="the same logits",
                 hint="in training: x = hk.dropout(hk.next_rng_key(), RATE, x) after the relu.")
@@ -299,25 +313,29 @@ def test_haiku_training_updates_state_and_draws_keys(ex):
 @pytest.mark.exercise("haiku_train_step", points=3)
 @expect.concise_errors
 def test_haiku_train_step(ex):
-    w, x, y, rng = doc.weights(14), _x(15), _y(15), jax.random.key(16)
+    w, x, y, rng = doc.weights(14), _x(15), _y(15), _key(16)
     params, state = jax.tree.map(jnp.asarray, doc.to_haiku(w))
     tx = optax.sgd(LR, momentum=0.9)
     opt_state = tx.init(params)
     call = f"haiku_train_step(tx, params, state, opt_state, key, x, y), tx = optax.sgd({LR}, momentum=0.9), fixed weights"
     with doc.on_documented(ex, "haiku_train_step"):
-        result = ex.haiku_train_step(tx, params, state, opt_state, rng, x, y)
+        result = jax.jit(ex.haiku_train_step, static_argnums=0)(tx, params, state, opt_state, rng, x, y)
     expect.that(isinstance(result, (tuple, list)) and len(result) == 4, call=call,
                 expected="(params, state, opt_state, loss)", returned=expect.show(result),
                 hint="return the new params, the new state, the new optimizer state and the loss.")
     model = _haiku(doc.haiku_mlp)
 
-    def loss_fn(p):
-        logits, s = model.apply(p, state, rng, x, True)
-        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean(), s
+    @jax.jit
+    def expected(params, state, opt_state, rng):
+        def loss_fn(p):
+            logits, s = model.apply(p, state, rng, x, True)
+            return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean(), s
 
-    (want_loss, want_state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
-    updates, want_opt = tx.update(grads, opt_state, params)
-    want_params = optax.apply_updates(params, updates)
+        (loss, new_state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+        updates, new_opt = tx.update(grads, opt_state, params)
+        return loss, new_state, optax.apply_updates(params, updates), new_opt
+
+    want_loss, want_state, want_params, want_opt = expected(params, state, opt_state, rng)
     new_params, new_state, new_opt, loss = result
     call += ", on the docstring's haiku_mlp"
     expect.close(loss, want_loss, call=call + ": the loss", rtol=1e-4, atol=1e-5,
@@ -332,8 +350,20 @@ def test_haiku_train_step(ex):
 
 # ---------------------------------------------------------------- NNXMLP
 
+@nnx.jit(static_argnums=0)
+def _build(cls, key):
+    """cls(rngs=nnx.Rngs(key)), built in one compiled program."""
+    return cls(rngs=nnx.Rngs(key))
+
+
+@nnx.jit
+def _forward(model, x):
+    """The model's logits in whatever mode it is in; BatchNorm's statistics and dropout's key state come back."""
+    return model(x)
+
+
 def _nnx(cls):
-    return cls(rngs=nnx.Rngs(0))
+    return _build(cls, _key(0))
 
 
 @pytest.mark.exercise("NNXMLP", points=2)
@@ -342,7 +372,7 @@ def test_nnx_eval_fixed_weights(ex):
     w, x = doc.weights(17), _x(18)
     model = doc.set_nnx(_nnx(ex.NNXMLP), w)
     model.eval()
-    got = model(x)
+    got = _forward(model, x)
     expect.close(got, doc.np_forward(w, x).astype(np.float32), call="NNXMLP(rngs=...)(x) after model.eval(), fixed "
                  "weights set on dense1, bn and dense2", rtol=1e-4, atol=1e-4,
                  hint="dense1 -> bn -> relu -> dropout -> dense2, with no mode arguments, so model.eval() reaches "
@@ -355,7 +385,7 @@ def test_nnx_train_and_eval_modes(ex):
     w, x = doc.weights(19), _x(20)
     model = doc.set_nnx(_nnx(ex.NNXMLP), w)
     model.train()
-    first, second = np.asarray(model(x)), np.asarray(model(x))
+    first, second = np.asarray(_forward(model, x)), np.asarray(_forward(model, x))
     call = "NNXMLP(rngs=...)(x) after model.train(), fixed weights"
     once = {"params": w["params"], "batch_stats": {"bn": doc.np_new_stats(w, x)}}
     expect.close({"mean": model.bn.mean[...], "var": model.bn.var[...]},
@@ -366,7 +396,7 @@ def test_nnx_train_and_eval_modes(ex):
                 returned="the same logits", hint="apply self.dropout after the relu; model.train() turns it on.")
     model.eval()
     stats = (np.asarray(model.bn.mean[...]), np.asarray(model.bn.var[...]))
-    a, b = np.asarray(model(x)), np.asarray(model(x))
+    a, b = np.asarray(_forward(model, x)), np.asarray(_forward(model, x))
     expect.that(np.array_equal(a, b) and np.array_equal(stats[0], model.bn.mean[...]),
                 call="the same model after model.eval(), twice", expected="the same logits, statistics unchanged",
                 returned="different logits or changed statistics",
@@ -436,7 +466,7 @@ def test_linen_to_nnx(ex):
                  hint="kernel and bias of dense1 and dense2; scale, bias, mean and var of bn, all from linen's dicts: "
                       "the place where they differ is named above.")
     model.eval()
-    expect.close(model(x), doc.np_forward(w, x).astype(np.float32), call=call, rtol=1e-4, atol=1e-4,
+    expect.close(_forward(model, x), doc.np_forward(w, x).astype(np.float32), call=call, rtol=1e-4, atol=1e-4,
                  hint="with every variable set as linen's, the docstring's model gives linen's logits.")
 
 
