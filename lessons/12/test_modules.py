@@ -305,7 +305,7 @@ def test_haiku_training_updates_state_and_draws_keys(ex):
     second = apply(_tree(params), _tree(state), _key(1), x, True)[0]
     expect.that(not np.allclose(first, second), call=call + ", with two different keys",
                 expected="different logits: dropout's mask comes from the key", returned="the same logits",
-                hint="in training: x = hk.dropout(hk.next_rng_key(), RATE, x) after the relu.")
+                hint="in training, dropout after the relu, its key drawn with hk.next_rng_key() from the key given to apply.")
 
 
 # ---------------------------------------------------------------- haiku_train_step
@@ -508,8 +508,8 @@ def test_lstm_unroll(ex):
         state, h = doc.np_lstm_cell(params, state, x)
         hs.append(h)
     expect.close(got, jax.tree.map(np.float32, (np.stack(hs), state)), call=call, rtol=1e-4, atol=1e-5,
-                 hint="jax.lax.scan(lambda carry, x: lstm_cell(params, carry, x), carry, xs) gives (carry, hs); "
-                      "return (hs, carry).")
+                 hint="lax.scan returns (final carry, stacked outputs); lstm_unroll returns them the other way "
+                      "round, (hs, carry), with hs time first.")
 
 
 @pytest.mark.exercise("lstm_unroll", points=1, concept=True)
