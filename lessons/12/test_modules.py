@@ -428,8 +428,8 @@ def test_linen_to_haiku(ex):
                  hint="{'bn/~/mean_ema': {'average': mean.reshape(1, 8), 'hidden': zeros (1, 8), 'counter': int32 0}, "
                       "and the same for var_ema.")
     x = _x(22)
-    got, _ = _haiku(doc.haiku_mlp).apply(params, state, None, x, False)
-    expect.close(got, doc.LinenMLP().apply(variables, x, train=False), call="the docstring's Haiku model on the "
+    got, _ = jax.jit(_haiku(doc.haiku_mlp).apply, static_argnums=4)(params, state, None, x, False)
+    expect.close(got, _linen_eval(doc.LinenMLP(), variables, x), call="the docstring's Haiku model on the "
                  "converted weights, and the linen model on the originals, both in evaluation mode", rtol=1e-5, atol=1e-5,
                  hint="the two models must give the same logits from the same weights.")
     expect.close(variables, w, call=CONVERT_CALL + ", then variables again", rtol=0, atol=0,
