@@ -55,6 +55,9 @@ CONCEPT_ONLY = {
     "10/jit_batch_replicated.py",  # right steps, every device computing the whole batch
     "10/conv_all_gather.py",  # the right convolution, every device gathering the whole signal
     "11/mha_python_loop_over_heads.py",  # right outputs, a program that grows with the number of heads
+    "12/step_mutable_true.py",  # right step, every collection mutable in the forward pass
+    "12/nnx_deterministic.py",  # right statistics and evaluation logits, dropout never on in training
+    "12/lstm_python_loop.py",  # right states, a program that grows with the length of the sequence
 }
 
 
