@@ -58,7 +58,7 @@ def write_safely(out: Path) -> str | None:
 
 def sources(out: Path) -> dict[str, dict[str, str]]:
     """{lesson: {student: the module graded}} as the run kept them."""
-    if not (Path(out) / "students").is_dir() and nbgrader_records.is_course(out):
+    if _graded_by_nbgrader(out):
         return nbgrader_records.sources(out)
     found: dict[str, dict[str, str]] = {}
     for record in report.read_results(out):
@@ -82,9 +82,12 @@ def alike(out: Path) -> list[copies.Pair] | str:
 
 
 def read(out: Path) -> list[dict]:
-    if not (Path(out) / "students").is_dir() and nbgrader_records.is_course(out):
-        return nbgrader_records.records(out)
-    return report.read_results(out)
+    return nbgrader_records.records(out) if _graded_by_nbgrader(out) else report.read_results(out)
+
+
+def _graded_by_nbgrader(out: Path) -> bool:
+    """An nbgrader course graded with stock autograde, rather than a class grader's --out folder."""
+    return not (Path(out) / "students").is_dir() and nbgrader_records.is_course(out)
 
 
 def _e(text) -> str:

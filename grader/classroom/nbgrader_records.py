@@ -24,23 +24,16 @@ def is_course(path: Path) -> bool:
 
 
 def records(course: Path) -> list[dict]:
+    by_student: dict[str, dict[str, tuple[targets.Lesson, list[dict]]]] = {}
+    for student, lesson, notebook in _notebooks(course):
+        by_student.setdefault(student, {}).setdefault(lesson.number, (lesson, []))[1].extend(_tests(notebook, lesson))
     found = []
-    for student_dir in sorted((Path(course) / "autograded").iterdir()):
-        if not student_dir.is_dir() or student_dir.is_symlink():
-            continue
-        lessons = {}
-        for assignment in sorted(student_dir.iterdir()):
-            lesson = _lesson_of(assignment.name)
-            if lesson is None or not assignment.is_dir():
-                continue
-            tests = []
-            for notebook in sorted(assignment.glob("*.ipynb")):
-                tests += _tests(notebook, lesson)
-            if tests:
-                lessons[lesson.number] = {"topic": lesson.topic, "earned": sum(t["earned"] for t in tests),
-                                          "total": sum(t["points"] for t in tests), "tests": tests}
+    for student, tests_of in by_student.items():
+        lessons = {number: {"topic": lesson.topic, "earned": sum(t["earned"] for t in tests),
+                            "total": sum(t["points"] for t in tests), "tests": tests}
+                   for number, (lesson, tests) in tests_of.items() if tests}
         if lessons:
-            found.append({"student": student_dir.name, "lessons": lessons,
+            found.append({"student": student, "lessons": lessons,
                           "earned": sum(l["earned"] for l in lessons.values()),
                           "total": sum(l["total"] for l in lessons.values())})
     return found
@@ -51,20 +44,32 @@ def sources(course: Path) -> dict[str, dict[str, str]]:
     from grader.classroom import submissions
 
     found: dict[str, dict[str, str]] = {}
+    for student, lesson, notebook in _notebooks(course):
+        try:
+            module = submissions.module_from_notebook(notebook)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+        found.setdefault(lesson.number, {})[student] = module
+    return found
+
+
+def _notebooks(course: Path):
+    """(student, lesson, notebook) for each autograded notebook that can be read: a folder per
+    student, one per lesson (lessonNN), no links, none over NOTEBOOK_MOST, in sorted order."""
     for student_dir in sorted((Path(course) / "autograded").iterdir()):
         if not student_dir.is_dir() or student_dir.is_symlink():
             continue
         for assignment in sorted(student_dir.iterdir()):
             lesson = _lesson_of(assignment.name)
-            for notebook in sorted(assignment.glob("*.ipynb")) if lesson is not None else ():
-                if notebook.is_symlink() or notebook.stat().st_size > NOTEBOOK_MOST:
+            for path in sorted(assignment.glob("*.ipynb")) if lesson is not None else ():
+                if path.is_symlink() or path.stat().st_size > NOTEBOOK_MOST:
                     continue
                 try:
-                    module = submissions.module_from_notebook(json.loads(notebook.read_text(encoding="utf-8")))
-                except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                    notebook = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
                     continue
-                found.setdefault(lesson.number, {})[student_dir.name] = module
-    return found
+                if isinstance(notebook, dict):
+                    yield student_dir.name, lesson, notebook
 
 
 def _lesson_of(name: str) -> targets.Lesson | None:
@@ -77,13 +82,8 @@ def _lesson_of(name: str) -> targets.Lesson | None:
         return None
 
 
-def _tests(notebook: Path, lesson: targets.Lesson) -> list[dict]:
-    if notebook.is_symlink() or notebook.stat().st_size > NOTEBOOK_MOST:
-        return []
-    try:
-        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, ValueError, AttributeError):
-        return []
+def _tests(notebook: dict, lesson: targets.Lesson) -> list[dict]:
+    cells = notebook.get("cells") or []
     graded = {}
     for test in points.graded_tests(lesson.test_file):
         graded.setdefault(test.exercise, []).append(test)
