@@ -15,8 +15,9 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from grader.classroom import runner
+
 COLUMNS = ["lesson", "exercise", "cause", "students", "share", "wording", "example"]
-BOUNDS = ("without finishing", "ran out of memory", "ran out of the time", "ran out of time")
 NOT_SUBMITTED = "not submitted"
 UNATTEMPTED = (NOT_SUBMITTED, "is not written yet")  # the stub as handed out, or no file at all
 _NUMBER = re.compile(r"(?<![\w`.])[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?(?![\w`/])", re.IGNORECASE)
@@ -79,7 +80,7 @@ def unattempted(text: str) -> bool:
 
 
 def stopped_at_a_bound(message: str) -> bool:
-    return any(words in (message or "") for words in BOUNDS)
+    return any(words in (message or "") for words in runner.BOUND_WORDS)
 
 
 def anonymized(message: str, student: str) -> str:

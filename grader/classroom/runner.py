@@ -657,6 +657,8 @@ def remove_tree(path: Path) -> None:
 
 UNMEASURED = ("killed by", "exit status")  # deaths the grader's own clocks and meters did not cause
 OUT_OF_MEMORY = "ran out of memory"  # how a step short of memory is told, whichever evidence showed it
+# words in every message of a step or lesson the grader's clocks or memory limit stopped (the class report counts them)
+BOUND_WORDS = ("without finishing", OUT_OF_MEMORY, "ran out of the time", "ran out of time")
 
 
 def describe_exit(code: int, cgroup: cgroups.Handle | None = None) -> str:
