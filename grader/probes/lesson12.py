@@ -28,7 +28,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from flax import nnx
 
 from grader.learner.shared import lesson12 as doc
 from grader.probes import Probes, compare, concerns, merge_findings
@@ -224,16 +223,6 @@ def haiku_train_step(ex, params, state, x, y, seed, lr):
 
 # -- NNXMLP ----------------------------------------------------------------------------------------
 
-@nnx.jit(static_argnums=0)
-def _build(cls, key):
-    return cls(rngs=nnx.Rngs(key))
-
-
-@nnx.jit
-def _forward(model, x):
-    return model(x)
-
-
 def _nnx_stats(model):
     return {"mean": np.asarray(model.bn.mean[...]), "var": np.asarray(model.bn.var[...])}
 
@@ -247,15 +236,15 @@ _check_nnx = _parts({
 @PROBES("NNXMLP", make=_model_inputs, check=_check_nnx)
 def nnx_mlp(ex, weights, x, seed):
     def evaluated():
-        model = doc.set_nnx(_build(ex.NNXMLP, _key(seed)), weights)
+        model = doc.set_nnx(doc.build_nnx(ex.NNXMLP, _key(seed)), weights)
         model.eval()
-        return _forward(model, x)
+        return doc.nnx_forward(model, x)
 
     def trained():
-        model = doc.set_nnx(_build(ex.NNXMLP, _key(seed)), weights)
+        model = doc.set_nnx(doc.build_nnx(ex.NNXMLP, _key(seed)), weights)
         model.train()
-        _forward(model, x)
-        _forward(model, x)
+        doc.nnx_forward(model, x)
+        doc.nnx_forward(model, x)
         return _nnx_stats(model)
 
     return {"eval": _raised_here(evaluated), "stats": _raised_here(trained)}
@@ -302,7 +291,7 @@ def haiku_to_linen(ex, params, state):
 @PROBES("linen_to_nnx", make=_model_inputs, rtol=0, atol=0)
 def linen_to_nnx(ex, weights, x, seed):
     """Into the docstring's NNXMLP; the eight variables read back out of the model it was given."""
-    model = _build(doc.NNXMLP, _key(seed))
+    model = doc.build_nnx(doc.NNXMLP, _key(seed))
     returned = ex.linen_to_nnx(_tree(weights), model)
     held = {"params": {name: {"kernel": np.asarray(getattr(model, name).kernel[...]),
                               "bias": np.asarray(getattr(model, name).bias[...])} for name in ("dense1", "dense2")},

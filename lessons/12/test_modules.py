@@ -12,7 +12,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from flax import nnx
 
 from grader.learner import expect, jaxprs
 from grader.learner.shared import lesson12 as doc
@@ -350,20 +349,8 @@ def test_haiku_train_step(ex):
 
 # ---------------------------------------------------------------- NNXMLP
 
-@nnx.jit(static_argnums=0)
-def _build(cls, key):
-    """cls(rngs=nnx.Rngs(key)), built in one compiled program."""
-    return cls(rngs=nnx.Rngs(key))
-
-
-@nnx.jit
-def _forward(model, x):
-    """The model's logits in whatever mode it is in; BatchNorm's statistics and dropout's key state come back."""
-    return model(x)
-
-
 def _nnx(cls):
-    return _build(cls, _key(0))
+    return doc.build_nnx(cls, _key(0))
 
 
 @pytest.mark.exercise("NNXMLP", points=2)
@@ -372,7 +359,7 @@ def test_nnx_eval_fixed_weights(ex):
     w, x = doc.weights(17), _x(18)
     model = doc.set_nnx(_nnx(ex.NNXMLP), w)
     model.eval()
-    got = _forward(model, x)
+    got = doc.nnx_forward(model, x)
     expect.close(got, doc.np_forward(w, x).astype(np.float32), call="NNXMLP(rngs=...)(x) after model.eval(), fixed "
                  "weights set on dense1, bn and dense2", rtol=1e-4, atol=1e-4,
                  hint="dense1 -> bn -> relu -> dropout -> dense2, with no mode arguments, so model.eval() reaches "
@@ -385,7 +372,7 @@ def test_nnx_train_and_eval_modes(ex):
     w, x = doc.weights(19), _x(20)
     model = doc.set_nnx(_nnx(ex.NNXMLP), w)
     model.train()
-    first, second = np.asarray(_forward(model, x)), np.asarray(_forward(model, x))
+    first, second = np.asarray(doc.nnx_forward(model, x)), np.asarray(doc.nnx_forward(model, x))
     call = "NNXMLP(rngs=...)(x) after model.train(), fixed weights"
     once = {"params": w["params"], "batch_stats": {"bn": doc.np_new_stats(w, x)}}
     expect.close({"mean": model.bn.mean[...], "var": model.bn.var[...]},
@@ -396,7 +383,7 @@ def test_nnx_train_and_eval_modes(ex):
                 returned="the same logits", hint="apply self.dropout after the relu; model.train() turns it on.")
     model.eval()
     stats = (np.asarray(model.bn.mean[...]), np.asarray(model.bn.var[...]))
-    a, b = np.asarray(_forward(model, x)), np.asarray(_forward(model, x))
+    a, b = np.asarray(doc.nnx_forward(model, x)), np.asarray(doc.nnx_forward(model, x))
     expect.that(np.array_equal(a, b) and np.array_equal(stats[0], model.bn.mean[...]),
                 call="the same model after model.eval(), twice", expected="the same logits, statistics unchanged",
                 returned="different logits or changed statistics",
@@ -466,7 +453,7 @@ def test_linen_to_nnx(ex):
                  hint="kernel and bias of dense1 and dense2; scale, bias, mean and var of bn, all from linen's dicts: "
                       "the place where they differ is named above.")
     model.eval()
-    expect.close(_forward(model, x), doc.np_forward(w, x).astype(np.float32), call=call, rtol=1e-4, atol=1e-4,
+    expect.close(doc.nnx_forward(model, x), doc.np_forward(w, x).astype(np.float32), call=call, rtol=1e-4, atol=1e-4,
                  hint="with every variable set as linen's, the docstring's model gives linen's logits.")
 
 

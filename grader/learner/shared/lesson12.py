@@ -135,6 +135,18 @@ def to_haiku(w):
     return params, {"bn/~/mean_ema": ema(stats["mean"]), "bn/~/var_ema": ema(stats["var"])}
 
 
+@nnx.jit(static_argnums=0)
+def build_nnx(cls, key):
+    """cls(rngs=nnx.Rngs(key)), built in one compiled program (the tests and the probes build alike)."""
+    return cls(rngs=nnx.Rngs(key))
+
+
+@nnx.jit
+def nnx_forward(model, x):
+    """The model's logits in whatever mode it is in; BatchNorm's statistics and dropout's key state come back."""
+    return model(x)
+
+
 def set_nnx(model, w):
     """Set an NNXMLP-shaped model's weights to `w` (linen's layout)."""
     p, stats = w["params"], w["batch_stats"]["bn"]
