@@ -4,11 +4,14 @@
 
 One run builds a class of submissions for one lesson (right, partial, broken and two that cheat),
 both as module folders and as the equivalent nbgrader notebooks, then measures:
-- `python -m grader grade --jobs N` (and --jobs 1, for the cost per submission);
+(The class is built from the reference, so most of its programs are the reference's, which the shared
+compile cache holds; a class that wrote every exercise its own way gains only the tests' programs.)
+- `python -m grader grade --jobs N` (and --jobs 1, for the cost per submission), and the same with
+  `--compile-afresh` (no sandbox reads the programs the reference's sandbox compiled);
 - `pytest lessons/NN --target <submission>` run once per student, one after another (bare pytest:
-  no sandbox, no hidden inputs, no protection, and the learner's warm compile cache, where the grader
-  compiles afresh in every sandbox so no submission can see or poison another's programs), then
-  the same with no compile cache, the floor a sandbox could reach;
+  no sandbox, no hidden inputs, no protection, and the learner's warm compile cache, which holds
+  every student's programs: a sandbox reads only the reference's), then the same with no compile
+  cache;
 - `nbgrader autograde` on the notebooks.
 It prints each student's score from both graders, marks where they differ and why, and the ratios.
 Targets: the grader >= 3x faster than nbgrader; --jobs 1 <= 1.5x bare pytest per submission.
@@ -115,6 +118,9 @@ def main() -> int:
     if proc.returncode:
         raise SystemExit(proc.stdout + proc.stderr)
     ours_one, proc = timed(grade + ["--out", str(work / "ours1"), "--jobs", "1"], cwd=ROOT)
+    afresh, proc = timed(grade + ["--out", str(work / "afresh"), "--jobs", str(args.jobs), "--compile-afresh"], cwd=ROOT)
+    if proc.returncode:
+        raise SystemExit(proc.stdout + proc.stderr)
     with open(work / "ours" / "grades.csv") as f:
         ours = {row["student_id"]: int(row["total"]) for row in csv.DictReader(f)}
 
@@ -148,10 +154,13 @@ def main() -> int:
     n = len(students)
     print(f"\ngrader --jobs {args.jobs}: {ours_jobs:7.1f} s   ({ours_jobs / n:.2f} s a submission)")
     print(f"grader --jobs 1: {ours_one:7.1f} s   ({ours_one / n:.2f} s a submission)")
+    print(f"grader --jobs {args.jobs} --compile-afresh: {afresh:7.1f} s   ({afresh / n:.2f} s a submission; "
+          f"the shared cache saves {afresh / ours_jobs:.2f}x here)")
     print(f"bare pytest:     {bare:7.1f} s   ({bare / n:.2f} s a submission, one after another, warm compile cache)")
     print(f"  the same, cold: {cold:7.1f} s   ({cold / n:.2f} s a submission, no compile cache, as in a sandbox)")
     print(f"nbgrader:        {nb_time:7.1f} s   ({nb_time / n:.2f} s a submission, autograde only)")
-    print(f"\nspeed-up over nbgrader (--jobs {args.jobs}): {nb_time / ours_jobs:.1f}x   (target >= 3x)")
+    print(f"\nspeed-up over nbgrader (--jobs {args.jobs}): {nb_time / ours_jobs:.1f}x   (target >= 3x); "
+          f"compiling afresh: {nb_time / afresh:.1f}x")
     print(f"cost per submission against bare pytest (--jobs 1): {ours_one / bare:.2f}x   (target <= 1.5x); "
           f"against cold bare pytest: {ours_one / cold:.2f}x")
     return 0

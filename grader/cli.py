@@ -288,7 +288,7 @@ def cmd_grade(args) -> int:
         out=out, lessons=lessons, secret=grading.secret_for(out, args.secret),
         jobs=args.jobs, timeout=args.timeout, memory=limits.parse_size(args.memory), platform=platform,
         regrade=args.regrade, shard=_shard(args.shard), keep_sandboxes=args.keep_sandboxes,
-        progress=not args.quiet)
+        progress=not args.quiet, shared_compiles=not args.compile_afresh)
     try:
         summary = grading.grade_class(path, settings)
     except grading.CanaryError as err:
@@ -500,6 +500,9 @@ def _add_grading_commands(sub) -> None:
                    help="also write the scores into an nbgrader course's gradebook.db (default: the course "
                         "the submissions came from)")
     p.add_argument("--keep-sandboxes", action="store_true", help="keep each sandbox's folder (for debugging)")
+    p.add_argument("--compile-afresh", action="store_true",
+                   help="every sandbox compiles everything itself, instead of reading by name the programs "
+                        "the reference compiled (slower; the grades are the same)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_grade)
     p = sub.add_parser("merge", help="join the outputs of sharded grading runs into one grades.csv")

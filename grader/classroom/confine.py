@@ -71,8 +71,10 @@ def _fs_access(abi: int) -> int:
     return access
 
 
-def landlock(read: list[str], write: list[str], devices: list[str]) -> int:
-    """Restrict this process (and what it starts) to the given paths; returns the ABI used, 0 if none."""
+def landlock(read: list[str], write: list[str], devices: list[str], read_by_name: list[str] = ()) -> int:
+    """Restrict this process (and what it starts) to the given paths; returns the ABI used, 0 if none.
+    Beneath a folder in `read_by_name` the process may open a file it can name, but never list a
+    folder: what it finds there is only what it already knew to ask for."""
     abi = landlock_abi()
     if abi < 1:
         return 0
@@ -88,7 +90,7 @@ def landlock(read: list[str], write: list[str], devices: list[str]) -> int:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
     try:
         for paths, access in ((read, READ & handled), (write, handled & _NO_SPECIAL_FILES),
-                              (devices, _FILE_ONLY & handled)):
+                              (devices, _FILE_ONLY & handled), (read_by_name, READ_FILE & handled)):
             for path in _existing(paths):
                 _add_rule(fd, path, access)
         if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
@@ -364,7 +366,7 @@ def _accelerator_library_bytes() -> int:
 
 def apply(*, read: list[str], write: list[str], devices: list[str], memory_bytes: int, file_bytes: int,
           cpu_seconds: int = 3600, private_dir: str | None = None, private_bytes: int = 0,
-          cgroup: dict[str, str] | None = None, threads: int = 1024) -> dict:
+          cgroup: dict[str, str] | None = None, threads: int = 1024, read_by_name: list[str] = ()) -> dict:
     """Everything above, in order; returns what took effect."""
     joined = join_cgroup(cgroup or {})
     die_with_parent()
@@ -374,7 +376,7 @@ def apply(*, read: list[str], write: list[str], devices: list[str], memory_bytes
     address_space = None if held else fallback_address_space(memory_bytes, os.environ.get("JAX_PLATFORMS", ""))
     tasks = None if "pids" in joined else fallback_tasks(threads)
     limits(address_space, file_bytes, cpu_seconds, tasks)
-    abi = landlock(read, write, devices)
+    abi = landlock(read, write, devices, read_by_name)
     return {"landlock": abi, "seccomp": seccomp(memfd=held or address_space is None), "rlimits": True,
             "private_tmpfs": tmpfs, "root_without_capabilities": dropped, "cgroup_joined": joined,
             "address_space": address_space, "user_tasks": tasks}

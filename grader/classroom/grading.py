@@ -33,7 +33,7 @@ from pathlib import Path
 
 from grader import KIT_ROOT, package_modules
 from grader.learner import points, targets
-from grader.classroom import class_report, report, runner, submissions
+from grader.classroom import class_report, confine, report, runner, submissions
 
 @dataclass
 class Settings:
@@ -55,6 +55,7 @@ class Settings:
     keep_sandboxes: bool = False
     progress: bool = True
     fork_server: bool = True
+    shared_compiles: bool = True  # students' sandboxes read, by name, what the reference's compiled
 
 
 @dataclass
@@ -67,6 +68,10 @@ class Run:
     server: runner.ForkServer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     canary_deaths: set[str] = field(default_factory=set)  # unexplained deaths the canary saw
+    compiled: Path | None = None  # the shared compile cache, where the kernel keeps it unlisted
+
+    def cache_for(self, writes: bool = False) -> runner.SharedCache | None:
+        return runner.SharedCache(self.compiled, writes) if self.compiled is not None else None
 
     def base_env(self) -> dict:
         env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONPATH": str(self.kit),
@@ -90,6 +95,14 @@ class Run:
     def limits(self) -> runner.Limits:
         return runner.Limits(lesson_cpu=self.settings.timeout, step_cpu=self.settings.step_timeout,
                              memory=self.settings.memory)
+
+
+def shares_compiles(settings: Settings) -> bool:
+    """Whether students' sandboxes read the programs the reference compiled: only where Landlock lets
+    a folder be opened by name and never listed (``confine.landlock``'s ``read_by_name``). A file there
+    is named by a hash of the whole program, so a sandbox finds one only by compiling the very program
+    the reference compiled, which tells it nothing it did not already have."""
+    return settings.shared_compiles and confine.landlock_abi() >= 1
 
 
 def secret_for(out: Path, given: str | None) -> str:
@@ -263,17 +276,19 @@ def _row(test, earned: int, message: str) -> dict:
 
 def grade_submission(run: Run, sub: submissions.Submission) -> dict:
     start = time.perf_counter()
-    return _judged(run, sub, _sandboxed(run, sub), start)
+    return _judged(run, sub, _sandboxed(run, sub, cache=run.cache_for()), start)
 
 
-def _sandboxed(run: Run, sub: submissions.Submission, folder: Path | None = None) -> runner.Outcome | None:
+def _sandboxed(run: Run, sub: submissions.Submission, folder: Path | None = None,
+               cache: runner.SharedCache | None = None) -> runner.Outcome | None:
     """What one submission's sandbox did: None where it handed in none of the lessons graded."""
     lessons = [l for l in run.settings.lessons if l.number in sub.files]
     if not lessons:
         return None
     box = runner.Sandbox(folder=folder or run.settings.out / ".sandbox" / report.folder_name(sub.student),
                          files=sub.files, lessons=lessons, limits=run.limits(), base_env=run.base_env(),
-                         plan_base=run.plan_base(), server=run.server, canary_deaths=run.canary_deaths)
+                         plan_base=run.plan_base(), server=run.server, canary_deaths=run.canary_deaths,
+                         cache=cache)
     try:
         return box.grade()
     finally:
@@ -312,7 +327,9 @@ def canary(run: Run) -> dict[str, dict]:
 
     def grade(name):
         start = time.perf_counter()
-        outcome = _sandboxed(run, subs[name], folder=run.settings.out / ".sandbox" / f".canary-{name}")
+        # the reference fills the shared compile cache; the stub compiles in a cache of its own
+        outcome = _sandboxed(run, subs[name], folder=run.settings.out / ".sandbox" / f".canary-{name}",
+                             cache=run.cache_for(writes=True) if name == "reference" else None)
         run.canary_deaths.update(reason for _, reason in outcome.deaths)
         return name, _judged(run, subs[name], outcome, start)
 
@@ -436,6 +453,10 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
     run = Run(settings, kit, inputs, digest)
     graded, errors, start = [], [], time.perf_counter()
     todo = [s for s in subs if settings.regrade or not _already_graded(run, s)]
+    if todo and shares_compiles(settings):
+        run.compiled = out / ".sandbox" / ".compiled"
+        runner.remove_tree(run.compiled)
+        run.compiled.mkdir(parents=True)
     try:
         if settings.fork_server and todo:
             run.server = runner.ForkServer(run.base_env(), out / ".sandbox" / ".server",
@@ -469,6 +490,8 @@ def grade_class(submissions_dir: Path, settings: Settings) -> dict:
     finally:
         if run.server is not None:
             run.server.close()
+        if run.compiled is not None:
+            runner.remove_tree(run.compiled)
         grades = report.write_grades(out, [l.number for l in settings.lessons])
         problem = class_report.write_safely(out)
     elapsed = time.perf_counter() - start

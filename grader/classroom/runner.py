@@ -184,18 +184,33 @@ class Outcome:
     error: str | None = None  # the grader could not run this submission: no grade, a rerun tries again
 
 
+@dataclass(frozen=True)
+class SharedCache:
+    """The run's compile cache: the reference's sandbox writes it (``writes``), and every student's
+    sandbox may open a file in it by name, never list it or write to it (``confine.landlock``'s
+    ``read_by_name``). A program's file is named by a hash of the whole program, so a sandbox finds
+    only the programs it compiles itself, where the reference compiled them too: the tests' own
+    programs, and an exercise written exactly as the reference wrote it."""
+    folder: Path
+    writes: bool = False
+
+
 class Sandbox:
     """Runs one submission to the end: fresh processes until every step has happened or failed.
 
     Folders, under ``OUT/.sandbox/<id>/``: ``submission/`` (written here, read-only to the sandbox)
-    and ``work/`` (its home, temporary files and compile cache; the only place it may write)."""
+    and ``work/`` (its home, temporary files and compile cache; the only place it may write). With a
+    ``SharedCache``, compiled programs are read from it (or, for the reference, written to it)
+    instead of the private cache."""
 
     cgroup: cgroups.Handle | None = None  # the running process's own cgroup, where one could be made
     _kernel_limits: dict | None = None  # what the kernel held the processes to, for the record
 
     def __init__(self, *, folder: Path, files: dict[str, bytes], lessons: list[targets.Lesson], limits: Limits,
-                 base_env: dict, plan_base: dict, server: ForkServer | None, canary_deaths: set[str] = frozenset()):
+                 base_env: dict, plan_base: dict, server: ForkServer | None, canary_deaths: set[str] = frozenset(),
+                 cache: SharedCache | None = None):
         self.folder, self.files, self.lessons, self.limits = folder, files, lessons, limits
+        self.cache = cache
         self.base_env, self.plan_base, self.server = base_env, plan_base, server
         self.canary_deaths = set(canary_deaths)  # the unexplained deaths the canary saw: never the student's
         self.result = Outcome()
@@ -220,14 +235,18 @@ class Sandbox:
             module.write_bytes(self.files[lesson.number])
 
     def env(self) -> dict:
+        cache, writes = (self.cache.folder, self.cache.writes) if self.cache else (self.work / "cache", True)
         return dict(self.base_env, HOME=str(self.work / "home"), TMPDIR=str(self.work / "tmp"),
-                    JAX_LESSONS_CACHE=str(self.work / "cache"), JAX_LESSONS_SANDBOX=self.token)
+                    JAX_LESSONS_CACHE=str(cache), JAX_LESSONS_CACHE_WRITES="on" if writes else "off",
+                    JAX_LESSONS_SANDBOX=self.token)
 
     def plan(self) -> dict:
         r = self.result
         skip = set(r.done) | set(r.forced) | {f"lesson:{n}" for n in r.stopped}
         confine = dict(self.plan_base["confine"], read=self.plan_base["confine"]["read"] + [str(self.submission)],
-                       write=[str(self.work)], memory=self.limits.memory,
+                       write=[str(self.work)] + ([str(self.cache.folder)] if self.cache and self.cache.writes else []),
+                       read_by_name=[str(self.cache.folder)] if self.cache and not self.cache.writes else [],
+                       memory=self.limits.memory,
                        cpu=int(60 + 2 * self.limits.lesson_cpu * len(self.lessons)))
         if self.limits.private_tmpfs:
             confine.update(private_dir=str(self.work), private_bytes=MAX_WORKDIR_BYTES)

@@ -64,9 +64,12 @@ def run(plan: dict) -> None:
     applied = confine.apply(read=limits["read"], write=limits["write"], devices=limits["devices"],
                             memory_bytes=limits["memory"], file_bytes=limits["file"], cpu_seconds=limits["cpu"],
                             private_dir=limits.get("private_dir"), private_bytes=limits.get("private_bytes", 0),
-                            cgroup=limits.get("cgroup"), threads=limits.get("threads", 1024))
+                            cgroup=limits.get("cgroup"), threads=limits.get("threads", 1024),
+                            read_by_name=limits.get("read_by_name", []))
     for name in WORK_DIRS:
         os.makedirs(os.path.join(plan["work"], name), exist_ok=True)
+    if limits.get("read_by_name") and applied["landlock"] < 1:  # a shared cache only where it can't be listed
+        os.environ.update(JAX_LESSONS_CACHE=os.path.join(plan["work"], "cache"), JAX_LESSONS_CACHE_WRITES="on")
     stream.event(ev="confined", **applied)
     _gpu_code_from_the_driver()
 

@@ -11,6 +11,10 @@ from pathlib import Path
 
 N_CPU_DEVICES = 8
 CACHE_ENV = "JAX_LESSONS_CACHE"
+# "off": read the cache, never add to it (the class grader's sandboxes, which read only the programs
+# the reference compiled, by name: grader/classroom/grading.py)
+CACHE_WRITES_ENV = "JAX_LESSONS_CACHE_WRITES"
+NEVER = 1e9  # seconds: a compile must take longer than this to be written, so none is
 
 
 class TooLateError(RuntimeError):
@@ -56,5 +60,7 @@ def _set_precision_and_cache(jax, cache_dir) -> None:
     except OSError:
         return  # a read-only home only costs speed
     jax.config.update("jax_compilation_cache_dir", str(cache))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    writes = os.environ.get(CACHE_WRITES_ENV, "on").lower() not in ("0", "off", "no")
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0 if writes else NEVER)
+    jax.config.update("jax_compilation_cache_max_size", -1)  # no eviction: its lock and access times are writes
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
