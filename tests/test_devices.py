@@ -1,4 +1,6 @@
-"""The session's JAX set-up: 8 CPU devices and "highest" float32 matmul precision."""
+"""The session's JAX set-up: 8 CPU devices, "highest" float32 matmul precision, fast compiles on a CPU."""
+import os
+
 import jax
 
 from grader.learner import jax_setup
@@ -42,3 +44,31 @@ def test_a_gpu_only_platform_keeps_the_cpu_devices_the_lessons_use():
         env = dict(os.environ, JAX_PLATFORMS=given)
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
         assert out.stdout.split() == [expected, "False"], out.stderr
+
+
+def test_only_cpu_runs_compile_without_llvm_optimizations_unless_xla_flags_say_otherwise():
+    import os
+    import subprocess
+    import sys
+
+    code = "import os\nfrom grader import jax_setup\njax_setup.configure()\nprint(repr(os.environ.get('XLA_FLAGS')))\n"
+    own = "--xla_force_host_platform_device_count=8"
+    for platforms, flags, expected in (("cpu", None, jax_setup.FAST_COMPILE),
+                                       ("cpu", own, f"{own} {jax_setup.FAST_COMPILE}"),
+                                       ("cpu", "--xla_backend_optimization_level=3", "--xla_backend_optimization_level=3"),
+                                       ("cuda", None, None)):
+        env = dict(os.environ, JAX_PLATFORMS=platforms)
+        env.pop("XLA_FLAGS", None)
+        env.update({"XLA_FLAGS": flags} if flags else {})
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert out.stdout.strip() == repr(expected), (platforms, flags, out.stdout, out.stderr[-2000:])
+
+
+def test_with_no_platform_named_an_installed_accelerator_plugin_keeps_the_optimizations(monkeypatch):
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    monkeypatch.setattr(jax_setup, "accelerator_plugins", lambda: ["xla_cuda12"])
+    jax_setup._compile_fast_on_cpu(None)
+    assert "XLA_FLAGS" not in os.environ
+    monkeypatch.setattr(jax_setup, "accelerator_plugins", lambda: [])
+    jax_setup._compile_fast_on_cpu(None)
+    assert os.environ["XLA_FLAGS"] == jax_setup.FAST_COMPILE
