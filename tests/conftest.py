@@ -5,8 +5,21 @@ import time
 
 import pytest
 
-from grader.authoring import devcheck
+from grader.authoring import devcheck, kit_shards
 from grader.learner import runs
+
+
+def pytest_addoption(parser):
+    kit_shards.addoption(parser)
+
+
+def pytest_configure(config):
+    kit_shards.start_worker(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    return kit_shards.run_in_shards(session)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -70,6 +83,7 @@ SLOW_TESTS = {
 
 
 def pytest_collection_modifyitems(config, items):
+    kit_shards.keep_only_the_shard(config, items)
     for item in items:
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.originalname in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
