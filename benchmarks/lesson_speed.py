@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.learner import stubs, targets  # noqa: E402
 
-TARGET_RATIO = {"06": 5.0, "07": 5.0, "08": 5.0, "09": 5.0, "10": 5.0, "11": 5.0, "12": 5.0}
+TARGET_RATIO = {"06": 5.0, "07": 5.0, "08": 5.0, "09": 5.0, "10": 5.0, "11": 5.0, "12": 5.0, "13": 5.0}
 DEFAULT_RATIO = 2.0
 STUB_RATIO = 1.3
 
