@@ -23,6 +23,7 @@ import shutil
 import tempfile
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -285,9 +286,9 @@ def masked_loss(ex, params, x, y, n):
     loss = jax.jit(lambda p, b, m: ex.masked_loss(p, b, m))
     zeros = {"x": np.where(mask[:, None], x, 0).astype(np.float32), "y": np.where(mask, y, 0).astype(np.int32)}
     inf = {"x": np.where(mask[:, None], x, np.inf).astype(np.float32), "y": y}
-    with doc.on_documented(ex, "masked_loss"):
+    with doc.on_documented(ex, "masked_loss"):  # the case of inf not jitted, as in the public test
         return {"zeros": _raised_here(lambda: np.asarray(loss(params, zeros, mask))),
-                "inf": _raised_here(lambda: np.asarray(ex.masked_loss(params, inf, mask)))}  # not jitted, as in public
+                "inf": _raised_here(lambda: np.asarray(ex.masked_loss(*jax.tree.map(jnp.asarray, (params, inf, mask)))))}
 
 
 # -- make_train_step -------------------------------------------------------------------------------
@@ -337,7 +338,11 @@ def _in_a_folder(run):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@PROBES("save_checkpoint", make=_ckpt_inputs, **EXACT)
+# Trained states are compared within float32's rounding: the sandbox's XLA may order a sum otherwise.
+STATE = {"rtol": 1e-5, "atol": 1e-6}
+
+
+@PROBES("save_checkpoint", make=_ckpt_inputs, **STATE)
 def save_checkpoint(ex, data, seed, lr, stop, more):
     tx = optax.adam(lr)
     iterator = iter(doc.grain_dataset(data, 4, seed, 2))
@@ -351,7 +356,7 @@ def save_checkpoint(ex, data, seed, lr, stop, more):
     return _in_a_folder(run)
 
 
-@PROBES("restore_checkpoint", make=_ckpt_inputs, **EXACT)
+@PROBES("restore_checkpoint", make=_ckpt_inputs, **STATE)
 def restore_checkpoint(ex, data, seed, lr, stop, more):
     tx = optax.adam(lr)
     dataset = doc.grain_dataset(data, 4, seed, 2)
