@@ -154,10 +154,12 @@ def test_batches_drop_last(ex):
 
 # ---------------------------------------------------------------- grain_dataset
 
-GRAIN_CALL = "grain_dataset(data, batch_size=3, seed=11, num_epochs=3), 10 examples, on the docstring's ArrayDataset"
+GRAIN_BATCH, GRAIN_EPOCHS = 3, 4
+GRAIN_CALL = (f"grain_dataset(data, batch_size={GRAIN_BATCH}, seed=11, num_epochs={GRAIN_EPOCHS}), 10 examples, on "
+              "the docstring's ArrayDataset")
 
 
-def _grain(ex, data, batch_size=3, seed=11, num_epochs=3):
+def _grain(ex, data, batch_size=GRAIN_BATCH, seed=11, num_epochs=GRAIN_EPOCHS):
     with doc.on_documented(ex, "grain_dataset"):
         return ex.grain_dataset(data, batch_size, seed, num_epochs)
 
@@ -167,24 +169,25 @@ def _grain(ex, data, batch_size=3, seed=11, num_epochs=3):
 def test_grain_dataset_epochs(ex):
     data = _data(4, 10)
     got = list(_grain(ex, data))
-    per_epoch = 10 // 3
-    expect.that(len(got) == 3 * per_epoch, call=f"list({GRAIN_CALL})", expected=f"{3 * per_epoch} batches of 3 "
-                f"({per_epoch} an epoch, the short one dropped)", returned=f"{len(got)} batches",
+    per_epoch = 10 // GRAIN_BATCH
+    expect.that(len(got) == GRAIN_EPOCHS * per_epoch, call=f"list({GRAIN_CALL})",
+                expected=f"{GRAIN_EPOCHS * per_epoch} batches of {GRAIN_BATCH} ({per_epoch} an epoch, the short one "
+                "dropped)", returned=f"{len(got)} batches",
                 hint="batch(batch_size, drop_remainder=True), then repeat(num_epochs).")
     for b in got:
-        expect.that(isinstance(b, dict) and set(b) == set(data) and np.shape(b["id"]) == (3,),
-                    call=f"list({GRAIN_CALL})", expected="batches that are dicts of 3 stacked examples",
+        expect.that(isinstance(b, dict) and set(b) == set(data) and np.shape(b["id"]) == (GRAIN_BATCH,),
+                    call=f"list({GRAIN_CALL})", expected=f"batches that are dicts of {GRAIN_BATCH} stacked examples",
                     returned=expect.show(b), hint="grain's batch stacks a batch of dicts into a dict of arrays.")
         ids = np.asarray(b["id"])
         expect.close({"x": np.asarray(b["x"]), "y": np.asarray(b["y"])},
                      {"x": data["x"][ids].astype(np.float32) / 255.0, "y": data["y"][ids]},
                      call=f"list({GRAIN_CALL}): the batch holding examples {ids.tolist()}", rtol=0, atol=1e-7,
                      hint="map each batch through to_model: x as float32 in [0, 1].")
-    epochs = [sum(_ids(got[e * per_epoch:(e + 1) * per_epoch]), []) for e in range(3)]
+    epochs = [sum(_ids(got[e * per_epoch:(e + 1) * per_epoch]), []) for e in range(GRAIN_EPOCHS)]
     expect.that(all(len(set(e)) == len(e) for e in epochs), call=f"list({GRAIN_CALL})",
                 expected="no example twice within an epoch", returned=f"epochs {epochs}",
                 hint="shuffle before batching and repeating: grain's shuffle visits every example once per epoch.")
-    expect.that(epochs[0] != epochs[1] and epochs[1] != epochs[2], call=f"list({GRAIN_CALL})",
+    expect.that(all(epochs[e] != epochs[e + 1] for e in range(GRAIN_EPOCHS - 1)), call=f"list({GRAIN_CALL})",
                 expected="a new order in every epoch", returned=f"epochs {epochs}",
                 hint="shuffle with the seed, then repeat: repeat reseeds the shuffle each epoch. Repeating the same "
                      "shuffled list, or shuffling only once over all epochs' batches, does not.")
