@@ -265,6 +265,19 @@ def pad_batch(ex, batch, batch_size):
     return {"padded": _np(dict(padded)), "mask": np.asarray(mask)}
 
 
+def _bucket_inputs(rng):
+    buckets = rng.permutation(rng.choice(np.arange(2, 65), 4, replace=False)).astype(np.int64)
+    ns = np.unique(np.concatenate([buckets, buckets + 1, buckets - 1, rng.integers(1, buckets.max() + 1, 6)]))
+    return {"buckets": buckets, "ns": ns[ns >= 1].astype(np.int64)}
+
+
+@PROBES("bucket_size", make=_bucket_inputs, guards=("test_bucket_size",), **EXACT)
+def bucket_size(ex, buckets, ns):
+    """Every n around and between the hidden buckets, one above the largest (which raises) included."""
+    sizes = tuple(int(b) for b in buckets)
+    return [_raised_here(lambda n=n: np.asarray(int(ex.bucket_size(int(n), sizes)), np.int64)) for n in ns]
+
+
 def _loss_inputs(rng):
     size, n = int(rng.integers(4, 9)), 0
     n = int(rng.integers(1, size))

@@ -171,6 +171,17 @@ def pad_batch(batch, batch_size):
     raise NotImplementedError()
 
 
+def bucket_size(n, buckets):
+    """The batch size to pad a batch of n rows to: the smallest of `buckets` that holds n rows.
+
+    buckets: a few sizes, in any order, e.g. (16, 64, 256). n == a bucket fits that bucket exactly. With
+    padding to buckets, batches of any size from 1 to max(buckets) compile at most len(buckets) programs.
+    An n larger than every bucket raises a ValueError.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
 def masked_loss(params, batch, mask):
     """The mean softmax cross-entropy over the real rows of a padded batch.
 

@@ -348,6 +348,55 @@ def test_pad_batch_keeps_one_compiled_program(ex):
                      "batches alike: a new shape or dtype compiles a new program.")
 
 
+# ---------------------------------------------------------------- bucket_size
+
+@pytest.mark.exercise("bucket_size", points=2)
+@expect.concise_errors
+def test_bucket_size(ex):
+    buckets = (32, 8, 16)
+    cases = {1: 8, 7: 8, 8: 8, 9: 16, 16: 16, 17: 32, 32: 32}
+    got = {n: expect.or_none(lambda n=n: int(ex.bucket_size(n, buckets))) for n in cases}
+    wrong = {n: g for n, g in got.items() if g != cases[n]}
+    first_fit = {n: next((b for b in buckets if b >= n), None) for n in cases}
+    above = {n: min((b for b in buckets if b > n), default=None) for n in cases}
+    if wrong and all(got[n] == first_fit[n] for n in cases):
+        hint = "the buckets come in any order: take the smallest that fits, not the first that fits."
+    elif wrong and all(got[n] == above[n] for n in cases if above[n] is not None):
+        hint = "a batch of exactly a bucket's size fits that bucket: b >= n, not b > n."
+    else:
+        hint = "the smallest bucket that holds n rows: min(b for b in buckets if b >= n)."
+    expect.that(not wrong, call=f"bucket_size(n, buckets={buckets}) for n in {list(cases)}",
+                expected=f"{list(cases.values())}", returned=f"{list(got.values())}", hint=hint)
+    expect.raises(ValueError, ex.bucket_size, 33, buckets, call=f"bucket_size(33, buckets={buckets})",
+                  hint="no bucket holds 33 rows: raise a ValueError rather than pick a bucket too small.")
+
+
+@pytest.mark.exercise("bucket_size", points=1, concept=True)
+@expect.concise_errors
+def test_buckets_bound_the_compiles(ex):
+    traces = []
+
+    @jax.jit
+    def total(batch, mask):
+        traces.append(1)
+        return jnp.sum(jnp.where(mask, batch["x"][:, 0], 0.0))
+
+    data = doc.to_model(_data(11, 16))
+    sizes = []
+    call = "a jitted function on batches of 1 to 16 rows, each padded to bucket_size(n, (4, 8, 16)) with the "\
+           "docstring's pad_batch"
+    for n in range(1, 17):
+        try:
+            sizes.append(int(ex.bucket_size(n, (4, 8, 16))))
+        except Exception as err:  # a bucket_size that fails on a size that fits: test_bucket_size says how
+            raise expect.failure(call, "3 traces, one a bucket", f"bucket_size({n}, (4, 8, 16)): " + expect.raised(err),
+                                 "every n up to the largest bucket fits one; test_bucket_size shows which.") from None
+        total(*doc.pad_batch({k: v[:n] for k, v in data.items()}, sizes[-1]))
+    expect.that(len(traces) == 3, call=call,
+                expected="3 traces, one a bucket", returned=f"{len(traces)} traces, for the sizes {sizes}",
+                hint="every n maps to one of the buckets, so only len(buckets) shapes ever reach jit.")
+
+
 # ---------------------------------------------------------------- masked_loss
 
 @pytest.mark.exercise("masked_loss", points=2)

@@ -203,6 +203,21 @@ def pad_batch(batch, batch_size):
     ### END SOLUTION
 
 
+def bucket_size(n, buckets):
+    """The batch size to pad a batch of n rows to: the smallest of `buckets` that holds n rows.
+
+    buckets: a few sizes, in any order, e.g. (16, 64, 256). n == a bucket fits that bucket exactly. With
+    padding to buckets, batches of any size from 1 to max(buckets) compile at most len(buckets) programs.
+    An n larger than every bucket raises a ValueError.
+    """
+    ### BEGIN SOLUTION
+    fits = [b for b in buckets if b >= n]
+    if not fits:
+        raise ValueError(f"{n} rows fit in no bucket of {sorted(buckets)}")
+    return min(fits)
+    ### END SOLUTION
+
+
 def masked_loss(params, batch, mask):
     """The mean softmax cross-entropy over the real rows of a padded batch.
 

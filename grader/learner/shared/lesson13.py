@@ -65,6 +65,14 @@ def grain_dataset(data, batch_size, seed, num_epochs):
             .map(to_model).repeat(num_epochs).to_iter_dataset())
 
 
+def pad_batch(batch, batch_size):
+    n = len(next(iter(batch.values())))
+    padded = {key: np.concatenate([np.asarray(value), np.zeros((batch_size - n,) + np.shape(value)[1:],
+                                                                 np.asarray(value).dtype)])
+              for key, value in batch.items()}
+    return padded, np.arange(batch_size) < n
+
+
 def masked_loss(params, batch, mask):
     losses = optax.softmax_cross_entropy_with_integer_labels(logits(params, batch["x"]), batch["y"])
     return jnp.sum(jnp.where(mask, losses, 0.0)) / jnp.maximum(jnp.sum(mask), 1)
@@ -90,7 +98,7 @@ def read_checkpoint(directory, state_like):
 
 
 DOCUMENTED = {"ArrayDataset": ArrayDataset, "epoch_order": epoch_order, "collate": collate,
-              "grain_dataset": grain_dataset, "masked_loss": masked_loss, "to_model": to_model,
+              "grain_dataset": grain_dataset, "pad_batch": pad_batch, "masked_loss": masked_loss, "to_model": to_model,
               "logits": logits}
 BUILDS_ON = {"batches": ("epoch_order", "collate"), "grain_dataset": ("ArrayDataset", "to_model"),
              "make_train_step": ("masked_loss", "logits"), "masked_loss": ("logits",)}
