@@ -267,6 +267,8 @@ def pad_batch(ex, batch, batch_size):
 
 def _bucket_inputs(rng):
     buckets = rng.permutation(rng.choice(np.arange(2, 65), 4, replace=False)).astype(np.int64)
+    if np.all(np.diff(buckets) > 0):  # never in ascending order, where the first bucket that fits is the smallest
+        buckets = buckets[::-1].copy()
     ns = np.unique(np.concatenate([buckets, buckets + 1, buckets - 1, rng.integers(1, buckets.max() + 1, 6)]))
     return {"buckets": buckets, "ns": ns[ns >= 1].astype(np.int64)}
 
