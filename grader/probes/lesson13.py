@@ -147,8 +147,9 @@ def batches(ex, data, batch_size, seed, epoch):
 
 def _grain_inputs(rng):
     n = int(rng.integers(12, 19))
-    return {"data": _data(rng, n), "batch_size": int(rng.integers(2, 5)), "seed": int(rng.integers(0, 1000)),
-            "num_epochs": int(rng.integers(2, 4)), "stop": int(rng.integers(1, 5))}
+    size = int(rng.choice([s for s in range(2, 6) if n % s]))  # a short last batch to drop
+    return {"data": _data(rng, n), "batch_size": size, "seed": int(rng.integers(0, 1000)),
+            "num_epochs": int(rng.integers(3, 5)), "stop": int(rng.integers(1, 4))}  # >= 6 batches, stop + 3 of them
 
 
 @PROBES("grain_dataset", make=_grain_inputs, check=lambda got, want, inputs: _check_grain(got, inputs))
