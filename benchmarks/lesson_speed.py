@@ -6,7 +6,7 @@ The floor is `python -c "import jax, flax, optax, chex"`, measured in the same r
 machines are noisy. Each lesson runs `pytest lessons/NN --target solutions` once with an empty
 compilation cache ("cold", a learner's first run) and then --repeat times with it filled ("warm",
 every run after); medians are printed. Targets, cold and warm alike: lessons 01-05 <= 2x the floor,
-training lessons (06-11) <= 5x.
+training lessons (06-13) <= 5x.
 It also times the untouched stub (`pytest lessons/NN` on a fresh copy of the generated stub, warm):
 an unwritten lesson should cost little more than the import, <= 1.3x the floor.
 """
