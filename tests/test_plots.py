@@ -22,6 +22,7 @@ def png_size(path):
     ("08", ["08_decision_boundary.png"]),
     ("09", ["09_echo.png"]),
     ("11", ["11_training_curve.png", "11_attention.png"]),
+    ("13", ["13_step_time.png"]),
 ])
 def test_plots_are_valid_pngs(number, names, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "grader", "plot", number, "--target", "solutions",

@@ -58,6 +58,11 @@ CONCEPT_ONLY = {
     "12/step_mutable_true.py",  # right step, every collection mutable in the forward pass
     "12/nnx_deterministic.py",  # right statistics and evaluation logits, dropout never on in training
     "12/lstm_python_loop.py",  # right states, a program that grows with the length of the sequence
+    "13/prefetch_not_ahead.py",  # the right batches on the device, none of them ahead of the consumer
+    "13/prefetch_reads_everything.py",  # the right batches on the device, the whole iterator taken first
+    "13/time_without_blocking.py",  # the right output and clock difference, the clock stopped at dispatch
+    "13/time_blocks_after_the_clock.py",  # the same, blocked on only after the clock stopped
+    "13/step_no_donation.py",  # right steps, the old state kept alive beside the new one
 }
 
 

@@ -7,6 +7,8 @@
 09: an Elman RNN trained to echo its input two steps late: one new sequence with the echo it should
     give and the one it gives, and the training loss.
 11: the transformer's loss on the reversing task, and where each head of its trained block attends.
+13: where a training step's time goes (waiting for data, transfer, compute, the loop's own work), measured
+    on the lesson's model fed by the NumPy loader, by it through prefetch_to_device, and by grain.
 Written as PNG files with matplotlib's Agg backend, so no display is needed.
 """
 from __future__ import annotations
@@ -219,7 +221,64 @@ def plot_11(ex, out: Path, steps: int = 300) -> list[Path]:
     return paths
 
 
-PLOTS = {"05": plot_05, "06": plot_06, "07": plot_07, "08": plot_08, "09": plot_09, "11": plot_11}
+def plot_13(ex, out: Path, steps: int = 60, batch_size: int = 128) -> list[Path]:
+    import time
+
+    import jax
+    import optax
+
+    plt = _pyplot()
+    tx = optax.adam(0.01)
+    data = _call("make_data", ex.make_data, 0, 4096)
+    mask = np.ones(batch_size, bool)
+
+    def numpy_loader():
+        epoch = 0
+        while True:
+            for batch in ex.batches(ex.ArrayDataset(data), batch_size, 0, epoch, True):
+                yield ex.to_model(batch)
+            epoch += 1
+
+    def grain_loader():
+        return iter(ex.grain_dataset(data, batch_size, 0, 2 + steps * batch_size // len(data["y"])))
+
+    def run(source, prefetch):
+        step, state = ex.make_train_step(tx), ex.init_state(0, tx)
+        batches = ex.prefetch_to_device(source, 2) if prefetch else source
+        clock, times = time.perf_counter, []
+        for i in range(steps + 1):
+            asked = clock()
+            batch = next(batches)
+            got = clock()
+            batch = jax.block_until_ready(jax.device_put(batch))
+            sent = clock()
+            state, loss = step(state, batch, mask)
+            jax.block_until_ready((state, loss))
+            if i:  # the first step compiles: left out
+                times.append((asked, got, sent, clock()))
+        return ex.split_step_times(np.array(times))
+
+    runs = {}
+    for label, make, prefetch, needs in (
+            ("NumPy loader", numpy_loader, False, "ArrayDataset, batches and make_train_step"),
+            ("NumPy loader,\nprefetch_to_device", numpy_loader, True, "prefetch_to_device"),
+            ("grain,\nprefetch_to_device", grain_loader, True, "grain_dataset")):
+        runs[label] = _call(needs, lambda: run(make(), prefetch))
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    left = np.zeros(len(runs))
+    for part, color in (("data", "tab:orange"), ("transfer", "tab:purple"), ("compute", "tab:blue"),
+                        ("host", "tab:gray")):
+        widths = np.array([1e3 * split[part] / steps for split in runs.values()])
+        ax.barh(list(runs), widths, left=left, color=color, label=part)
+        left += widths
+    ax.invert_yaxis()
+    ax.set(xlabel="milliseconds per step", title=f"Where a step's time goes ({steps} steps of {batch_size}, "
+           f"{jax.devices()[0].platform})")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
+    return [_save(fig, out / "13_step_time.png")]
+
+
+PLOTS = {"05": plot_05, "06": plot_06, "07": plot_07, "08": plot_08, "09": plot_09, "11": plot_11, "13": plot_13}
 
 
 def _save(fig, path: Path) -> Path:
