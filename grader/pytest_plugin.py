@@ -99,9 +99,15 @@ def _did_you_mean_test(config) -> str | None:
     return None
 
 
+# Libraries the lessons use that call JAX APIs newer JAX versions deprecate (orbax under jax 0.12).
+LIBRARIES_WITH_DEPRECATIONS = ("orbax", "grain", "haiku", "flax", "optax", "chex")
+
+
 def pytest_configure(config):
     _did_you_mean_lesson(config)
     config.addinivalue_line("markers", "exercise(name, points=1): the exercise a lesson test grades, and its points")
+    for library in LIBRARIES_WITH_DEPRECATIONS:  # what a learner can't act on: the library's own calls
+        config.addinivalue_line("filterwarnings", f"ignore::DeprecationWarning:{library}")
     config.stash[_RESULTS] = {}
     cpu, memory = config.getoption("time_limit"), limits.parse_size(config.getoption("memory_limit"))
     if (cpu or memory) and not config.getoption("stream"):
