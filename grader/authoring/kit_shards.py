@@ -119,7 +119,8 @@ def split(items: list, shards: int, seconds: dict[str, float]) -> list[list[str]
         i = loads.index(min(loads))
         loads[i] += weight[unit]
         plans[i] += units[unit]
-    return [plan for plan in plans if plan]
+    order = {item.nodeid: i for i, item in enumerate(items)}
+    return [sorted(plan, key=order.__getitem__) for plan in plans if plan]  # each in the order it runs
 
 
 class Shard:
@@ -143,6 +144,10 @@ class Shard:
         lines = text.split("\n")
         self.partial = lines.pop()
         return [json.loads(line) for line in lines if line]
+
+    def now(self) -> str:
+        """The file of the test this worker is on (it runs its list in order)."""
+        return next(iter(self.left)).split("::")[0]
 
     def last_words(self) -> str:
         self.log.flush()
@@ -183,7 +188,7 @@ def run_in_shards(session) -> bool | None:
         reporter.write_line(f"{len(session.items)} tests in {len(shards)} processes: "
                             + ", ".join(f"{len(s.nodeids)}" for s in shards) + f" (logs in {folder})")
     seconds: dict[str, float] = {}
-    last_progress = time.monotonic()
+    start = last_progress = time.monotonic()
     try:
         while True:
             running = [s for s in shards if s.proc.poll() is None]
@@ -198,8 +203,9 @@ def run_in_shards(session) -> bool | None:
             if reporter is not None and time.monotonic() - last_progress > PROGRESS_EVERY:
                 last_progress = time.monotonic()
                 reporter.ensure_newline()
-                reporter.write_line("  " + "; ".join(f"process {s.index}: {s.done} of {len(s.nodeids)} done"
-                                                      for s in shards))
+                reporter.write_line(f"  {(last_progress - start) / 60:.0f} min: " + "; ".join(
+                    f"process {s.index} {s.done} of {len(s.nodeids)} done" + (f", in {s.now()}" if s.left else "")
+                    for s in shards))
             time.sleep(0.2)
     finally:
         for shard in shards:
