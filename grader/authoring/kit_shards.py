@@ -138,6 +138,7 @@ class Shard:
         self.reader = open(self.reports_path, "r")
         self.partial = ""
         self.done = 0
+        self.pending: dict[str, list] = {}  # node id -> its reports so far
 
     def new_reports(self) -> list[dict]:
         text = self.partial + self.reader.read()
@@ -226,17 +227,25 @@ def run_in_shards(session) -> bool | None:
 
 
 def _replay(config, data: dict, shard: Shard, seconds: dict[str, float]) -> None:
+    """Hold a test's reports until its teardown's, then tell them together, so that what the terminal
+    prints under a file's name is that file's, however the workers interleave."""
     report = config.hook.pytest_report_from_serializable(config=config, data=data)
     if report is None:
         return
-    if report.when == "setup":
-        config.hook.pytest_runtest_logstart(nodeid=report.nodeid, location=report.location)
-    config.hook.pytest_runtest_logreport(report=report)
     seconds[report.nodeid] = round(seconds.get(report.nodeid, 0.0) + report.duration, 2)
+    shard.pending.setdefault(report.nodeid, []).append(report)
     if report.when == "teardown":
-        config.hook.pytest_runtest_logfinish(nodeid=report.nodeid, location=report.location)
+        _tell(config, shard.pending.pop(report.nodeid))
         shard.left.pop(report.nodeid, None)
         shard.done += 1
+
+
+def _tell(config, reports: list) -> None:
+    first = reports[0]
+    config.hook.pytest_runtest_logstart(nodeid=first.nodeid, location=first.location)
+    for report in reports:
+        config.hook.pytest_runtest_logreport(report=report)
+    config.hook.pytest_runtest_logfinish(nodeid=first.nodeid, location=first.location)
 
 
 def _lost(config, shard: Shard) -> None:
@@ -249,6 +258,4 @@ def _lost(config, shard: Shard) -> None:
         path = nodeid.split("::")[0]
         report = TestReport(nodeid=nodeid, location=(path, None, nodeid), keywords={}, outcome="failed",
                             longrepr=why, when="call")
-        config.hook.pytest_runtest_logstart(nodeid=nodeid, location=report.location)
-        config.hook.pytest_runtest_logreport(report=report)
-        config.hook.pytest_runtest_logfinish(nodeid=nodeid, location=report.location)
+        _tell(config, shard.pending.pop(nodeid, []) + [report])
