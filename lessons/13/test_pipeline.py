@@ -417,6 +417,7 @@ def test_masked_loss_ignores_the_padding(ex):
                                           "y": np.concatenate([real["y"], np.array([0, 2], np.int32)])},
                                  np.arange(6) < 4)
         plain = loss(params, real, np.ones(4, bool))
+        empty = loss(params, {"x": np.zeros((4, 4), np.float32), "y": np.zeros(4, np.int32)}, np.zeros(4, bool))
     expect.close(float(plain), want, call="masked_loss(params, batch, mask), 4 rows, all real", rtol=1e-5, atol=1e-6,
                  hint="the mean cross-entropy of the logits against the labels.")
     hint = ("the padded rows were counted: divide the sum over the real rows by their number (mask.sum()), not "
@@ -426,8 +427,16 @@ def test_masked_loss_ignores_the_padding(ex):
                  rtol=1e-5, atol=1e-6, hint=hint)
     expect.close(float(garbage), want, call="masked_loss(params, batch, mask), not jitted, 4 real rows and 2 padded rows of inf",
                  rtol=1e-5, atol=1e-6,
-                 hint="a padded row's loss can be NaN, and NaN * 0 is NaN: pick the real rows with jnp.where(mask, "
-                      "losses, 0) rather than multiplying by the mask." if not np.isfinite(float(garbage)) else hint)
+                 hint="a padded row's loss can be NaN, and NaN * 0 is NaN: multiplying by a float copy of the mask "
+                      "keeps it. Pick the real rows with jnp.where(mask, losses, 0)." if not np.isfinite(float(garbage))
+                 else hint)
+    expect.that(np.isfinite(float(empty)) and float(empty) == 0.0,
+                call="masked_loss(params, batch, mask), 4 rows, all padding (mask all False)", expected="0.0",
+                returned=f"{float(empty)}",
+                hint="0 / 0 is NaN: with no real row the count is 0, so divide by jnp.maximum(mask.sum(), 1), as the "
+                     "docstring says. A batch of padding alone must not turn the run's loss into NaN."
+                if not np.isfinite(float(empty)) else "no real row, so no loss: the sum over the real rows is 0.")
+
 
 
 # ---------------------------------------------------------------- make_train_step
