@@ -527,12 +527,17 @@ def test_save_checkpoint_writes_the_state_and_the_position(ex, tmp_path):
     call = "save_checkpoint(directory, state, iterator) after 2 steps, then reading directory/state with orbax and "\
            "directory/data.json"
     outside = sorted(p.name for p in tmp_path.iterdir() if p.name != "run")
+    inside = sorted(p.name for p in where.iterdir()) if where.is_dir() else []
+    unfinished = [name for name in inside if "orbax-checkpoint-tmp" in name]
     expect.that(not outside and (where / "state").is_dir() and (where / "data.json").is_file(), call=call,
                 expected="directory/state (orbax's folder) and directory/data.json",
-                returned=f"in the directory: {sorted(p.name for p in where.iterdir()) if where.is_dir() else 'nothing'}"
+                returned=f"in the directory: {inside if where.is_dir() else 'nothing'}"
                          f"{'; outside it: ' + str(outside) if outside else ''}",
-                hint="ckptr.save(os.path.join(directory, 'state'), state), and json.dump(iterator.get_state()) to "
-                     "os.path.join(directory, 'data.json').")
+                hint=f"{unfinished[0]} is orbax's folder while it is still writing: ckptr.save returns at once and "
+                     "writes in the background. Call ckptr.wait_until_finished() before save_checkpoint returns."
+                if unfinished else
+                "ckptr.save(os.path.join(directory, 'state'), state), and json.dump(iterator.get_state()) to "
+                "os.path.join(directory, 'data.json').")
     got_state, got_position = doc.read_checkpoint(where, doc.init_state(5, TX))
     expect.equal(got_state, state, call=call + ": the state", hint="save the whole state: params, opt_state and step.")
     expect.that(got_position == iterator.get_state(), call=call + ": the iterator's position",
@@ -556,10 +561,20 @@ def test_restore_checkpoint_resumes_bit_for_bit(ex, tmp_path):
                 returned=expect.show(result), hint="return the restored state and the moved iterator.")
     restored, iterator = result
     resumed, resumed_used = _train(restored, iterator, 3)
+    every = _ids(iter(dataset))  # the whole run's batches, in order: 2 an epoch
+    ahead = next((k for k in range(1, len(every) - 4) if resumed_used == every[2 + k:5 + k]), None)
+    if resumed_used == every[:3]:
+        hint = ("a new iter(dataset), then set_state with the position saved in data.json: a fresh iterator "
+                "starts the data over, and the model sees the first batches twice.")
+    elif ahead:
+        hint = (f"the restored iterator is {ahead} batch{'es' if ahead > 1 else ''} ahead of where the run stopped: "
+                f"the model never sees {'those' if ahead > 1 else 'that one'}. set_state(saved position) alone puts "
+                "the new iterator where the saved one was; take no batch from it before returning it.")
+    else:
+        hint = ("a new iter(dataset), then set_state with the position saved in data.json: the run goes on with "
+                "the batch after the last one it trained on.")
     expect.that(resumed_used == used[2:], call=call + ": the batches of steps 3 to 5",
-                expected=f"the unbroken run's: {used[2:]}", returned=f"{resumed_used}",
-                hint="a new iter(dataset), then set_state with the position saved in data.json: a fresh iterator "
-                     "starts the data over, and the model sees the first batches twice.")
+                expected=f"the unbroken run's: {used[2:]}", returned=f"{resumed_used}", hint=hint)
     expect.equal(resumed["step"], state["step"], call=call + ": the step",
                  hint="restore the saved state, not state_like: state_like only tells orbax the shapes and dtypes.")
     expect.equal(resumed["params"], state["params"], call=call + ": the params", hint="restore the saved params.")
