@@ -92,7 +92,9 @@ def test_epoch_order_values(ex):
               np.random.default_rng(seed + epoch).permutation(n)),
              ("the generator was seeded with the seed alone.", np.random.default_rng(seed).permutation(n))]
     hint = next((what for what, value in slips if np.array_equal(got, value)),
-                "np.random.default_rng((seed, epoch)).permutation(n).")
+                "the order the docstring pins down: a permutation of n from a generator seeded with the seed and "
+                "the epoch together. The README's paragraph on seeding, under \"A data loader, PyTorch's way, in "
+                "NumPy\", says how.")
     expect.equal(got.astype(np.int64), want.astype(np.int64), call=f"epoch_order({n}, seed={seed}, epoch={epoch})",
                  hint=hint)
 
