@@ -138,7 +138,7 @@ def test_batches_one_epoch(ex):
     expect.that(len(got) == len(want), call=call, expected=f"{len(want)} batches (4, 4 and a short one of 2)",
                 returned=f"{len(got)} batches", hint="without drop_last, the last, short chunk is a batch too.")
     expect.equal(_as_numpy(got), want, call=call,
-                 hint="the examples in epoch_order(len(dataset), seed, epoch), batch_size at a time, each chunk "
+                 hint="the examples in the epoch's order from epoch_order, batch_size at a time, each chunk "
                       "collated.")
 
 
@@ -490,13 +490,14 @@ def test_train_step_donates_the_state(ex):
         step = ex.make_train_step(TX)
         lower = getattr(step, "lower", None)
         expect.that(callable(lower), call="make_train_step(tx)", expected="a function compiled with jax.jit",
-                    returned=expect.show(step), hint="return jax.jit(step, donate_argnums=0).")
+                    returned=expect.show(step),
+                    hint="return the step compiled with jax.jit, donating the state (donate_argnums).")
         args, _ = lower(state, batch, mask).args_info
     donated = [info.donated for info in jax.tree.leaves(args[0])]
     expect.that(all(donated), call="make_train_step(tx).lower(state, batch, mask).args_info, the state's arrays",
                 expected="every array of the state donated", returned=f"{sum(donated)} of {len(donated)} donated",
-                hint="jax.jit(step, donate_argnums=0): the old state is dead after the step, so XLA may reuse its "
-                     "buffers for the new one instead of holding both.")
+                hint="donate the state, argument 0 (donate_argnums=0 in jax.jit): it is dead after the step, so XLA "
+                     "may reuse its buffers for the new one instead of holding both.")
 
 
 # ---------------------------------------------------------------- checkpoints
