@@ -7,10 +7,10 @@ number of epochs: the order of a correct pipeline is grain's to choose, so the c
 on the grader's side (every batch the data's rows, mapped; each epoch a permutation regrouped; the same
 seed the same batches, another seed others; a restored iterator the same batches as an unbroken one).
 prefetch_to_device's batches, in order and on the device; time_step's output and seconds with a hidden
-clock; pad_batch on a hidden short batch; masked_loss with padded rows of zeros and of inf; the training
-step for two steps with a hidden learning rate; save_checkpoint read back with orbax; a run stopped after a
-hidden number of steps, saved with the documented save_checkpoint, restored with restore_checkpoint and
-trained on; split_step_times on hidden timestamps.
+clock; pad_batch on a hidden short batch; masked_loss with padded rows of zeros and of inf, and with no real
+row at all; the training step for two steps with a hidden learning rate; save_checkpoint read back with
+orbax; a run stopped after a hidden number of steps, saved with the documented save_checkpoint, restored
+with restore_checkpoint and trained on; split_step_times on hidden timestamps.
 
 As in the public tests, batches runs on the docstring's epoch_order and collate, grain_dataset on the
 docstring's ArrayDataset, the training step on the docstring's masked_loss. What only the way the code runs
@@ -293,6 +293,8 @@ def _loss_inputs(rng):
 _check_loss = _parts({
     "zeros": ("the loss with rows of zeros as padding", "test_masked_loss_ignores_the_padding", {"rtol": 1e-5, "atol": 1e-6}),
     "inf": ("the loss with rows of inf as padding", "test_masked_loss_ignores_the_padding", {"rtol": 1e-5, "atol": 1e-6}),
+    "empty": ("the loss of a batch of padding alone (mask all False)", "test_masked_loss_ignores_the_padding",
+              {"rtol": 0, "atol": 1e-6}),
 })
 
 
@@ -304,7 +306,8 @@ def masked_loss(ex, params, x, y, n):
     inf = {"x": np.where(mask[:, None], x, np.inf).astype(np.float32), "y": y}
     with doc.on_documented(ex, "masked_loss"):  # the case of inf not jitted, as in the public test
         return {"zeros": _raised_here(lambda: np.asarray(loss(params, zeros, mask))),
-                "inf": _raised_here(lambda: np.asarray(ex.masked_loss(*jax.tree.map(jnp.asarray, (params, inf, mask)))))}
+                "inf": _raised_here(lambda: np.asarray(ex.masked_loss(*jax.tree.map(jnp.asarray, (params, inf, mask))))),
+                "empty": _raised_here(lambda: np.asarray(loss(params, zeros, np.zeros_like(mask))))}
 
 
 # -- make_train_step -------------------------------------------------------------------------------

@@ -188,8 +188,10 @@ def masked_loss(params, batch, mask):
     batch: {"x": float (b, 4), "y": int (b,)}; mask: bool (b,). Take the cross-entropy of every row
     (`optax.softmax_cross_entropy_with_integer_labels(logits(params, batch["x"]), batch["y"])`), zero
     the padded rows with `jnp.where(mask, ..., 0)` (a padded row may hold anything, even values whose
-    loss is not finite), and divide the sum by the number of real rows (at least 1). Padded rows count
-    for nothing, so the loss equals the unpadded batch's mean.
+    loss is NaN: a product with the bool mask compiles to the same select, but a product with a float
+    copy of it keeps the NaN, since NaN * 0.0 is NaN), and divide the sum by the number of real rows, at
+    least 1 (a batch of padding alone has loss 0). Padded rows count for nothing, so the loss equals the
+    unpadded batch's mean.
     """
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -92,7 +92,9 @@ def test_epoch_order_values(ex):
               np.random.default_rng(seed + epoch).permutation(n)),
              ("the generator was seeded with the seed alone.", np.random.default_rng(seed).permutation(n))]
     hint = next((what for what, value in slips if np.array_equal(got, value)),
-                "np.random.default_rng((seed, epoch)).permutation(n).")
+                "the order the docstring pins down: a permutation of n from a generator seeded with the seed and "
+                "the epoch together. The README's paragraph on seeding, under \"A data loader, PyTorch's way, in "
+                "NumPy\", says how.")
     expect.equal(got.astype(np.int64), want.astype(np.int64), call=f"epoch_order({n}, seed={seed}, epoch={epoch})",
                  hint=hint)
 
@@ -136,7 +138,7 @@ def test_batches_one_epoch(ex):
     expect.that(len(got) == len(want), call=call, expected=f"{len(want)} batches (4, 4 and a short one of 2)",
                 returned=f"{len(got)} batches", hint="without drop_last, the last, short chunk is a batch too.")
     expect.equal(_as_numpy(got), want, call=call,
-                 hint="the examples in epoch_order(len(dataset), seed, epoch), batch_size at a time, each chunk "
+                 hint="the examples in the epoch's order from epoch_order, batch_size at a time, each chunk "
                       "collated.")
 
 
@@ -330,18 +332,18 @@ def test_pad_batch_keeps_one_compiled_program(ex):
     traces = []
 
     @jax.jit
-    def loss(params, batch, mask):
+    def program(batch, mask):  # any dtypes will do: test_pad_batch judges them, this test the traces alone
         traces.append(1)
-        return doc.masked_loss(params, batch, mask)
+        return [jnp.sum(a) for a in jax.tree.leaves(batch)], jnp.sum(mask)
 
     data = doc.to_model(_data(7, 10))
-    params = doc.init_state(0, optax.sgd(0.1))["params"]
     shapes = []
     for lo in range(0, 10, BATCH):
         batch, mask = ex.pad_batch({k: v[lo:lo + BATCH] for k, v in data.items()}, BATCH)
         shapes.append(jax.tree.map(lambda a: (np.shape(a), np.asarray(a).dtype.name), (batch, mask)))
-        loss(params, batch, mask)
-    expect.that(len(traces) == 1, call="a jitted loss on pad_batch(chunk, 4) for chunks of 4, 4 and 2 rows",
+        program(batch, mask)
+    expect.that(len(traces) == 1, call="a jitted function of (padded, mask) from pad_batch(chunk, 4) for chunks of "
+                "4, 4 and 2 rows",
                 expected="one trace: every padded batch the same shapes and dtypes",
                 returned=f"{len(traces)} traces, for {shapes}",
                 hint="pad the short batch to batch_size, and give the mask one dtype (bool) for full and short "
@@ -417,6 +419,7 @@ def test_masked_loss_ignores_the_padding(ex):
                                           "y": np.concatenate([real["y"], np.array([0, 2], np.int32)])},
                                  np.arange(6) < 4)
         plain = loss(params, real, np.ones(4, bool))
+        empty = loss(params, {"x": np.zeros((4, 4), np.float32), "y": np.zeros(4, np.int32)}, np.zeros(4, bool))
     expect.close(float(plain), want, call="masked_loss(params, batch, mask), 4 rows, all real", rtol=1e-5, atol=1e-6,
                  hint="the mean cross-entropy of the logits against the labels.")
     hint = ("the padded rows were counted: divide the sum over the real rows by their number (mask.sum()), not "
@@ -426,8 +429,16 @@ def test_masked_loss_ignores_the_padding(ex):
                  rtol=1e-5, atol=1e-6, hint=hint)
     expect.close(float(garbage), want, call="masked_loss(params, batch, mask), not jitted, 4 real rows and 2 padded rows of inf",
                  rtol=1e-5, atol=1e-6,
-                 hint="a padded row's loss can be NaN, and NaN * 0 is NaN: pick the real rows with jnp.where(mask, "
-                      "losses, 0) rather than multiplying by the mask." if not np.isfinite(float(garbage)) else hint)
+                 hint="a padded row's loss can be NaN, and NaN * 0 is NaN: multiplying by a float copy of the mask "
+                      "keeps it. Pick the real rows with jnp.where(mask, losses, 0)." if not np.isfinite(float(garbage))
+                 else hint)
+    expect.that(np.isfinite(float(empty)) and float(empty) == 0.0,
+                call="masked_loss(params, batch, mask), 4 rows, all padding (mask all False)", expected="0.0",
+                returned=f"{float(empty)}",
+                hint="0 / 0 is NaN: with no real row the count is 0, so divide by jnp.maximum(mask.sum(), 1), as the "
+                     "docstring says. A batch of padding alone must not turn the run's loss into NaN."
+                if not np.isfinite(float(empty)) else "no real row, so no loss: the sum over the real rows is 0.")
+
 
 
 # ---------------------------------------------------------------- make_train_step
@@ -479,13 +490,14 @@ def test_train_step_donates_the_state(ex):
         step = ex.make_train_step(TX)
         lower = getattr(step, "lower", None)
         expect.that(callable(lower), call="make_train_step(tx)", expected="a function compiled with jax.jit",
-                    returned=expect.show(step), hint="return jax.jit(step, donate_argnums=0).")
+                    returned=expect.show(step),
+                    hint="return the step compiled with jax.jit, donating the state (donate_argnums).")
         args, _ = lower(state, batch, mask).args_info
     donated = [info.donated for info in jax.tree.leaves(args[0])]
     expect.that(all(donated), call="make_train_step(tx).lower(state, batch, mask).args_info, the state's arrays",
                 expected="every array of the state donated", returned=f"{sum(donated)} of {len(donated)} donated",
-                hint="jax.jit(step, donate_argnums=0): the old state is dead after the step, so XLA may reuse its "
-                     "buffers for the new one instead of holding both.")
+                hint="donate the state, argument 0 (donate_argnums=0 in jax.jit): it is dead after the step, so XLA "
+                     "may reuse its buffers for the new one instead of holding both.")
 
 
 # ---------------------------------------------------------------- checkpoints
@@ -518,12 +530,17 @@ def test_save_checkpoint_writes_the_state_and_the_position(ex, tmp_path):
     call = "save_checkpoint(directory, state, iterator) after 2 steps, then reading directory/state with orbax and "\
            "directory/data.json"
     outside = sorted(p.name for p in tmp_path.iterdir() if p.name != "run")
+    inside = sorted(p.name for p in where.iterdir()) if where.is_dir() else []
+    unfinished = [name for name in inside if "orbax-checkpoint-tmp" in name]
     expect.that(not outside and (where / "state").is_dir() and (where / "data.json").is_file(), call=call,
                 expected="directory/state (orbax's folder) and directory/data.json",
-                returned=f"in the directory: {sorted(p.name for p in where.iterdir()) if where.is_dir() else 'nothing'}"
+                returned=f"in the directory: {inside if where.is_dir() else 'nothing'}"
                          f"{'; outside it: ' + str(outside) if outside else ''}",
-                hint="ckptr.save(os.path.join(directory, 'state'), state), and json.dump(iterator.get_state()) to "
-                     "os.path.join(directory, 'data.json').")
+                hint=f"{unfinished[0]} is orbax's folder while it is still writing: ckptr.save returns at once and "
+                     "writes in the background. Call ckptr.wait_until_finished() before save_checkpoint returns."
+                if unfinished else
+                "ckptr.save(os.path.join(directory, 'state'), state), and json.dump(iterator.get_state()) to "
+                "os.path.join(directory, 'data.json').")
     got_state, got_position = doc.read_checkpoint(where, doc.init_state(5, TX))
     expect.equal(got_state, state, call=call + ": the state", hint="save the whole state: params, opt_state and step.")
     expect.that(got_position == iterator.get_state(), call=call + ": the iterator's position",
@@ -547,10 +564,20 @@ def test_restore_checkpoint_resumes_bit_for_bit(ex, tmp_path):
                 returned=expect.show(result), hint="return the restored state and the moved iterator.")
     restored, iterator = result
     resumed, resumed_used = _train(restored, iterator, 3)
+    every = _ids(iter(dataset))  # the whole run's batches, in order: 2 an epoch
+    ahead = next((k for k in range(1, len(every) - 4) if resumed_used == every[2 + k:5 + k]), None)
+    if resumed_used == every[:3]:
+        hint = ("a new iter(dataset), then set_state with the position saved in data.json: a fresh iterator "
+                "starts the data over, and the model sees the first batches twice.")
+    elif ahead:
+        hint = (f"the restored iterator is {ahead} batch{'es' if ahead > 1 else ''} ahead of where the run stopped: "
+                f"the model never sees {'those' if ahead > 1 else 'that one'}. set_state(saved position) alone puts "
+                "the new iterator where the saved one was; take no batch from it before returning it.")
+    else:
+        hint = ("a new iter(dataset), then set_state with the position saved in data.json: the run goes on with "
+                "the batch after the last one it trained on.")
     expect.that(resumed_used == used[2:], call=call + ": the batches of steps 3 to 5",
-                expected=f"the unbroken run's: {used[2:]}", returned=f"{resumed_used}",
-                hint="a new iter(dataset), then set_state with the position saved in data.json: a fresh iterator "
-                     "starts the data over, and the model sees the first batches twice.")
+                expected=f"the unbroken run's: {used[2:]}", returned=f"{resumed_used}", hint=hint)
     expect.equal(resumed["step"], state["step"], call=call + ": the step",
                  hint="restore the saved state, not state_like: state_like only tells orbax the shapes and dtypes.")
     expect.equal(resumed["params"], state["params"], call=call + ": the params", hint="restore the saved params.")
@@ -563,16 +590,21 @@ def test_restore_checkpoint_resumes_bit_for_bit(ex, tmp_path):
 @pytest.mark.exercise("split_step_times", points=2)
 @expect.concise_errors
 def test_split_step_times(ex):
-    times = np.array([[0.0, 0.5, 0.75, 2.0],
-                      [2.25, 2.5, 3.0, 4.5],
-                      [5.0, 6.0, 6.25, 7.0]])
+    times = np.array([[100.0, 100.5, 100.75, 102.0],  # a clock that doesn't start at 0, as perf_counter's doesn't
+                      [102.25, 102.5, 103.0, 104.5],
+                      [105.0, 106.0, 106.25, 107.0]])
     got = ex.split_step_times(times)
     want = {"data": 1.75, "transfer": 1.0, "compute": 3.5, "host": 0.75}
-    call = "split_step_times(times), 3 steps: [[0, 0.5, 0.75, 2], [2.25, 2.5, 3, 4.5], [5, 6, 6.25, 7]]"
+    call = ("split_step_times(times), 3 steps: [[100, 100.5, 100.75, 102], [102.25, 102.5, 103, 104.5], "
+            "[105, 106, 106.25, 107]]")
     expect.that(isinstance(got, dict) and set(got) == set(want), call=call, expected=f"a dict with the keys {sorted(want)}",
                 returned=expect.show(got), hint="data, transfer, compute and host, each a total over the steps.")
     got = {k: float(v) for k, v in got.items()}
-    hint = ("host is the time between one step's done and the next step's asked: 0.25 + 0.5 here."
-            if all(abs(got[k] - want[k]) < 1e-9 for k in ("data", "transfer", "compute")) else
+    host_only = all(abs(got[k] - want[k]) < 1e-9 for k in ("data", "transfer", "compute"))
+    hint = ("host is only the gaps between one step's done and the next step's asked: 0.25 + 0.5 here. Nothing "
+            "before the first asked counts, and the clock's own start (100 here) is no time the loop spent."
+            if host_only and abs(got["host"] - want["host"] - times[0, 0]) < 1e-9 else
+            "host is the time between one step's done and the next step's asked: 0.25 + 0.5 here."
+            if host_only else
             "data = got - asked, transfer = sent - got, compute = done - sent, each summed over the steps.")
     expect.close(got, want, call=call, rtol=0, atol=1e-9, hint=hint)
