@@ -483,6 +483,47 @@ def test_lstm_cell(ex):
     expect.close(got, ((h, c), out), call=call, rtol=1e-4, atol=1e-5, hint=hint)
 
 
+def _np_unroll(params, xs, carry):
+    """hs, the c of every step and the final carry, in float64."""
+    state, hs, cs = carry, [], []
+    for x in xs:
+        state, h = doc.np_lstm_cell(params, state, x)
+        hs.append(h)
+        cs.append(state[1])
+    return np.stack(hs), np.stack(cs), state
+
+
+def _unroll_hint(got, params, xs, carry):
+    """The hint for a wrong lstm_unroll: a cause only where the returned values show it."""
+    hs, cs, final = _np_unroll(params, xs, carry)
+    same = lambda a, b: _same(a, b, 1e-4, 1e-5)  # noqa: E731
+    if same(got, (final, hs)):
+        return ("lax.scan returns (final carry, stacked outputs); lstm_unroll returns them the other way round, "
+                "(hs, carry), with hs time first.")
+    try:
+        got_hs, got_carry = got
+        got_hs = np.asarray(got_hs)
+    except Exception:
+        return "return a pair (hs, (h, c)): hs of shape (time, batch, hidden), then the final carry."
+    general = "hs = the h of every step, time first; the carry = (h, c) after the last step."
+    if same(got_hs, hs):
+        if same(got_carry, carry):
+            return "hs are right, but the carry returned is the one given: return the carry after the last step."
+        return "hs are right, the carry is not: return the (h, c) after the last step (its h is hs[-1])."
+    if same(got_hs, cs):
+        return "hs holds the cell state c of every step; stack the output h (lstm_cell's second result) instead."
+    backwards = _np_unroll(params, xs[::-1], carry)[0]
+    if same(got_hs, backwards[::-1]) or same(got_hs, backwards):
+        return ("hs equal the expected ones computed with time reversed: run the steps in order, xs[0] first "
+                "(lax.scan's reverse=False).")
+    if got_hs.shape == hs.shape and same(got_hs[:-1], hs[:-1]):
+        return (f"the first {len(xs) - 1} steps of hs are right, the last is not: the loop stops one step short; "
+                f"run all {len(xs)} (lax.scan over xs does).")
+    if got_hs.shape == hs.shape and (same(got_hs[1:], hs[:-1]) or same(got_hs[:-1], hs[1:])):
+        return ("hs equal the expected ones shifted by one time step: hs[t] is the h after the step on xs[t].")
+    return general
+
+
 @pytest.mark.exercise("lstm_unroll", points=2)
 @expect.concise_errors
 def test_lstm_unroll(ex):
@@ -490,13 +531,10 @@ def test_lstm_unroll(ex):
     call = "lstm_unroll(params, xs, (h0, c0)), xs of shape (5, 3, 4), on the docstring's lstm_cell"
     with doc.on_documented(ex, "lstm_unroll"):
         got = jax.jit(ex.lstm_unroll)(params, xs, carry)
-    state, hs = carry, []
-    for x in xs:
-        state, h = doc.np_lstm_cell(params, state, x)
-        hs.append(h)
-    expect.close(got, jax.tree.map(np.float32, (np.stack(hs), state)), call=call, rtol=1e-4, atol=1e-5,
-                 hint="lax.scan returns (final carry, stacked outputs); lstm_unroll returns them the other way "
-                      "round, (hs, carry), with hs time first.")
+    hs, _, state = _np_unroll(params, xs, carry)
+    want = jax.tree.map(np.float32, (hs, state))
+    hint = None if _same(got, want, 1e-4, 1e-5) else _unroll_hint(got, params, xs, carry)
+    expect.close(got, want, call=call, rtol=1e-4, atol=1e-5, hint=hint)
 
 
 @pytest.mark.exercise("lstm_unroll", points=1, concept=True)
