@@ -40,6 +40,31 @@ def _same(a, b, rtol=1e-5, atol=1e-6) -> bool:
     return expect.matches(a, b, rtol, atol)
 
 
+def _shape_difference(got, want) -> str | None:
+    """Where two trees of the same structure first differ in shape, as expect's dtype lines say it."""
+    try:
+        if jax.tree.structure(got) != jax.tree.structure(want):
+            return None
+        pairs = [(jax.tree_util.keystr(path), np.shape(w), np.shape(g)) for (path, w), g
+                 in zip(jax.tree_util.tree_flatten_with_path(want)[0], jax.tree.leaves(got))]
+    except Exception:
+        return None
+    wrong = [pair for pair in pairs if pair[1] != pair[2]]
+    if not wrong:
+        return None
+    path, w, g = wrong[0]
+    more = f" ({len(wrong)} of {len(pairs)} leaves differ in shape)" if len(wrong) > 1 else ""
+    return f"shape at {path}: expected {w}, returned {g}{more}"
+
+
+def _close(got, want, *, call, hint, rtol, atol):
+    """expect.close, with a line naming the first leaf of the wrong shape where the structure is right."""
+    note = _shape_difference(got, want)
+    if note:
+        raise expect.failure(call, expect.show(want), expect.show(got), hint, detail=note)
+    expect.close(got, want, call=call, rtol=rtol, atol=atol, hint=hint)
+
+
 LINEN_VARIABLES = {"params": {"dense1": {"kernel": (4, 8), "bias": (8,)}, "bn": {"scale": (8,), "bias": (8,)},
                               "dense2": {"kernel": (8, 3), "bias": (3,)}},
                    "batch_stats": {"bn": {"mean": (8,), "var": (8,)}}}
@@ -411,8 +436,11 @@ CONVERT_CALL = "linen_to_haiku(variables), variables = fixed weights in linen's 
 @expect.concise_errors
 def test_linen_to_haiku(ex):
     w = doc.weights(21)
-    variables = _tree(w)
+    variables = _tree(w)  # new dicts and arrays: w stays as the input was
     params, state = ex.linen_to_haiku(variables)
+    _close(variables, w, call=CONVERT_CALL + ", then variables again", rtol=0, atol=0,
+           hint="linen_to_haiku changed the dict it was given: build new dicts (jnp.reshape gives a new array) "
+                "and leave the input as it was.")
     want_params, want_state = doc.to_haiku(w)
     got_shapes = (_shapes(params), _shapes(state))
     expect.that(got_shapes == (HAIKU_PARAMS, HAIKU_STATE), call=CONVERT_CALL + ": the shapes of what it returned",
@@ -431,8 +459,6 @@ def test_linen_to_haiku(ex):
     expect.close(got, _linen_eval(doc.LinenMLP(), variables, x), call="the docstring's Haiku model on the "
                  "converted weights, and the linen model on the originals, both in evaluation mode", rtol=1e-5, atol=1e-5,
                  hint="the two models must give the same logits from the same weights.")
-    expect.close(variables, w, call=CONVERT_CALL + ", then variables again", rtol=0, atol=0,
-                 hint="build new dicts; leave the input as it was.")
 
 
 @pytest.mark.exercise("haiku_to_linen", points=1)
