@@ -474,9 +474,9 @@ def test_haiku_to_linen(ex):
     state["bn/~/mean_ema"]["hidden"] = state["bn/~/mean_ema"]["average"] * 0.5  # only `average` is the statistic
     state["bn/~/mean_ema"]["counter"] = np.int32(7)
     got = ex.haiku_to_linen(_tree(params), _tree(state))
-    expect.close(got, w, call="haiku_to_linen(params, state), fixed weights in Haiku's layout", rtol=0, atol=0,
-                 hint="kernel = w, bias = b; BatchNorm's scale and bias = scale and offset reshaped to (8,); the "
-                      "running mean and var are the moving averages' `average` (not `hidden`), reshaped to (8,).")
+    _close(got, w, call="haiku_to_linen(params, state), fixed weights in Haiku's layout", rtol=0, atol=0,
+           hint="kernel = w, bias = b; BatchNorm's scale and bias = scale and offset reshaped to (8,); the "
+                "running mean and var are the moving averages' `average` (not `hidden`), reshaped to (8,).")
 
 
 @pytest.mark.exercise("linen_to_nnx", points=2)
