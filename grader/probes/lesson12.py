@@ -271,8 +271,10 @@ def _check_to_haiku(got, want, inputs):
 
 @PROBES("linen_to_haiku", make=_weights_inputs, check=_check_to_haiku)
 def linen_to_haiku(ex, weights):
-    params, state = ex.linen_to_haiku(_tree(weights))
-    return [_plain(params), _plain(state)]
+    """The params and state, then the input as the call left it (a converter must not change it)."""
+    variables = _tree(weights)
+    params, state = ex.linen_to_haiku(variables)
+    return [_plain(params), _plain(state), _plain(variables)]
 
 
 def _haiku_layout_inputs(rng):

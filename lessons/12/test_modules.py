@@ -40,6 +40,31 @@ def _same(a, b, rtol=1e-5, atol=1e-6) -> bool:
     return expect.matches(a, b, rtol, atol)
 
 
+def _shape_difference(got, want) -> str | None:
+    """Where two trees of the same structure first differ in shape, as expect's dtype lines say it."""
+    try:
+        if jax.tree.structure(got) != jax.tree.structure(want):
+            return None
+        pairs = [(jax.tree_util.keystr(path), np.shape(w), np.shape(g)) for (path, w), g
+                 in zip(jax.tree_util.tree_flatten_with_path(want)[0], jax.tree.leaves(got))]
+    except Exception:
+        return None
+    wrong = [pair for pair in pairs if pair[1] != pair[2]]
+    if not wrong:
+        return None
+    path, w, g = wrong[0]
+    more = f" ({len(wrong)} of {len(pairs)} leaves differ in shape)" if len(wrong) > 1 else ""
+    return f"shape at {path}: expected {w}, returned {g}{more}"
+
+
+def _close(got, want, *, call, hint, rtol, atol):
+    """expect.close, with a line naming the first leaf of the wrong shape where the structure is right."""
+    note = _shape_difference(got, want)
+    if note:
+        raise expect.failure(call, expect.show(want), expect.show(got), hint, detail=note)
+    expect.close(got, want, call=call, rtol=rtol, atol=atol, hint=hint)
+
+
 LINEN_VARIABLES = {"params": {"dense1": {"kernel": (4, 8), "bias": (8,)}, "bn": {"scale": (8,), "bias": (8,)},
                               "dense2": {"kernel": (8, 3), "bias": (3,)}},
                    "batch_stats": {"bn": {"mean": (8,), "var": (8,)}}}
@@ -281,6 +306,14 @@ def test_haiku_eval_fixed_weights(ex):
                  hint="in evaluation (is_training=False) BatchNorm must leave its moving averages alone.")
 
 
+def _fitted_decay(new_state, state, batch):
+    """The decay_rate that moved the mean's `hidden` from state to new_state: hidden = d * old + (1 - d) * batch."""
+    new = np.asarray(new_state["bn/~/mean_ema"]["hidden"], np.float64).ravel()
+    old = np.asarray(state["bn/~/mean_ema"]["hidden"], np.float64).ravel()
+    stat = np.asarray(batch["mean_ema"], np.float64).ravel()
+    return float(np.median((stat - new) / (stat - old)))
+
+
 @pytest.mark.exercise("haiku_mlp", points=2, concept=True)
 @expect.concise_errors
 def test_haiku_training_updates_state_and_draws_keys(ex):
@@ -292,15 +325,28 @@ def test_haiku_training_updates_state_and_draws_keys(ex):
     call = "model.apply(params, state, key, x, True), model = hk.transform_with_state(haiku_mlp), fixed weights"
     first, new_state = apply(_tree(params), _tree(state), _key(0), x, True)
     h = doc.np_hidden(w, x)
-    want = {}
-    for name, batch in (("mean_ema", h.mean(axis=0)), ("var_ema", h.var(axis=0))):
-        old = state[f"bn/~/{name}"]
-        hidden = doc.MOMENTUM * old["hidden"].astype(np.float64) + (1 - doc.MOMENTUM) * batch
-        want[f"bn/~/{name}"] = {"average": (hidden / (1 - doc.MOMENTUM ** 4)).astype(np.float32),
-                                "counter": np.int32(4), "hidden": hidden.astype(np.float32)}
-    expect.close(new_state, want, call=call + ": the new state", rtol=1e-4, atol=1e-5,
-                 hint="call bn(x, is_training) with is_training=True here: Haiku's BatchNorm then updates its "
-                      "moving averages, and apply returns them as the new state.")
+    batch = {"mean_ema": h.mean(axis=0), "var_ema": h.var(axis=0)}
+
+    def moved(decay):
+        """The state after one training call of a BatchNorm with this decay_rate."""
+        want = {}
+        for name, stat in batch.items():
+            old = state[f"bn/~/{name}"]
+            hidden = decay * old["hidden"].astype(np.float64) + (1 - decay) * stat
+            want[f"bn/~/{name}"] = {"average": (hidden / (1 - decay ** 4)).astype(np.float32),
+                                    "counter": np.int32(4), "hidden": hidden.astype(np.float32)}
+        return want
+
+    want = moved(doc.MOMENTUM)
+    hint = ("call bn(x, is_training) with is_training=True here: Haiku's BatchNorm then updates its "
+            "moving averages, and apply returns them as the new state.")
+    if not _same(new_state, want, 1e-4, 1e-5):
+        decay = expect.or_none(lambda: _fitted_decay(new_state, state, batch))
+        if (decay is not None and not np.isclose(decay, doc.MOMENTUM, atol=1e-3)
+                and _same(new_state, moved(decay), 1e-4, 1e-5)):
+            hint = (f"the moving averages moved as with decay_rate {decay:.3g}, so training mode is right: build "
+                    f"hk.BatchNorm(True, True, {doc.MOMENTUM}, eps=1e-5), decay_rate {doc.MOMENTUM} (linen's momentum).")
+    expect.close(new_state, want, call=call + ": the new state", rtol=1e-4, atol=1e-5, hint=hint)
     second = apply(_tree(params), _tree(state), _key(1), x, True)[0]
     expect.that(not np.allclose(first, second), call=call + ", with two different keys",
                 expected="different logits: dropout's mask comes from the key", returned="the same logits",
@@ -322,23 +368,40 @@ def test_haiku_train_step(ex):
     expect.that(isinstance(result, (tuple, list)) and len(result) == 4, call=call,
                 expected="(params, state, opt_state, loss)", returned=expect.show(result),
                 hint="return the new params, the new state, the new optimizer state and the loss.")
-    model = _haiku(doc.haiku_mlp)
+    def expected(mlp):
+        model = _haiku(mlp)
 
-    @jax.jit
-    def expected(params, state, opt_state, rng):
-        def loss_fn(p):
-            logits, s = model.apply(p, state, rng, x, True)
-            return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean(), s
+        @jax.jit
+        def step(params, state, opt_state, rng):
+            def loss_fn(p):
+                logits, s = model.apply(p, state, rng, x, True)
+                return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean(), s
 
-        (loss, new_state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
-        updates, new_opt = tx.update(grads, opt_state, params)
-        return loss, new_state, optax.apply_updates(params, updates), new_opt
+            (loss, new_state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+            updates, new_opt = tx.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), new_state, new_opt, loss
 
-    want_loss, want_state, want_params, want_opt = expected(params, state, opt_state, rng)
+        return step(params, state, opt_state, rng)
+
+    want_params, want_state, want_opt, want_loss = want = expected(doc.haiku_mlp)
+    if not _same(result, want, 1e-4, 1e-5):
+        own = expect.or_none(lambda: expected(ex.haiku_mlp))  # the learner's haiku_mlp, outside on_documented
+        if own is not None and not _same(own, want, 1e-4, 1e-5) and _same(result, own, 1e-4, 1e-5):
+            raise expect.failure(
+                call + ", on the docstring's haiku_mlp", "the docstring's model trained one step",
+                "what one step of your own haiku_mlp gives",
+                "haiku_train_step uses a transform of your haiku_mlp made outside it (at module level), so this "
+                "test can't judge it on its own: build hk.transform_with_state(haiku_mlp) inside haiku_train_step, "
+                "and see the test_haiku_* tests first.")
     new_params, new_state, new_opt, loss = result
     call += ", on the docstring's haiku_mlp"
-    expect.close(loss, want_loss, call=call + ": the loss", rtol=1e-4, atol=1e-5,
-                 hint="model.apply(params, state, rng, x, True): training mode, with the key you were given.")
+    model = _haiku(doc.haiku_mlp)
+    after = [jax.jit(lambda p, s: optax.softmax_cross_entropy_with_integer_labels(
+        model.apply(p, s, rng, x, True)[0], y).mean())(want_params, s) for s in (state, want_state)]
+    hint = ("the loss returned is the loss at the updated params: return the loss before the update, the value "
+            "of value_and_grad." if any(_same(loss, a, 1e-4, 1e-5) for a in after) else
+            "model.apply(params, state, rng, x, True): training mode, with the key you were given.")
+    expect.close(loss, want_loss, call=call + ": the loss", rtol=1e-4, atol=1e-5, hint=hint)
     expect.close(new_params, want_params, call=call + ": the new params", rtol=1e-4, atol=1e-5,
                  hint="tx.update(grads, opt_state, params), then optax.apply_updates(params, updates).")
     expect.close(new_state, want_state, call=call + ": the new state", rtol=1e-4, atol=1e-5,
@@ -399,8 +462,11 @@ CONVERT_CALL = "linen_to_haiku(variables), variables = fixed weights in linen's 
 @expect.concise_errors
 def test_linen_to_haiku(ex):
     w = doc.weights(21)
-    variables = _tree(w)
+    variables = _tree(w)  # new dicts and arrays: w stays as the input was
     params, state = ex.linen_to_haiku(variables)
+    _close(variables, w, call=CONVERT_CALL + ", then variables again", rtol=0, atol=0,
+           hint="linen_to_haiku changed the dict it was given: build new dicts (jnp.reshape gives a new array) "
+                "and leave the input as it was.")
     want_params, want_state = doc.to_haiku(w)
     got_shapes = (_shapes(params), _shapes(state))
     expect.that(got_shapes == (HAIKU_PARAMS, HAIKU_STATE), call=CONVERT_CALL + ": the shapes of what it returned",
@@ -419,8 +485,6 @@ def test_linen_to_haiku(ex):
     expect.close(got, _linen_eval(doc.LinenMLP(), variables, x), call="the docstring's Haiku model on the "
                  "converted weights, and the linen model on the originals, both in evaluation mode", rtol=1e-5, atol=1e-5,
                  hint="the two models must give the same logits from the same weights.")
-    expect.close(variables, w, call=CONVERT_CALL + ", then variables again", rtol=0, atol=0,
-                 hint="build new dicts; leave the input as it was.")
 
 
 @pytest.mark.exercise("haiku_to_linen", points=1)
@@ -431,9 +495,9 @@ def test_haiku_to_linen(ex):
     state["bn/~/mean_ema"]["hidden"] = state["bn/~/mean_ema"]["average"] * 0.5  # only `average` is the statistic
     state["bn/~/mean_ema"]["counter"] = np.int32(7)
     got = ex.haiku_to_linen(_tree(params), _tree(state))
-    expect.close(got, w, call="haiku_to_linen(params, state), fixed weights in Haiku's layout", rtol=0, atol=0,
-                 hint="kernel = w, bias = b; BatchNorm's scale and bias = scale and offset reshaped to (8,); the "
-                      "running mean and var are the moving averages' `average` (not `hidden`), reshaped to (8,).")
+    _close(got, w, call="haiku_to_linen(params, state), fixed weights in Haiku's layout", rtol=0, atol=0,
+           hint="kernel = w, bias = b; BatchNorm's scale and bias = scale and offset reshaped to (8,); the "
+                "running mean and var are the moving averages' `average` (not `hidden`), reshaped to (8,).")
 
 
 @pytest.mark.exercise("linen_to_nnx", points=2)
@@ -483,6 +547,47 @@ def test_lstm_cell(ex):
     expect.close(got, ((h, c), out), call=call, rtol=1e-4, atol=1e-5, hint=hint)
 
 
+def _np_unroll(params, xs, carry):
+    """hs, the c of every step and the final carry, in float64."""
+    state, hs, cs = carry, [], []
+    for x in xs:
+        state, h = doc.np_lstm_cell(params, state, x)
+        hs.append(h)
+        cs.append(state[1])
+    return np.stack(hs), np.stack(cs), state
+
+
+def _unroll_hint(got, params, xs, carry):
+    """The hint for a wrong lstm_unroll: a cause only where the returned values show it."""
+    hs, cs, final = _np_unroll(params, xs, carry)
+    same = lambda a, b: _same(a, b, 1e-4, 1e-5)  # noqa: E731
+    if same(got, (final, hs)):
+        return ("lax.scan returns (final carry, stacked outputs); lstm_unroll returns them the other way round, "
+                "(hs, carry), with hs time first.")
+    try:
+        got_hs, got_carry = got
+        got_hs = np.asarray(got_hs)
+    except Exception:
+        return "return a pair (hs, (h, c)): hs of shape (time, batch, hidden), then the final carry."
+    general = "hs = the h of every step, time first; the carry = (h, c) after the last step."
+    if same(got_hs, hs):
+        if same(got_carry, carry):
+            return "hs are right, but the carry returned is the one given: return the carry after the last step."
+        return "hs are right, the carry is not: return the (h, c) after the last step (its h is hs[-1])."
+    if same(got_hs, cs):
+        return "hs holds the cell state c of every step; stack the output h (lstm_cell's second result) instead."
+    backwards = _np_unroll(params, xs[::-1], carry)[0]
+    if same(got_hs, backwards[::-1]) or same(got_hs, backwards):
+        return ("hs equal the expected ones computed with time reversed: run the steps in order, xs[0] first "
+                "(lax.scan's reverse=False).")
+    if got_hs.shape == hs.shape and same(got_hs[:-1], hs[:-1]):
+        return (f"the first {len(xs) - 1} steps of hs are right, the last is not: the loop stops one step short; "
+                f"run all {len(xs)} (lax.scan over xs does).")
+    if got_hs.shape == hs.shape and (same(got_hs[1:], hs[:-1]) or same(got_hs[:-1], hs[1:])):
+        return ("hs equal the expected ones shifted by one time step: hs[t] is the h after the step on xs[t].")
+    return general
+
+
 @pytest.mark.exercise("lstm_unroll", points=2)
 @expect.concise_errors
 def test_lstm_unroll(ex):
@@ -490,13 +595,10 @@ def test_lstm_unroll(ex):
     call = "lstm_unroll(params, xs, (h0, c0)), xs of shape (5, 3, 4), on the docstring's lstm_cell"
     with doc.on_documented(ex, "lstm_unroll"):
         got = jax.jit(ex.lstm_unroll)(params, xs, carry)
-    state, hs = carry, []
-    for x in xs:
-        state, h = doc.np_lstm_cell(params, state, x)
-        hs.append(h)
-    expect.close(got, jax.tree.map(np.float32, (np.stack(hs), state)), call=call, rtol=1e-4, atol=1e-5,
-                 hint="lax.scan returns (final carry, stacked outputs); lstm_unroll returns them the other way "
-                      "round, (hs, carry), with hs time first.")
+    hs, _, state = _np_unroll(params, xs, carry)
+    want = jax.tree.map(np.float32, (hs, state))
+    hint = None if _same(got, want, 1e-4, 1e-5) else _unroll_hint(got, params, xs, carry)
+    expect.close(got, want, call=call, rtol=1e-4, atol=1e-5, hint=hint)
 
 
 @pytest.mark.exercise("lstm_unroll", points=1, concept=True)

@@ -166,7 +166,8 @@ def haiku_train_step(tx, params, state, opt_state, rng, x, y):
 
     tx: an optax optimizer; opt_state: `tx.init(params)`; rng: a PRNG key for dropout.
 
-    1. `model = hk.transform_with_state(haiku_mlp)`.
+    1. `model = hk.transform_with_state(haiku_mlp)`, here inside the function, not once at module level:
+       the tests run the step on the docstring's haiku_mlp, which a transform made earlier can't see.
     2. `loss_fn(params)` runs `model.apply(params, state, rng, x, True)`, which gives `(logits,
        new_state)`, and returns `cross_entropy(logits, y)` with `new_state` as auxiliary data.
     3. `jax.value_and_grad(loss_fn, has_aux=True)`, then `updates, opt_state = tx.update(grads,
