@@ -199,6 +199,36 @@ def compare(got, want, *, rtol=1e-5, atol=1e-6) -> str | None:
     return None
 
 
+def raised_here(compute):
+    """compute(), or the text of what it raised: one call's error costs that call's test alone."""
+    try:
+        return compute()
+    except Exception as err:  # noqa: BLE001
+        return f"raised {type(err).__name__}"
+
+
+def by_part(parts: dict):
+    """A check for a dict output: each key's part (what it is, the test it concerns, its tolerances)
+    compared on its own, and a difference charged to that part's test. A part given as a string is
+    a call that raised (`raised_here`); where it is the reference's, that is the grader's failure,
+    never a pass."""
+    def check(got, want, inputs):
+        if not isinstance(got, dict) or set(got) != set(want):
+            return "the output has the wrong structure"
+        found = []
+        for key, (what, test, tol) in parts.items():
+            if isinstance(want[key], str):
+                found.append(f"{what}: the reference {want[key]} on these inputs")
+            elif isinstance(got[key], str):
+                found.append(concerns(f"{what}: {got[key]}", test))
+            else:
+                reason = compare(got[key], want[key], **tol)
+                if reason:
+                    found.append(concerns(f"{what}: {reason.removeprefix('out').removeprefix(': ')}", test))
+        return merge_findings(found)
+    return check
+
+
 def _kind(leaf) -> str:
     if leaf[0] == "seq":
         return f"a list/tuple of {leaf[1]}"

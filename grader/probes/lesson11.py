@@ -28,7 +28,7 @@ import optax
 from flax import nnx
 
 from grader.learner.shared.lesson11 import on_documented
-from grader.probes import Probes, compare, concerns, merge_findings
+from grader.probes import Probes, compare, concerns, merge_findings, raised_here
 
 PROBES = Probes("11")
 
@@ -398,14 +398,6 @@ def _block_inputs(rng):
             "weights": _block_weights(rng)}
 
 
-def _raised_here(compute):
-    """compute(), or the text of what it raised: one call's error costs that call's test alone."""
-    try:
-        return compute()
-    except Exception as err:  # noqa: BLE001
-        return f"raised {type(err).__name__}"
-
-
 def _check_block(got, want, inputs):
     if not isinstance(got, dict) or set(got) != set(want):
         return "the output has the wrong structure"
@@ -431,8 +423,8 @@ def transformer_block(ex, seed, x, weights):
     found, same_norms = _find_block_layers(block)
     _set_block(found, weights, same_norms)
     n = x.shape[1]
-    return {"plain": _raised_here(lambda: _apply(block, x)),
-            "masked": _raised_here(lambda: _apply_masked(block, x, np.tril(np.ones((n, n), bool))))}
+    return {"plain": raised_here(lambda: _apply(block, x)),
+            "masked": raised_here(lambda: _apply_masked(block, x, np.tril(np.ones((n, n), bool))))}
 
 
 def _transformer_inputs(rng):

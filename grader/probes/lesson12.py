@@ -30,7 +30,7 @@ import numpy as np
 import optax
 
 from grader.learner.shared import lesson12 as doc
-from grader.probes import Probes, compare, concerns, merge_findings
+from grader.probes import Probes, by_part, compare, raised_here
 
 PROBES = Probes("12")
 
@@ -86,34 +86,6 @@ def _shapes(tree):
     return jax.tree.map(lambda a: np.asarray(np.shape(a), np.int64), _plain(tree))
 
 
-def _raised_here(compute):
-    """compute(), or the text of what it raised: one call's error costs that call's test alone."""
-    try:
-        return compute()
-    except Exception as err:  # noqa: BLE001
-        return f"raised {type(err).__name__}"
-
-
-def _parts(parts):
-    """A check that compares each named part of a dict output and charges a difference to its test."""
-    def check(got, want, inputs):
-        if not isinstance(got, dict) or set(got) != set(want):
-            return "the output has the wrong structure"
-        found = []
-        for key, (what, test, tol) in parts.items():
-            if isinstance(want[key], str):  # the reference raised: the grader's own failure, never a pass
-                found.append(f"{what}: the reference {want[key]} on these inputs")
-            elif isinstance(got[key], str):
-                reason = got[key]
-            else:
-                reason = compare(got[key], want[key], **tol)
-                reason = reason and reason.removeprefix("out").removeprefix(": ")
-            if reason:
-                found.append(concerns(f"{what}: {reason}", test))
-        return merge_findings(found)
-    return check
-
-
 # -- LinenMLP --------------------------------------------------------------------------------------
 
 def _model_inputs(rng):
@@ -121,7 +93,7 @@ def _model_inputs(rng):
     return {"weights": _weights(rng), "x": _x(rng, n), "seed": int(rng.integers(1, 2**31))}
 
 
-_check_linen = _parts({
+_check_linen = by_part({
     "shapes": ("the variables init makes, by name and shape", "test_linen_variables", {"rtol": 0, "atol": 0}),
     "eval": ("the evaluation logits on hidden weights", "test_linen_eval_fixed_weights", CLOSE),
     "stats": ("the running statistics a training-mode apply gives back, on hidden weights",
@@ -138,10 +110,10 @@ def linen_mlp(ex, weights, x, seed):
                                                            mutable=["batch_stats"]))(weights, x, _key(seed))
         return _plain(updates)["batch_stats"]
 
-    return {"shapes": _raised_here(lambda: _shapes(jax.jit(lambda key, x: model.init({"params": key}, x, train=False))(
+    return {"shapes": raised_here(lambda: _shapes(jax.jit(lambda key, x: model.init({"params": key}, x, train=False))(
                 _key(seed), x))),
-            "eval": _raised_here(lambda: jax.jit(lambda v, x: model.apply(v, x, train=False))(weights, x)),
-            "stats": _raised_here(stats)}
+            "eval": raised_here(lambda: jax.jit(lambda v, x: model.apply(v, x, train=False))(weights, x)),
+            "stats": raised_here(stats)}
 
 
 # -- linen_train_step, linen_predict ---------------------------------------------------------------
@@ -183,7 +155,7 @@ def _haiku_inputs(rng):
     return {"params": params, "state": state, "running": running, "x": inputs["x"], "seed": inputs["seed"]}
 
 
-_check_haiku = _parts({
+_check_haiku = by_part({
     "shapes": ("the params and state init makes in training mode, by name and shape", "test_haiku_params_and_state",
                {"rtol": 0, "atol": 0}),
     "eval": ("the evaluation logits and the state returned, on hidden weights", "test_haiku_eval_fixed_weights", CLOSE),
@@ -196,9 +168,9 @@ _check_haiku = _parts({
 def haiku_mlp(ex, params, state, running, x, seed):
     model = hk.transform_with_state(ex.haiku_mlp)
     apply = jax.jit(model.apply, static_argnums=4)
-    return {"shapes": _raised_here(lambda: _shapes(jax.jit(model.init, static_argnums=2)(_key(seed), x, True))),
-            "eval": _raised_here(lambda: _plain(apply(params, state, None, x, False))),
-            "train_state": _raised_here(lambda: _plain(apply(params, running, _key(seed), x, True)[1]))}
+    return {"shapes": raised_here(lambda: _shapes(jax.jit(model.init, static_argnums=2)(_key(seed), x, True))),
+            "eval": raised_here(lambda: _plain(apply(params, state, None, x, False))),
+            "train_state": raised_here(lambda: _plain(apply(params, running, _key(seed), x, True)[1]))}
 
 
 def _haiku_step_inputs(rng):
@@ -227,7 +199,7 @@ def _nnx_stats(model):
     return {"mean": np.asarray(model.bn.mean[...]), "var": np.asarray(model.bn.var[...])}
 
 
-_check_nnx = _parts({
+_check_nnx = by_part({
     "eval": ("the logits after model.eval(), on hidden weights", "test_nnx_eval_fixed_weights", CLOSE),
     "stats": ("the running statistics after two calls in training mode", "test_nnx_train_and_eval_modes", STATS),
 })
@@ -247,7 +219,7 @@ def nnx_mlp(ex, weights, x, seed):
         doc.nnx_forward(model, x)
         return _nnx_stats(model)
 
-    return {"eval": _raised_here(evaluated), "stats": _raised_here(trained)}
+    return {"eval": raised_here(evaluated), "stats": raised_here(trained)}
 
 
 # -- the converters --------------------------------------------------------------------------------
@@ -333,7 +305,7 @@ def _wn_inputs(rng):
             "b": _normal(rng, d_out), "x": _normal(rng, int(rng.integers(1, 6)), d_in)}
 
 
-_check_wn = _parts({
+_check_wn = by_part({
     "w": ("the kernel on hidden v and g", "test_weight_norm", {"rtol": 1e-5, "atol": 1e-5}),
     "grads": ("the gradients of sum(weight_norm(v, g) * u) for a hidden u", "test_weight_norm_gradient",
               {"rtol": 1e-4, "atol": 1e-5}),
@@ -345,7 +317,7 @@ def weight_norm(ex, v, g, upstream, b, x):
     def grads():
         return list(jax.jit(jax.grad(lambda v, g: (ex.weight_norm(v, g) * upstream).sum(), argnums=(0, 1)))(v, g))
 
-    return {"w": _raised_here(lambda: jax.jit(ex.weight_norm)(v, g)), "grads": _raised_here(grads)}
+    return {"w": raised_here(lambda: jax.jit(ex.weight_norm)(v, g)), "grads": raised_here(grads)}
 
 
 @PROBES("weight_norm_dense", make=_wn_inputs, rtol=1e-4, atol=1e-5)

@@ -28,7 +28,7 @@ import numpy as np
 import optax
 
 from grader.learner.shared import lesson13 as doc
-from grader.probes import Probes, compare, concerns, merge_findings
+from grader.probes import Probes, by_part, compare, concerns, merge_findings, raised_here
 
 PROBES = Probes("13")
 
@@ -47,32 +47,6 @@ def _plain_state(state):
     """A training state as the wire carries it: the optimizer state (named tuples) as its leaves."""
     return {"params": _np(dict(state["params"])), "opt_state": [np.asarray(a) for a in jax.tree.leaves(state["opt_state"])],
             "step": np.asarray(state["step"])}
-
-
-def _raised_here(compute):
-    try:
-        return compute()
-    except Exception as err:  # noqa: BLE001
-        return f"raised {type(err).__name__}"
-
-
-def _parts(parts):
-    """A check that compares each named part of a dict output and charges a difference to its test."""
-    def check(got, want, inputs):
-        if not isinstance(got, dict) or set(got) != set(want):
-            return "the output has the wrong structure"
-        found = []
-        for key, (what, test, tol) in parts.items():
-            if isinstance(want[key], str):
-                found.append(f"{what}: the reference {want[key]} on these inputs")
-            elif isinstance(got[key], str):
-                found.append(concerns(f"{what}: {got[key]}", test))
-            else:
-                reason = compare(got[key], want[key], **tol)
-                if reason:
-                    found.append(concerns(f"{what}: {reason.removeprefix('out').removeprefix(': ')}", test))
-        return merge_findings(found)
-    return check
 
 
 EXACT = {"rtol": 0, "atol": 0}
@@ -128,7 +102,7 @@ def _batches_inputs(rng):
             "epoch": int(rng.integers(0, 5))}
 
 
-_check_batches = _parts({
+_check_batches = by_part({
     "keep": ("one epoch's batches without drop_last", "test_batches_one_epoch", EXACT),
     "drop": ("one epoch's batches with drop_last=True", "test_batches_drop_last", EXACT),
 })
@@ -140,7 +114,7 @@ def batches(ex, data, batch_size, seed, epoch):
         with doc.on_documented(ex, "batches"):
             return [_np(dict(b)) for b in ex.batches(doc.ArrayDataset(data), batch_size, seed, epoch,
                                                     drop_last=drop_last)]
-    return {"keep": _raised_here(lambda: run(False)), "drop": _raised_here(lambda: run(True))}
+    return {"keep": raised_here(lambda: run(False)), "drop": raised_here(lambda: run(True))}
 
 
 # -- grain_dataset ---------------------------------------------------------------------------------
@@ -172,9 +146,9 @@ def grain_dataset(ex, data, batch_size, seed, num_epochs, stop):
         return {"unbroken": [np.asarray(next(unbroken)["id"], np.int64) for _ in range(3)],
                 "restored": [np.asarray(next(again)["id"], np.int64) for _ in range(3)]}
 
-    return {"batches": _raised_here(lambda: [_np({k: b[k] for k in ("x", "y", "id")}) for b in build(seed)]),
-            "again": _raised_here(lambda: ids(build(seed))), "other": _raised_here(lambda: ids(build(seed + 1))),
-            "resume": _raised_here(resumed)}
+    return {"batches": raised_here(lambda: [_np({k: b[k] for k in ("x", "y", "id")}) for b in build(seed)]),
+            "again": raised_here(lambda: ids(build(seed))), "other": raised_here(lambda: ids(build(seed + 1))),
+            "resume": raised_here(resumed)}
 
 
 def _same_ids(a, b):
@@ -278,7 +252,7 @@ def _bucket_inputs(rng):
 def bucket_size(ex, buckets, ns):
     """Every n around and between the hidden buckets, one above the largest (which raises) included."""
     sizes = tuple(int(b) for b in buckets)
-    return [_raised_here(lambda n=n: np.asarray(int(ex.bucket_size(int(n), sizes)), np.int64)) for n in ns]
+    return [raised_here(lambda n=n: np.asarray(int(ex.bucket_size(int(n), sizes)), np.int64)) for n in ns]
 
 
 def _loss_inputs(rng):
@@ -290,7 +264,7 @@ def _loss_inputs(rng):
     return {"params": params, "x": data["x"], "y": data["y"], "n": n}
 
 
-_check_loss = _parts({
+_check_loss = by_part({
     "zeros": ("the loss with rows of zeros as padding", "test_masked_loss_ignores_the_padding", {"rtol": 1e-5, "atol": 1e-6}),
     "inf": ("the loss with rows of inf as padding", "test_masked_loss_ignores_the_padding", {"rtol": 1e-5, "atol": 1e-6}),
     "empty": ("the loss of a batch of padding alone (mask all False)", "test_masked_loss_ignores_the_padding",
@@ -305,9 +279,9 @@ def masked_loss(ex, params, x, y, n):
     zeros = {"x": np.where(mask[:, None], x, 0).astype(np.float32), "y": np.where(mask, y, 0).astype(np.int32)}
     inf = {"x": np.where(mask[:, None], x, np.inf).astype(np.float32), "y": y}
     with doc.on_documented(ex, "masked_loss"):  # the case of inf not jitted, as in the public test
-        return {"zeros": _raised_here(lambda: np.asarray(loss(params, zeros, mask))),
-                "inf": _raised_here(lambda: np.asarray(ex.masked_loss(*jax.tree.map(jnp.asarray, (params, inf, mask))))),
-                "empty": _raised_here(lambda: np.asarray(loss(params, zeros, np.zeros_like(mask))))}
+        return {"zeros": raised_here(lambda: np.asarray(loss(params, zeros, mask))),
+                "inf": raised_here(lambda: np.asarray(ex.masked_loss(*jax.tree.map(jnp.asarray, (params, inf, mask))))),
+                "empty": raised_here(lambda: np.asarray(loss(params, zeros, np.zeros_like(mask))))}
 
 
 # -- make_train_step -------------------------------------------------------------------------------
