@@ -6,20 +6,8 @@ import time
 import pytest
 
 from grader.authoring import devcheck, kit_shards
+from grader.authoring.kit_shards import pytest_addoption, pytest_configure, pytest_runtestloop  # noqa: F401
 from grader.learner import runs
-
-
-def pytest_addoption(parser):
-    kit_shards.addoption(parser)
-
-
-def pytest_configure(config):
-    kit_shards.start_worker(config)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtestloop(session):
-    return kit_shards.run_in_shards(session)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -29,21 +29,8 @@ def test_files_sharing_a_session_fixture_go_to_one_process_and_the_heaviest_are_
 
 
 CONFTEST = """
-import pytest
-from grader.authoring import kit_shards
-
-def pytest_addoption(parser):
-    kit_shards.addoption(parser)
-
-def pytest_configure(config):
-    kit_shards.start_worker(config)
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtestloop(session):
-    return kit_shards.run_in_shards(session)
-
-def pytest_collection_modifyitems(config, items):
-    kit_shards.keep_only_the_shard(config, items)
+from grader.authoring.kit_shards import (pytest_addoption, pytest_collection_modifyitems, pytest_configure,
+                                         pytest_runtestloop)
 """
 
 

@@ -11,6 +11,9 @@ that dies costs the tests it had left, each reported as failed with the worker's
 
 `--shards 1` (or `KIT_TEST_SHARDS=1`) runs in one process, as does any run of fewer than
 `MIN_TESTS` tests.
+
+A conftest takes it on by importing the four hooks at the end of this module; one that has its own
+`pytest_collection_modifyitems` calls `keep_only_the_shard` from it instead.
 """
 from __future__ import annotations
 
@@ -259,3 +262,22 @@ def _lost(config, shard: Shard) -> None:
         report = TestReport(nodeid=nodeid, location=(path, None, nodeid), keywords={}, outcome="failed",
                             longrepr=why, when="call")
         _tell(config, shard.pending.pop(nodeid, []) + [report])
+
+
+# --- the hooks a conftest imports ------------------------------------------------------------------
+
+def pytest_addoption(parser):
+    addoption(parser)
+
+
+def pytest_configure(config):
+    start_worker(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    return run_in_shards(session)
+
+
+def pytest_collection_modifyitems(config, items):
+    keep_only_the_shard(config, items)
