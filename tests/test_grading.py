@@ -24,6 +24,9 @@ CONFINED = sys.platform == "linux" and confine.landlock_abi() >= 1
 needs_confinement = pytest.mark.skipif(
     not CONFINED, reason="the hostile corpus runs only where the sandbox can be confined (Linux, Landlock)")
 _KERNEL = cgroups.place().parents if cgroups.place() else {}  # what the grader's cgroups hold here
+# a loop that keeps allocating meets the memory limit, or (where the kernel fills new pages slowly, as on a
+# freshly started machine) the CPU bound first, holding most of the memory it may: either way it hears of memory
+_TOOK_MEMORY = ("ran out of memory", "MiB of memory it may")
 
 
 def _declared(path: Path, name: str, default=None):
@@ -187,8 +190,8 @@ def test_every_student_ends_within_the_grader_own_bound(hostile_class):
     ("infinite_loop", "test_swap", "without finishing"),
     ("os_exit_in_function", "test_add_at", "ended the process"),
     ("os_exit_at_import", "test_set_first", "importing your file ended the process"),
-    ("memory_bomb", "test_scale_row", "ran out of memory" if "memory" in _KERNEL else "MemoryError"),
-    ("memfd_bomb", "test_set_first", "ran out of memory" if "memory" in _KERNEL else "not permitted"),
+    ("memory_bomb", "test_scale_row", _TOOK_MEMORY if "memory" in _KERNEL else ("MemoryError",)),
+    ("memfd_bomb", "test_set_first", _TOOK_MEMORY if "memory" in _KERNEL else ("not permitted",)),
     ("thread_bomb", "test_add_at", "more threads than it may" if "pids" in _KERNEL else "can't start new thread"),
     ("fork_bomb", "test_zero_negatives", "not permitted"),
     ("hardcoded_public", "test_set_first", "hidden inputs"),
@@ -200,10 +203,13 @@ def test_every_student_ends_within_the_grader_own_bound(hostile_class):
     ("forged_done_then_hang", "test_swap", "no answer the grader could check"),
 ])
 def test_a_broken_submission_is_told_what_went_wrong(hostile_class, student, test, words):
+    """`words`: what the message must say, or a tuple of the ways it may say it."""
+    alternatives = words if isinstance(words, tuple) else (words,)
     tests = {t["test"]: t for t in record(hostile_class / "out", student)["lessons"]["01"]["tests"]}
-    assert tests[test]["earned"] == 0 and words in tests[test]["message"], tests[test]
+    said = [w for w in alternatives if w in tests[test]["message"]]
+    assert tests[test]["earned"] == 0 and said, tests[test]
     feedback = (report.student_dir(hostile_class / "out", student) / "feedback.md").read_text()
-    assert words in feedback
+    assert said[0] in feedback
     gradescope = json.loads((report.student_dir(hostile_class / "out", student) / "results.json").read_text())
     assert gradescope["score"] == record(hostile_class / "out", student)["earned"]
 

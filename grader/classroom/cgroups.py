@@ -311,9 +311,16 @@ def memory_full(handle: Handle | None) -> bool:
     clock in that state was spending its time asking for memory it may not have."""
     if handle is None or "memory" not in handle.dirs:
         return False
+    return _reached_limit(handle) and held(handle) >= handle.memory - (handle.memory >> 3)
+
+
+def held(handle: Handle | None) -> int:
+    """Bytes the cgroup holds in memory no reclaim can free (anonymous and shared pages); 0 where
+    there is no memory controller to ask."""
+    if handle is None or "memory" not in handle.dirs:
+        return 0
     stat = _read(os.path.join(handle.dirs["memory"], "memory.stat"))
-    held = _field(stat, "anon" if handle.version == 2 else "rss") + _field(stat, "shmem")
-    return _reached_limit(handle) and held >= handle.memory - (handle.memory >> 3)
+    return _field(stat, "anon" if handle.version == 2 else "rss") + _field(stat, "shmem")
 
 
 def _reached_limit(handle: Handle) -> bool:
