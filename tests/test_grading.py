@@ -25,8 +25,8 @@ needs_confinement = pytest.mark.skipif(
     not CONFINED, reason="the hostile corpus runs only where the sandbox can be confined (Linux, Landlock)")
 _KERNEL = cgroups.place().parents if cgroups.place() else {}  # what the grader's cgroups hold here
 # a loop that keeps allocating meets the memory limit, or (where the kernel fills new pages slowly, as on a
-# freshly started machine) the CPU bound first, holding most of the memory it may: either way it hears of memory
-_TOOK_MEMORY = ("ran out of memory", "MiB of memory it may")
+# freshly started machine) the CPU bound first, with the memory it took: either way it hears of memory
+_TOOK_MEMORY = ("ran out of memory", "of memory on the way")
 
 
 def _declared(path: Path, name: str, default=None):

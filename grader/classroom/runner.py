@@ -328,7 +328,7 @@ class Sandbox:
             r.forced[current] = (f"{OUT_OF_MEMORY} ({self.limits.memory >> 20} MiB): it held all the memory it "
                                  "may and was still asking for more when its time ran out. It was stopped")
         elif reason == "step timeout":
-            r.forced[current] = self._step_stop(*watch.step_spent, held=watch.memory_held)
+            r.forced[current] = self._step_stop(*watch.step_spent, taken=watch.memory_taken)
         elif reason in ("lesson timeout", "out of time"):
             r.forced[current] = (f"ran out of the time this lesson may take ({self.limits.lesson_cpu:.0f} s of "
                                  "computing): an endless loop?")
@@ -340,15 +340,15 @@ class Sandbox:
                 self._stop_every_lesson()
         return True
 
-    def _step_stop(self, cpu: float, wall: float, held: int = 0) -> str:
-        """Which of a step's two clocks stopped it, in the words a student can act on. A step that
-        held over half the memory it may when the CPU clock stopped it is told so: taking memory costs
-        CPU (the kernel fills each new page, slowly on a freshly started machine), so a loop that keeps
-        allocating may meet the CPU bound before the memory limit, and the student should hear of both."""
+    def _step_stop(self, cpu: float, wall: float, taken: int = 0) -> str:
+        """Which of a step's two clocks stopped it, in the words a student can act on. Taking memory
+        costs CPU (the kernel fills each new page: about 3 s a GiB on a freshly started machine), so a
+        loop that keeps allocating may meet the CPU bound before the memory limit; a step that took
+        over an eighth of the memory it may before the CPU clock stopped it hears of both."""
         if cpu > self.limits.step_cpu:
-            if self.limits.memory and held > self.limits.memory // 2:
-                return (f"computed for {cpu:.1f} s without finishing, and by then held {held >> 20} of the "
-                        f"{self.limits.memory >> 20} MiB of memory it may (one step may compute for "
+            if self.limits.memory and taken > self.limits.memory >> 3:
+                return (f"computed for {cpu:.1f} s without finishing, taking {taken >> 20} MiB of memory on "
+                        f"the way (it may hold {self.limits.memory >> 20} MiB; one step may compute for "
                         f"{self.limits.step_cpu:.0f} s): a loop that keeps allocating? It was stopped")
             return (f"computed for {cpu:.1f} s without finishing (one step may compute for "
                     f"{self.limits.step_cpu:.0f} s): an endless loop? It was stopped")
@@ -462,7 +462,7 @@ class _Watch:
         self.memory_full = False  # stopped by a clock while its cgroup held all the memory it may
         self.steps_ended = 0  # steps that ended in this process: memory they still hold, the next one pays
         self.step_spent = (0.0, 0.0)  # (CPU, charged wall) seconds of the step in progress when it stopped
-        self.memory_held = 0  # bytes its cgroup held, beyond reclaim, when a clock stopped it
+        self.memory_taken = 0  # bytes beyond reclaim the step in progress had added when a clock stopped it
 
     def run(self) -> tuple[str, str | None, bool]:
         """(how it ended, the step in progress then, whether it said it finished)."""
@@ -470,6 +470,7 @@ class _Watch:
         now = time.monotonic()
         started = last = idle_since = last_disk = now
         cpu_last = step_cpu = step_wall = unread = 0.0
+        step_held = cgroups.held(box.cgroup)
         waits = CpuWaits(self.proc.pid)
         while True:
             self._read(0.05)
@@ -482,6 +483,7 @@ class _Watch:
             if self._step_changed:
                 self._step_changed = False
                 step_cpu, step_wall, idle_since = cpu, 0.0, now
+                step_held = cgroups.held(box.cgroup)
             charged = min(now - last, LOOK_MOST)
             unread += charged
             if now - last_disk > 0.25:  # time the machine kept it waiting for a core is not its time
@@ -511,7 +513,7 @@ class _Watch:
                 if self._caught_up():  # what it sent before the clock ran out counts first
                     continue
                 self.memory_full = cgroups.memory_full(box.cgroup) and stop != "out of time"
-                self.memory_held = cgroups.held(box.cgroup)
+                self.memory_taken = max(cgroups.held(box.cgroup) - step_held, 0)
                 self.step_spent = (cpu - step_cpu, step_wall)
                 return stop, self.current, False
             if not self.heard and now - started > STARTUP_LIMIT:
