@@ -141,6 +141,14 @@ def test_hostile_submission_gets_its_exact_score(case, hostile_class):
 
 
 @needs_confinement
+def test_a_step_short_of_memory_others_left_behind_runs_again_in_a_fresh_process(hostile_class):
+    got = record(hostile_class / "out", "memory_left_behind")
+    if "memory" in _KERNEL:  # an address-space limit counts what each process maps: all of it fits
+        assert any("ran short of memory after" in note for note in got["notes"]), got["notes"]
+    assert got["earned"] == _declared(KIT_ROOT / "tests" / "hostile" / "memory_left_behind.py", "EXPECTED")
+
+
+@needs_confinement
 @pytest.mark.parametrize("student", sorted(STRUCTURAL))
 def test_a_folder_that_would_break_the_run_costs_only_its_author(student, hostile_class):
     assert scores(hostile_class / "out")[student] == STRUCTURAL[student], record(hostile_class / "out", student)
