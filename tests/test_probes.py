@@ -3,7 +3,7 @@ the secret, the untouched stub fails them all, and every planted mistake that gi
 caught by one (the mistakes only a concept check can see are listed, with why)."""
 import pytest
 
-from grader.authoring import devcheck
+from grader.authoring import devcheck, reach
 from grader.learner import points, runs, stubs, targets
 from grader import probes
 from grader.classroom import judge
@@ -66,13 +66,20 @@ CONCEPT_ONLY = {
 }
 
 
-PROBE_BATCH = 16  # modules a child probes: small enough to share out evenly, large enough to reuse compiles
+PROBE_BATCH = 40  # modules a child probes: small enough to share out evenly, large enough to reuse compiles
+
+
+# one planted mistake a lesson, also probed with every probe: what reach.probes_it_can_change left out
+# must pass on it, as on the reference
+EVERY_PROBE = {lesson.number: next(p for p in devcheck.planted_mistakes() if p.parent.name == lesson.number)
+               for lesson in LESSONS}
 
 
 @pytest.fixture(scope="module")
 def probe_results(tmp_path_factory):
-    """{(lesson, what, secret): {probe name: reason or None}} for the reference (two secrets), the
-    untouched stub and every planted mistake: run once, in fresh child processes of at most
+    """{(lesson, what, secret): {probe name: reason or None}} for the reference (two secrets) and the
+    untouched stub with every probe, and every planted mistake with the probes it can change (and
+    EVERY_PROBE's with all, under the secret "all"): run once, in fresh child processes of at most
     PROBE_BATCH modules of one lesson each (one process probing hundreds of modules has crashed inside
     XLA's compiler), two at a time, the largest batches first so that neither core waits alone at
     the end."""
@@ -82,18 +89,23 @@ def probe_results(tmp_path_factory):
     stubs.write_stubs(root / "stubs")
     batches = []
     for lesson in LESSONS:
-        jobs = {(lesson.number, "reference", s): lesson.solution_file for s in ("kit-a", "kit-b")}
-        jobs[(lesson.number, "stub", "kit-a")] = lesson.module_in(root / "stubs")
+        jobs = {(lesson.number, "reference", s): (lesson.solution_file, None) for s in ("kit-a", "kit-b")}
+        jobs[(lesson.number, "stub", "kit-a")] = (lesson.module_in(root / "stubs"), None)
         for planted in (p for p in devcheck.planted_mistakes() if p.parent.name == lesson.number):
-            target = devcheck.planted_target(planted, root / "planted")
-            jobs[(lesson.number, devcheck.planted_key(planted), "kit-a")] = lesson.module_in(target)
+            module = lesson.module_in(devcheck.planted_target(planted, root / "planted"))
+            jobs[(lesson.number, devcheck.planted_key(planted), "kit-a")] = (module, reach.probes_it_can_change(planted))
+            if planted == EVERY_PROBE[lesson.number]:
+                jobs[(lesson.number, devcheck.planted_key(planted), "all")] = (module, None)
         items, parts = list(jobs.items()), -(-len(jobs) // PROBE_BATCH)
         batches += [dict(items[n::parts]) for n in range(parts)]
     batches.sort(key=len, reverse=True)
+
+    def probe(jobs):
+        return dict(zip(jobs, judge.check_in_child([(k[0], path, "kit-a" if k[2] == "all" else k[2], only)
+                                                    for k, (path, only) in jobs.items()])))
+
     with ThreadPoolExecutor(max_workers=2) as pool:
-        found = pool.map(lambda jobs: dict(zip(jobs, judge.check_in_child([(k[0], path, k[2]) for k, path in jobs.items()]))),
-                         batches)
-        return {key: result for one in found for key, result in one.items()}
+        return {key: result for one in pool.map(probe, batches) for key, result in one.items()}
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.number)
@@ -144,6 +156,17 @@ def test_a_planted_mistake_fails_a_probe(planted, probe_results):
         assert not failed, f"{key} is listed as concept-only but fails probes {failed}: take it off the list"
     else:
         assert failed, f"{key} gives wrong values the public tests catch, but no probe catches it"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda l: l.number)
+def test_the_probes_a_planted_mistake_cannot_change_pass_on_it(lesson, probe_results):
+    planted = EVERY_PROBE[lesson.number]
+    key = devcheck.planted_key(planted)
+    every, chosen = probe_results[(lesson.number, key, "all")], probe_results[(lesson.number, key, "kit-a")]
+    assert set(every) == {p.name for p in probes.for_lesson(lesson.number).all}
+    left_out = {name: reason for name, reason in every.items() if name not in chosen and reason}
+    assert not left_out, f"{key}: probes left out of its runs fail on it: {left_out}"
+    assert {name: bool(every[name]) for name in chosen} == {name: bool(reason) for name, reason in chosen.items()}
 
 
 def _charged(number, failed):

@@ -105,7 +105,9 @@ def wrongly_failed(planted: Path, run: runs.LessonRun) -> list[str]:
 
 def probe_failures(planted: list[Path], root: Path) -> dict[Path, dict[str, str]]:
     """{planted mistake: {probe name: reason}} for the probes each fails: trusted code, run in a fresh
-    child process per lesson."""
+    child process per lesson, each mistake with the probes it can change (the rest pass, as on the
+    reference)."""
+    from grader.authoring import reach
     from grader.classroom import judge
 
     by_lesson: dict[str, list[Path]] = {}
@@ -114,7 +116,8 @@ def probe_failures(planted: list[Path], root: Path) -> dict[Path, dict[str, str]
     failed = {}
     for number, paths in by_lesson.items():
         lesson = targets.find_lesson(number)
-        jobs = [(lesson.number, lesson.module_in(planted_target(p, root)), "devcheck") for p in paths]
+        jobs = [(lesson.number, lesson.module_in(planted_target(p, root)), "devcheck", reach.probes_it_can_change(p))
+                for p in paths]
         for path, results in zip(paths, judge.check_in_child(jobs)):
             failed[path] = {k: v for k, v in results.items() if v}
     return failed

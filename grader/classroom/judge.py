@@ -195,14 +195,17 @@ def describe_error(err: BaseException) -> str:
     return f"raised {type(err).__name__}: {first}{at}"
 
 
-def check_here(lesson: str, module_path: Path, secret: str = "dev") -> dict[str, str | None]:
-    """{probe name: None or reason} for the module at `module_path`, all in this process (trusted code)."""
+def check_here(lesson: str, module_path: Path, secret: str = "dev",
+               only: list[str] | None = None) -> dict[str, str | None]:
+    """{probe name: None or reason} for the module at `module_path`, all in this process (trusted code):
+    every probe of the lesson, or those named in `only`."""
+    chosen = [p for p in probes_mod.for_lesson(lesson).all if only is None or p.name in only]
     try:
         module = targets.load(Path(module_path))
     except targets.TargetError as err:
-        return {p.name: str(err).splitlines()[0] for p in probes_mod.for_lesson(lesson).all}
+        return {p.name: str(err).splitlines()[0] for p in chosen}
     results = {}
-    for probe in probes_mod.for_lesson(lesson).all:
+    for probe in chosen:
         got, reason = run_probe_here(probe, module, secret)
         results[probe.name] = reason if reason else verdict(probe, got, secret)
     return results
@@ -215,16 +218,17 @@ from grader.learner import jax_setup
 jax_setup.configure()
 from grader.classroom import judge
 found = []
-for lesson, path, secret in json.loads(Path(sys.argv[1]).read_text()):
+for lesson, path, secret, only in json.loads(Path(sys.argv[1]).read_text()):
     found.append({name: None if reason is None else [str(reason), list(getattr(reason, "tests", ())),
                                                      bool(getattr(reason, "below", False))]
-                  for name, reason in judge.check_here(lesson, Path(path), secret).items()})
+                  for name, reason in judge.check_here(lesson, Path(path), secret, only).items()})
 Path(sys.argv[2]).write_text(json.dumps(found))
 """
 
 
-def check_in_child(jobs: list[tuple[str, Path, str]], timeout: float = 1800) -> list[dict[str, str | None]]:
-    """`check_here` for each (lesson, module path, secret), in one fresh Python process (trusted code).
+def check_in_child(jobs: list[tuple], timeout: float = 1800) -> list[dict[str, str | None]]:
+    """`check_here` for each (lesson, module path, secret[, only]), in one fresh Python process (trusted
+    code).
 
     Hundreds of modules probed in one process pile up compiled programs, and such a run has crashed
     inside XLA; a child per batch keeps the caller small, and a crash costs one batch with a message
@@ -233,7 +237,7 @@ def check_in_child(jobs: list[tuple[str, Path, str]], timeout: float = 1800) -> 
 
     with tempfile.TemporaryDirectory(prefix="jaxkit-check-") as tmp:
         given, taken = Path(tmp) / "jobs.json", Path(tmp) / "found.json"
-        given.write_text(json.dumps([[lesson, str(path), secret] for lesson, path, secret in jobs]))
+        given.write_text(json.dumps([[job[0], str(job[1]), job[2], job[3] if len(job) > 3 else None] for job in jobs]))
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(KIT_ROOT), os.environ.get("PYTHONPATH")]))}
         proc = subprocess.run([sys.executable, "-c", _CHILD, str(given), str(taken)], cwd=KIT_ROOT, env=env,
                               capture_output=True, text=True, timeout=timeout)
