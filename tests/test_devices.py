@@ -53,9 +53,11 @@ def test_only_cpu_runs_compile_without_llvm_optimizations_unless_xla_flags_say_o
 
     code = "import os\nfrom grader import jax_setup\njax_setup.configure()\nprint(repr(os.environ.get('XLA_FLAGS')))\n"
     own = "--xla_force_host_platform_device_count=8"
-    for platforms, flags, expected in (("cpu", None, jax_setup.FAST_COMPILE),
-                                       ("cpu", own, f"{own} {jax_setup.FAST_COMPILE}"),
-                                       ("cpu", "--xla_backend_optimization_level=3", "--xla_backend_optimization_level=3"),
+    fast = " ".join(jax_setup.fast_cpu_flags())
+    level3 = "--xla_backend_optimization_level=3"
+    for platforms, flags, expected in (("cpu", None, fast),
+                                       ("cpu", own, f"{own} {fast}"),
+                                       ("cpu", level3, " ".join([level3] + jax_setup.fast_cpu_flags()[1:])),
                                        ("cuda", None, None)):
         env = dict(os.environ, JAX_PLATFORMS=platforms)
         env.pop("XLA_FLAGS", None)
@@ -71,4 +73,31 @@ def test_with_no_platform_named_an_installed_accelerator_plugin_keeps_the_optimi
     assert "XLA_FLAGS" not in os.environ
     monkeypatch.setattr(jax_setup, "accelerator_plugins", lambda: [])
     jax_setup._compile_fast_on_cpu(None)
-    assert os.environ["XLA_FLAGS"] == jax_setup.FAST_COMPILE
+    assert os.environ["XLA_FLAGS"] == " ".join(jax_setup.fast_cpu_flags())
+
+
+def test_the_classic_emitters_are_named_only_for_a_jaxlib_known_to_take_them(monkeypatch):
+    """XLA aborts on a flag it does not know: outside the checked versions, only the level is set."""
+    import importlib.metadata
+
+    for version, named in (("0.10.2", True), ("0.12.1", True), ("0.10.1", False), ("0.13.0", False)):
+        monkeypatch.setattr(importlib.metadata, "version", lambda name, v=version: v)
+        assert (jax_setup.CLASSIC_EMITTERS in jax_setup.fast_cpu_flags()) == named, version
+        assert jax_setup.FAST_COMPILE in jax_setup.fast_cpu_flags()
+
+
+def test_the_classic_emitters_compile_and_compute_as_the_default_ones():
+    """The installed jaxlib takes the flag, and a program gives the same numbers with it."""
+    import subprocess
+    import sys
+
+    code = ("import jax, jax.numpy as jnp\nx = jnp.linspace(-3, 3, 64).reshape(8, 8)\n"
+            "print(repr(float(jax.jit(lambda a: jnp.tanh(a @ a.T).sum() + jax.nn.logsumexp(a))(x))))")
+    got = {}
+    for flags in ("--xla_backend_optimization_level=0", " ".join(jax_setup.fast_cpu_flags())):
+        env = dict(os.environ, XLA_FLAGS=flags, JAX_PLATFORMS="cpu")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert out.returncode == 0, out.stderr[-2000:]
+        got[flags] = float(out.stdout)
+    first, second = got.values()
+    assert abs(first - second) <= 1e-5 * max(1.0, abs(first)), got
