@@ -1053,6 +1053,18 @@ def _step_optimizer():
     return optax.adamw(0.05, weight_decay=0.5)
 
 
+def _reference_step(tx, params, state, x, y):
+    """The step the test expects, compiled as one program (op by op, its many small programs cost a
+    first run seconds of compiling): (loss, updates, new state, new params, the loss after)."""
+    @jax.jit
+    def step(params, state):
+        loss, grads = jax.value_and_grad(lambda p: _ce(_forward(p, x), y))(params)
+        updates, new_state = tx.update(grads, state, params)
+        new_params = optax.apply_updates(params, updates)
+        return loss, updates, new_state, new_params, _ce(_forward(new_params, x), y)
+    return step(params, state)
+
+
 @pytest.mark.exercise("make_train_step", points=2)
 def test_train_step(ex):
     params = _np_params((2, 4, 3), seed=40)
@@ -1074,10 +1086,7 @@ def test_train_step(ex):
                 expected="a triple (new_params, new_opt_state, loss)", returned=expect.show(result),
                 hint="return the updated params, the optimizer's new state and the loss, in that order.")
     got_params, got_state, got_loss = result
-    want_loss, grads = jax.value_and_grad(lambda p: _ce(_forward(p, x), y))(params)
-    updates, want_state = tx.update(grads, state, params)
-    want_params = optax.apply_updates(params, updates)
-    loss_after = _ce(_forward(want_params, x), y)
+    want_loss, updates, want_state, want_params, loss_after = _reference_step(tx, params, state, x, y)
     expect.close(got_loss, np.float32(want_loss), call=call + ": the loss", rtol=1e-5,
                  hint="this is the loss of the UPDATED params; return the one value_and_grad computed, at the params "
                       "you were given." if _matches(got_loss, loss_after) else
@@ -1118,11 +1127,8 @@ def test_train_step_traces_once(ex):
     per_call = [traced.count(i) for i in (1, 2, 3)]
     call = "step = make_train_step(optax.adam(0.01), loss_fn); step(...) 3 times on new batches of the same shapes"
     seen = f"loss_fn evaluated {per_call[0]}, {per_call[1]}, {per_call[2]} times in calls 1, 2, 3"
-    new_params, loss, x, y = first
-    after = _or_none(lambda: float(_ce(_forward(new_params, x), y)))
-    loss_after = after is not None and _matches(loss, after) and not _matches(loss, _ce(_forward(start, x), y))
     times = "twice" if per_call[0] == 2 else f"{per_call[0]} times"
-    if per_call[0] > 1 and loss_after:
+    if per_call[0] > 1 and _loss_of_the_updated_params(start, *first):
         hint = (f"the first call evaluated loss_fn {times} while it was traced, and the loss it returned is the loss "
                 "of the UPDATED params: the step evaluates loss_fn again after the update. The loss to return is "
                 "the one jax.value_and_grad computed with the gradient, at the params the step was given: one "
@@ -1140,6 +1146,12 @@ def test_train_step_traces_once(ex):
     else:
         return
     raise expect.failure(call, "loss_fn traced once, on the first call, by one jitted step", seen, hint)
+
+
+def _loss_of_the_updated_params(start, new_params, loss, x, y) -> bool:
+    """Whether a step's loss is the loss after its update (and not also the loss before it)."""
+    after = _or_none(lambda: float(_ce(_forward(new_params, x), y)))
+    return after is not None and _matches(loss, after) and not _matches(loss, _ce(_forward(start, x), y))
 
 
 FIT_STEPS = 4
