@@ -8,6 +8,8 @@ list: among a handful of short answers, likeness means nothing.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 import itertools
 from dataclasses import dataclass
@@ -33,8 +35,34 @@ class Pair:
 def _fingerprint(name: str, source: str, boilerplate=()):
     from copydetect import CodeFingerprint
 
-    return CodeFingerprint(f"{name}.py", NOISE, GUARANTEE - NOISE + 1, boilerplate=list(boilerplate),
-                           fp=io.StringIO(source))
+    with _stable_hashes():
+        return CodeFingerprint(f"{name}.py", NOISE, GUARANTEE - NOISE + 1, boilerplate=list(boilerplate),
+                               fp=io.StringIO(source))
+
+
+def _stable_hash(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                          "little", signed=True)
+
+
+@contextlib.contextmanager
+def _stable_hashes():
+    """copydetect hashes its k-grams with Python's hash(), which differs in every process
+    (PYTHONHASHSEED), so which fingerprints winnowing keeps, and how much two files share, changed
+    from run to run: a pair near SHARED_LEAST was listed in one run and not the next. While this is
+    open its k-grams get a hash that is the same everywhere."""
+    from copydetect import utils
+
+    had = "hash" in vars(utils)
+    before = vars(utils).get("hash")
+    utils.hash = _stable_hash
+    try:
+        yield
+    finally:
+        if had:
+            utils.hash = before
+        else:
+            del utils.hash
 
 
 def pairs(lesson: str, sources: dict[str, str], handed_out: list[str]) -> list[Pair]:
