@@ -67,6 +67,16 @@ SLOW_TESTS = {
     "test_work_that_ignores_signals_costs_its_exercise_and_the_run_goes_on",
     "test_an_endless_while_loop_costs_its_exercise_once",
     "test_scores_can_go_into_the_nbgrader_gradebook",
+    # each alone 10-20 s (tests/durations.json): a class graded twice, a run stopped and resumed, every
+    # other spelling of a lesson trained, a workspace laid out and tested; their areas keep quicker
+    # tests in the quick pass
+    "test_ctrl_c_ends_the_run_even_inside_native_code",
+    "test_a_grader_failure_on_one_student_is_that_student_record",
+    "test_other_correct_spellings_get_every_point",
+    "test_twin_folders_and_a_notebook_with_plots_are_graded_apart",
+    "test_init_lays_out_a_workspace_that_pytest_runs",
+    "test_a_memory_limit_jax_cannot_start_under_stops_the_run_and_says_so",
+    "test_every_student_id_is_kept_and_only_the_lessons_handed_in_are_graded",
 }
 
 

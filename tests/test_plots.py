@@ -18,10 +18,10 @@ def png_size(path):
 @pytest.mark.parametrize("number, names", [
     ("05", ["05_activation_scale.png"]),
     ("06", ["06_sine_fit.png"]),
-    ("07", ["07_training_curve.png", "07_predictions.png"]),
+    pytest.param("07", ["07_training_curve.png", "07_predictions.png"], marks=pytest.mark.slow),  # trains a CNN
     ("08", ["08_decision_boundary.png"]),
     ("09", ["09_echo.png"]),
-    ("11", ["11_training_curve.png", "11_attention.png"]),
+    pytest.param("11", ["11_training_curve.png", "11_attention.png"], marks=pytest.mark.slow),  # a transformer
     ("13", ["13_step_time.png"]),
 ])
 def test_plots_are_valid_pngs(number, names, tmp_path):
