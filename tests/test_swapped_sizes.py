@@ -42,7 +42,6 @@ OPEN = {}
 _RECORDER = '''
 
 # --- recording the kinds of the arguments each exercise is called with ---
-import atexit as _rec_atexit
 import functools as _rec_functools
 import inspect as _rec_inspect
 import json as _rec_json
@@ -75,8 +74,26 @@ def _rec_wrap(name, fn, skip_first):
         entry = {k: v for k, v in kinds.items() if v is not None}
         if entry not in seen:
             seen.append(entry)
+            _rec_write()
         return fn(*args, **kwargs)
     return wrapper
+
+
+def _rec_write():
+    """Merged into what the file holds, at each new entry: a run forked from the kit's preloaded
+    process ends without atexit, and a module loaded twice keeps what the first copy saw."""
+    try:
+        with open(PATH) as f:
+            merged = _rec_json.load(f)
+    except (OSError, ValueError):
+        merged = {}
+    for name, entries in _REC_SEEN.items():
+        merged.setdefault(name, []).extend(e for e in entries if e not in merged[name])
+    with open(PATH, "w") as f:
+        _rec_json.dump(merged, f)
+
+
+_rec_write()
 
 
 for _rec_name in NAMES:
@@ -86,11 +103,6 @@ for _rec_name in NAMES:
     else:
         globals()[_rec_name] = _rec_wrap(_rec_name, _rec_value, False)
 
-
-@_rec_atexit.register
-def _rec_write():
-    with open(PATH, "w") as f:
-        _rec_json.dump(_REC_SEEN, f)
 '''
 
 
@@ -187,21 +199,27 @@ def _write_target(root: Path, lesson, name: str, extra: str) -> Path:
     return target
 
 
-def _recorded_kinds(lesson, root: Path) -> dict:
-    """{function: [{parameter: kind}]}: what the lesson's public tests hand each exercise, on the reference."""
+def _recording_job(lesson, root: Path) -> tuple:
+    """The run_many job of the recording run: the lesson's public tests on the reference, noting what
+    they hand each exercise in root/seen-NN.json."""
     record = root / f"seen-{lesson.number}.json"
     extra = _RECORDER.replace("NAMES", repr(sorted(_exercise_defs(lesson)))).replace("PATH", repr(str(record)))
-    run = runs.run_lessons([f"lessons/{lesson.number}"], str(_write_target(root / "record", lesson, lesson.number, extra)))
+    return [f"lessons/{lesson.number}"], str(_write_target(root / "record", lesson, lesson.number, extra)), []
+
+
+def _recorded_kinds(lesson, root: Path, run) -> dict:
+    """{function: [{parameter: kind}]}: what the lesson's public tests hand each exercise, on the reference."""
+    record = root / f"seen-{lesson.number}.json"
     failed = {t["test"]: t["outcome"] for t in run.tests if t["outcome"] != "passed"}
     assert run.tests and not failed and record.is_file(), \
         f"lesson {lesson.number}: the recording run should pass like the reference: {failed}\n{run.output[-2000:]}"
     return json.loads(record.read_text())
 
 
-def _run_lesson(lesson, root: Path):
-    """[(exercise, function, a, b, run)]: the lesson's mutants, each run on its exercise's graded tests."""
-    seen = _recorded_kinds(lesson, root)
-    found, jobs = [], {}
+def _mutant_jobs(lesson, root: Path, seen: dict) -> dict:
+    """{(lesson, function, a, b): (exercise, run_many job)}: the lesson's mutants, each to run on its
+    exercise's graded tests."""
+    jobs = {}
     for exercise, node in _exercise_defs(lesson).items():
         for qualname, fn, cls in _functions(node):
             pairs = {(a, b) for group in _unpacked_sizes(fn) for i, a in enumerate(group) for b in group[i + 1:]}
@@ -211,23 +229,36 @@ def _run_lesson(lesson, root: Path):
                 if source is None:
                     continue
                 name = f"{qualname}-{a}-{b}".replace(".", "_")
-                jobs[(qualname, a, b)] = ([f"lessons/{lesson.number}"],
-                                          str(_write_target(root / "mutants", lesson, name, source)),
-                                          ["-k", " or ".join(_graded_names(lesson, exercise))])
-                found.append((exercise, qualname, a, b))
-    done = runs.run_many(jobs)
-    return [(e, q, a, b, done[(q, a, b)]) for e, q, a, b in found]
+                jobs[(lesson.number, qualname, a, b)] = (exercise, (
+                    [f"lessons/{lesson.number}"], str(_write_target(root / "mutants", lesson, name, source)),
+                    ["-k", " or ".join(_graded_names(lesson, exercise))]))
+    return jobs
 
 
 @pytest.fixture(scope="module")
 def mutants(tmp_path_factory):
-    """mutants(lesson): its mutants and their runs, made on the first request."""
-    root, done = tmp_path_factory.mktemp("swapped"), {}
+    """mutants(lesson): [(exercise, function, a, b, run)], every lesson's made at the first request: the
+    recording runs in one batch, then every lesson's mutants in another, so the runs share one
+    process that has imported JAX and keep both cores busy (a lesson whose recording run failed says
+    so when asked for)."""
+    root = tmp_path_factory.mktemp("swapped")
+    recordings = runs.run_many({lesson.number: _recording_job(lesson, root) for lesson in LESSONS})
+    found, jobs, broken = {}, {}, {}
+    for lesson in LESSONS:
+        try:
+            seen = _recorded_kinds(lesson, root, recordings[lesson.number])
+        except AssertionError as err:
+            broken[lesson.number] = err
+            continue
+        for key, (exercise, job) in _mutant_jobs(lesson, root, seen).items():
+            found.setdefault(lesson.number, []).append((exercise, *key[1:]))
+            jobs[key] = job
+    done = runs.run_many(jobs)
 
     def get(lesson):
-        if lesson.number not in done:
-            done[lesson.number] = _run_lesson(lesson, root)
-        return done[lesson.number]
+        if lesson.number in broken:
+            raise broken[lesson.number]
+        return [(e, q, a, b, done[(lesson.number, q, a, b)]) for e, q, a, b in found.get(lesson.number, [])]
     return get
 
 
