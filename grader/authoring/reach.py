@@ -49,19 +49,15 @@ def _rebound(tree: ast.Module) -> set[str] | None:
     """The top-level names a planted file binds, or None if it has a statement that could act on import."""
     names = set()
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets_ = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if not all(isinstance(t, ast.Name) for t in targets_):
-                return EVERYTHING  # x.attr = ... or x[k] = ...: changes an object, not a name
-            names |= {t.id for t in targets_}
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             continue  # a docstring
-        else:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom,
+                                 ast.Assign, ast.AnnAssign)):
             return EVERYTHING
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and not all(
+                isinstance(t, ast.Name) for t in (node.targets if isinstance(node, ast.Assign) else [node.target])):
+            return EVERYTHING  # x.attr = ... or x[k] = ...: changes an object, not a name
+        names |= _bound_by(node)
     return names - _DECLARATIONS
 
 
