@@ -69,9 +69,7 @@ def _compile_fast_on_cpu(platforms: str | None) -> None:
     yet) where the programs can only run on the CPU, each unless XLA_FLAGS already sets it."""
     only_cpu = set(platforms.split(",")) <= {"cpu"} if platforms else not accelerator_plugins()
     if only_cpu:
-        flags = with_fast_cpu_flags(os.environ.get("XLA_FLAGS", ""))
-        if flags:
-            os.environ["XLA_FLAGS"] = flags
+        os.environ["XLA_FLAGS"] = with_fast_cpu_flags(os.environ.get("XLA_FLAGS", ""))
 
 
 def fast_cpu_flags() -> list[str]:
