@@ -226,8 +226,9 @@ Path(sys.argv[2]).write_text(json.dumps(found))
 """
 
 
-def check_in_child(jobs: list[tuple], timeout: float = 1800) -> list[dict[str, str | None]]:
-    """`check_here` for each (lesson, module path, secret[, only]), in one fresh Python process (trusted
+def check_in_child(jobs: list[tuple[str, Path, str, list[str] | None]],
+                   timeout: float = 1800) -> list[dict[str, str | None]]:
+    """`check_here` for each (lesson, module path, secret, only), in one fresh Python process (trusted
     code).
 
     Hundreds of modules probed in one process pile up compiled programs, and such a run has crashed
@@ -237,7 +238,7 @@ def check_in_child(jobs: list[tuple], timeout: float = 1800) -> list[dict[str, s
 
     with tempfile.TemporaryDirectory(prefix="jaxkit-check-") as tmp:
         given, taken = Path(tmp) / "jobs.json", Path(tmp) / "found.json"
-        given.write_text(json.dumps([[job[0], str(job[1]), job[2], job[3] if len(job) > 3 else None] for job in jobs]))
+        given.write_text(json.dumps([[lesson, str(path), secret, only] for lesson, path, secret, only in jobs]))
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(KIT_ROOT), os.environ.get("PYTHONPATH")]))}
         proc = subprocess.run([sys.executable, "-c", _CHILD, str(given), str(taken)], cwd=KIT_ROOT, env=env,
                               capture_output=True, text=True, timeout=timeout)
